@@ -1,0 +1,165 @@
+"""Everything after pose: PoseTrack -> contacts, steps, per-frame table, summary.
+
+Pure (no file or video access), so landmark tracks from any source (MediaPipe,
+TRC, OpenPose, projected motion capture) go through exactly the same analysis.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import clean
+from .config import AnalysisConfig
+from .events import CONTACT_COLUMNS, detect_contacts
+from .flags import compute_flags
+from .kinematics import compute_kinematics
+from .landmarks import SIDES, idx
+from .metrics import MEASURES, asymmetry_pct, compute_steps, leg_statistics
+from .types import PoseTrack
+
+CONTACT_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "step_frequency_hz", "swing_time_s",
+                    "time_to_peak_knee_drive_pct_swing"}
+SWING_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
+                  "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg"}
+
+
+@dataclass
+class AnalysisResult:
+    summary: dict
+    contacts: pd.DataFrame
+    steps: pd.DataFrame
+    frames: pd.DataFrame
+    track: PoseTrack  # cleaned, oriented (+x forward) track
+    quality: list[str] = field(default_factory=list)
+
+
+def near_side_from_depth(track: PoseTrack) -> str | None:
+    """The side MediaPipe places nearer the camera (smaller z), if clear."""
+    diffs = []
+    for point in ("hip", "knee", "ankle"):
+        d = track.z[:, idx("left", point)] - track.z[:, idx("right", point)]
+        diffs.append(d[np.isfinite(d)])
+    d = np.concatenate(diffs)
+    if d.size < 10:
+        return None
+    share_left_nearer = float(np.mean(d < 0))
+    if share_left_nearer > 0.7:
+        return "left"
+    if share_left_nearer < 0.3:
+        return "right"
+    return None
+
+
+def _resolution_ms(fps: float) -> float:
+    """SD of a two-event duration from frame rounding alone: sqrt(2) * frame / sqrt(12)."""
+    return 1000.0 / fps * math.sqrt(2.0 / 12.0)
+
+
+def analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float, capture_fps: float,
+                  clip: str, notes: list[str] | None = None) -> AnalysisResult:
+    """Clean, measure and summarise one landmark track."""
+    # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _analyze_track(track, config=config, stored_fps=stored_fps, capture_fps=capture_fps,
+                              clip=clip, notes=notes)
+
+
+def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float, capture_fps: float,
+                   clip: str, notes: list[str] | None) -> AnalysisResult:
+    quality = list(notes or [])
+    n = track.n_frames
+    detected_frac = float(track.detected.mean()) if n else 0.0
+    fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
+
+    masked = clean.mask_low_visibility(track, min_visibility=config.clean.min_visibility)
+    orientation = clean.detect_orientation(masked)
+    oriented = clean.orient_running_direction(masked, orientation)
+    raw = clean.fill_short_gaps(oriented, max_gap_s=config.clean.max_gap_fill_s)
+    smooth = clean.lowpass(raw, cutoff_hz=config.clean.cutoff_hz, order=config.clean.filter_order)
+    used_cutoff = clean.effective_cutoff_hz(config.clean.cutoff_hz, fs) if np.isfinite(fs) else math.nan
+
+    depth_near = near_side_from_depth(track)
+    near = depth_near or orientation.near_side
+    leg_of_side = {near: "near", ("right" if near == "left" else "left"): "far"}
+
+    frames = compute_kinematics(smooth)
+    if n >= 4:
+        contacts = detect_contacts(smooth, raw, config=config.events, fs_hz=fs, leg_of_side=leg_of_side)
+    else:
+        contacts = pd.DataFrame(columns=CONTACT_COLUMNS)
+    steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
+    leg_stats = leg_statistics(steps)
+
+    # --- status: is there analyzable running here? ---
+    status, reason = "ok", ""
+    flights = steps["flight_time_s"].dropna() if len(steps) else pd.Series(dtype=float)
+    if n == 0 or detected_frac < config.quality.min_detected_frac:
+        status, reason = "no_running_detected", f"a person was found on only {detected_frac:.0%} of frames"
+    elif len(contacts) < 2:
+        status, reason = "no_running_detected", f"{len(contacts)} ground contact(s) found; running needs a series of steps"
+    elif len(flights) and float(flights.median()) < 0:
+        status, reason = ("no_running_detected", "the feet overlap on the ground (walking), "
+                          "there is no flight phase as in running")
+    elif len(contacts) < 3 or contacts["side"].nunique() < 2:
+        status, reason = "insufficient_data", f"only {len(contacts)} ground contact(s) found; need at least 3 over both feet"
+    if reason:
+        quality.append(f"Status {status}: {reason}.")
+
+    # --- quality warnings and which measures may raise flags ---
+    usable = {side: set(MEASURES) for side in SIDES}
+    if capture_fps < config.quality.min_fps_contact_time:
+        quality.append(f"Capture rate {capture_fps:.0f} fps is low for contact timing: each contact/flight time "
+                       f"has a rounding error of about ±{_resolution_ms(capture_fps):.0f} ms (SD); "
+                       f"contact-based measures are shown but raise no flag. Film at 120-240 fps.")
+        for side in SIDES:
+            usable[side] -= CONTACT_MEASURES
+    if capture_fps < config.quality.min_fps_swing_velocity:
+        quality.append(f"Capture rate {capture_fps:.0f} fps is too low to resolve the swing velocity peak; "
+                       f"swing measures raise no flag.")
+        for side in SIDES:
+            usable[side] -= SWING_MEASURES
+    if 0 < detected_frac < 0.9:
+        quality.append(f"Pose found on {detected_frac:.0%} of frames only; measures use the frames with a pose.")
+    for side in SIDES:
+        n_steps = leg_stats[side]["contact_time_s"]["n"]
+        if status == "ok" and n_steps < config.flags.min_steps:
+            quality.append(f"Only {n_steps} contact(s) of the {side} foot: fewer than "
+                           f"{config.flags.min_steps}, so no flag is raised for the {side} leg.")
+    if len(contacts):
+        low = contacts[contacts["confidence"] < 0.5]
+        if len(low):
+            quality.append(f"{len(low)} of {len(contacts)} contacts have low timing confidence (< 0.5).")
+    if orientation.method == "default":
+        quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
+
+    flags = compute_flags(leg_stats, cfg=config.flags, usable=usable) if status == "ok" else []
+    summary = {
+        "status": status,
+        "status_reason": reason,
+        "clip": clip,
+        "stored_fps": stored_fps,
+        "capture_fps": capture_fps,
+        "n_frames": int(n),
+        "pose_detected_frac": detected_frac,
+        "running_direction_in_image": "-x (right-to-left)" if orientation.mirrored else "+x (left-to-right)",
+        "near_side": near,
+        "near_side_source": "depth" if depth_near else "direction",
+        "filter_cutoff_hz": used_cutoff,
+        "legs": {side: leg_stats[side] for side in SIDES},
+        "both_legs": leg_stats["both"],
+        "asymmetry_pct": {m: asymmetry_pct(leg_stats["left"][m]["mean"], leg_stats["right"][m]["mean"])
+                          for m in MEASURES},
+        "leg_of_side": leg_of_side,
+        "n_contacts": int(len(contacts)),
+        "flags": [f.to_dict() for f in flags],
+        "quality": quality,
+        "config": config.to_dict(),
+    }
+    return AnalysisResult(summary=summary, contacts=contacts, steps=steps, frames=frames, track=smooth,
+                          quality=quality)

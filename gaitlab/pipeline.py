@@ -1,0 +1,85 @@
+"""The only place that chains stages: ``analyze_clip`` (video -> outputs)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .analysis import AnalysisResult, analyze_track
+from .cache import load_pose, pose_cache_key, save_pose
+from .config import AnalysisConfig
+from .outputs import prepare_out_dir, write_outputs
+from .pose import PoseSettings, extract_pose
+from .types import PoseTrack, VideoInfo
+from .video import file_sha256, probe
+
+
+@dataclass
+class ClipAnalysis:
+    info: VideoInfo
+    result: AnalysisResult
+    out_dir: Path
+    paths: dict
+    pose_from_cache: bool
+    timings_s: dict
+
+
+def default_out_dir(clip: Path) -> Path:
+    """``<clip folder>/<clip stem>.gaitlab``"""
+    return clip.parent / f"{clip.stem}.gaitlab"
+
+
+def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path: Path | None = None,
+                         show_progress: bool = True, use_cache: bool = True) -> tuple[PoseTrack, bool]:
+    """The clip's pose track: from the cache when this clip, model and settings ran before."""
+    from .models import ensure_model, model_sha256
+
+    model_path = model_path or ensure_model(settings.model)
+    key = pose_cache_key(clip_sha256=file_sha256(info.path), model_sha256=model_sha256(model_path),
+                         settings={**settings.to_dict(), "capture_fps": info.capture_fps,
+                                   "rotation_deg": info.rotation_deg})
+    if use_cache and (track := load_pose(key)) is not None:
+        return track, True
+    track = extract_pose(info, model_path, settings, show_progress=show_progress)
+    if use_cache:
+        save_pose(key, track)
+    return track, False
+
+
+def capture_notes(info: VideoInfo) -> list[str]:
+    notes = []
+    if info.capture_fps_source == "assumed":
+        notes.append(f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
+                     f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
+                     f"is wrong by the slow-motion factor.")
+    return notes
+
+
+def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
+                 settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
+                 model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True) -> ClipAnalysis:
+    """Probe, pose (or cache), analyse and write outputs for one clip."""
+    t0 = time.perf_counter()
+    clip = Path(clip)
+    info = probe(clip, capture_fps=capture_fps)
+    out_dir = prepare_out_dir(Path(out_dir) if out_dir else default_out_dir(clip))
+    t_probe = time.perf_counter()
+    track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
+                                         use_cache=use_cache)
+    t_pose = time.perf_counter()
+    notes = capture_notes(info)
+    bad = track.meta.get("bad_packets", 0)
+    if bad:
+        notes.append(f"{bad} damaged packet(s) could not be decoded and were skipped.")
+    result = analyze_track(track, config=config, stored_fps=info.stored_fps, capture_fps=info.capture_fps,
+                           clip=str(clip), notes=notes)
+    result.summary.update({"capture_fps_source": info.capture_fps_source, "rotation_deg": info.rotation_deg,
+                           "frame_size_px": list(info.upright_size_px), "pose_model": settings.model})
+    t_analysis = time.perf_counter()
+    paths = write_outputs(result, out_dir)
+    t_end = time.perf_counter()
+    timings = {"probe_s": t_probe - t0, "pose_s": t_pose - t_probe, "analysis_s": t_analysis - t_pose,
+               "write_s": t_end - t_analysis, "total_s": t_end - t0}
+    return ClipAnalysis(info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached,
+                        timings_s=timings)

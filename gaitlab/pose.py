@@ -1,0 +1,143 @@
+"""The only module that imports mediapipe: VIDEO-mode pose tracking.
+
+Runs MediaPipe Tasks ``PoseLandmarker`` on streamed frames with strictly
+increasing real-time timestamps and returns a ``PoseTrack`` in pixels of the
+upright frame (one row per frame; NaN where no pose was found).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .landmarks import N_LANDMARKS
+from .progress import progress
+from .types import PoseTrack, VideoInfo
+from .video import DecodeStats, iter_frames
+
+
+@dataclass(frozen=True)
+class PoseSettings:
+    """Everything that changes the pose output; part of the cache key."""
+
+    model: str = "full"
+    num_poses: int = 1
+    min_pose_detection_confidence: float = 0.5
+    min_pose_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@contextmanager
+def quiet_native_stderr():
+    """Silence the C++ logging MediaPipe/LiteRT prints while loading a model.
+
+    It goes straight to file descriptor 2, so Python-level redirection cannot
+    catch it; users would read pages of INFO/WARNING lines that mean nothing to them.
+    """
+    if os.environ.get("GAITLAB_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@contextmanager
+def _closing_quietly(landmarker):
+    try:
+        yield landmarker
+    finally:
+        with quiet_native_stderr():
+            landmarker.close()
+
+
+def create_landmarker(model_path: Path, settings: PoseSettings):
+    """A VIDEO-mode PoseLandmarker on the CPU."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    from mediapipe.tasks.python import vision
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path)),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=settings.num_poses,
+        min_pose_detection_confidence=settings.min_pose_detection_confidence,
+        min_pose_presence_confidence=settings.min_pose_presence_confidence,
+        min_tracking_confidence=settings.min_tracking_confidence,
+        output_segmentation_masks=False,
+    )
+    return vision.PoseLandmarker.create_from_options(options)
+
+
+class TimestampClock:
+    """Strictly increasing integer milliseconds from real times (Tasks requires it)."""
+
+    def __init__(self) -> None:
+        self._last_ms = -1
+
+    def __call__(self, time_s: float) -> int:
+        ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
+        self._last_ms = ms
+        return ms
+
+
+def extract_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *,
+                 show_progress: bool = True) -> PoseTrack:
+    """Run pose on every frame of the clip (streamed) and return the track."""
+    import mediapipe as mp
+
+    width, height = info.upright_size_px
+    xy, zs, vis, times, index = [], [], [], [], []
+    stats = DecodeStats()
+    clock = TimestampClock()
+    with quiet_native_stderr():
+        landmarker = create_landmarker(model_path, settings)
+    first = True
+    with _closing_quietly(landmarker), progress(f"pose {info.path.name}", info.n_frames, enabled=show_progress) as bar:
+        for frame in iter_frames(info, stats=stats):
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
+            if first:  # the first inference logs graph set-up warnings natively
+                with quiet_native_stderr():
+                    result = landmarker.detect_for_video(image, clock(frame.time_s))
+                first = False
+            else:
+                result = landmarker.detect_for_video(image, clock(frame.time_s))
+            row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
+            row_z = np.full(N_LANDMARKS, np.nan, np.float32)
+            row_v = np.zeros(N_LANDMARKS, np.float32)
+            if result.pose_landmarks:
+                h, w = frame.rgb.shape[:2]
+                lms = result.pose_landmarks[0]
+                row_xy[:, 0] = [lm.x * w for lm in lms]
+                row_xy[:, 1] = [lm.y * h for lm in lms]
+                row_z[:] = [lm.z for lm in lms]
+                row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
+            xy.append(row_xy)
+            zs.append(row_z)
+            vis.append(row_v)
+            times.append(frame.time_s)
+            index.append(frame.index)
+            bar.advance()
+    meta = {"decoded_frames": stats.frames, "bad_packets": stats.bad_packets, "settings": settings.to_dict()}
+    if not times:
+        return PoseTrack(xy_px=np.zeros((0, N_LANDMARKS, 2), np.float32), z=np.zeros((0, N_LANDMARKS), np.float32),
+                         visibility=np.zeros((0, N_LANDMARKS), np.float32), time_s=np.zeros(0),
+                         frame_index=np.zeros(0, np.int64), frame_size_px=(width, height), meta=meta)
+    return PoseTrack(xy_px=np.stack(xy), z=np.stack(zs), visibility=np.stack(vis),
+                     time_s=np.asarray(times, np.float64), frame_index=np.asarray(index, np.int64),
+                     frame_size_px=(width, height), meta=meta)

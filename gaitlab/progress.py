@@ -1,0 +1,61 @@
+"""Progress display for long work (frames, clips), on stderr.
+
+Uses rich when stderr is a terminal; otherwise prints a plain line every ~10 %
+so logs (CI, batch runs) still show progress and time left.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class _PlainProgress:
+    def __init__(self, label: str, total: int | None, unit: str):
+        self.label, self.total, self.unit = label, total, unit
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self._next_report = 0.1
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if not self.total:
+            return
+        frac = self.done / self.total
+        if frac >= self._next_report or self.done == self.total:
+            elapsed = time.perf_counter() - self.t0
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            left = (self.total - self.done) / rate if rate > 0 else float("nan")
+            print(f"{self.label}: {self.done}/{self.total} {self.unit} ({rate:.1f} {self.unit}/s, "
+                  f"{left:.0f} s left)", file=sys.stderr, flush=True)
+            self._next_report = frac + 0.1
+
+
+class _RichProgress:
+    def __init__(self, progress, task):
+        self._progress, self._task = progress, task
+
+    def advance(self, n: int = 1) -> None:
+        self._progress.advance(self._task, n)
+
+
+@contextmanager
+def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bool = True) -> Iterator:
+    """Context manager yielding an object with ``advance(n)``."""
+    if not enabled:
+        yield _PlainProgress(label, None, unit)
+        return
+    if not sys.stderr.isatty():
+        yield _PlainProgress(label, total, unit)
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn(unit), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as prog:
+        task = prog.add_task(label, total=total)
+        yield _RichProgress(prog, task)

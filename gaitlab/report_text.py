@@ -1,0 +1,55 @@
+"""The readable terminal summary of one analysis."""
+
+from __future__ import annotations
+
+from .metrics import MEASURES
+
+LABELS = {
+    "contact_time_s": ("ground contact time", "s", 3),
+    "flight_time_s": ("flight time", "s", 3),
+    "step_time_s": ("step time", "s", 3),
+    "step_frequency_hz": ("step frequency", "steps/s", 2),
+    "swing_time_s": ("swing time", "s", 3),
+    "peak_swing_hip_flexion_velocity_deg_s": ("peak swing hip-flexion velocity", "deg/s", 0),
+    "time_to_peak_knee_drive_s": ("time to peak knee drive", "s", 3),
+    "time_to_peak_knee_drive_pct_swing": ("time to peak knee drive", "% swing", 0),
+    "thigh_angle_at_contralateral_touchdown_deg": ("thigh angle at other foot's touchdown", "deg", 1),
+}
+
+
+def _cell(stat: dict, digits: int) -> str:
+    if stat["mean"] is None:
+        return "-"
+    text = f"{stat['mean']:.{digits}f}"
+    if stat["ci95_low"] is not None:
+        half = (stat["ci95_high"] - stat["ci95_low"]) / 2
+        text += f" ±{half:.{digits}f}"
+    return f"{text} (n={stat['n']})"
+
+
+def format_summary(summary: dict) -> str:
+    """Plain text: status, per-leg measures (mean ±95% CI half-width, n), flags, warnings."""
+    lines = [f"gaitlab: {summary['clip']}",
+             f"  status: {summary['status']}" + (f" ({summary['status_reason']})" if summary.get("status_reason") else ""),
+             f"  capture {summary['capture_fps']:.4g} fps ({summary.get('capture_fps_source', '?')}), "
+             f"stored {summary['stored_fps']:.4g} fps, {summary['n_frames']} frames, "
+             f"pose on {summary['pose_detected_frac']:.0%}, {summary['n_contacts']} contacts, "
+             f"near leg: {summary['near_side']}"]
+    legs = summary["legs"]
+    width = 46
+    lines.append("")
+    lines.append(f"  {'measure (mean ±95% CI, n steps)':<{width}} {'left':>22} {'right':>22}")
+    for m in MEASURES:
+        label, unit, digits = LABELS[m]
+        name = f"{label} [{unit}]"
+        lines.append(f"  {name:<{width}} {_cell(legs['left'][m], digits):>22} {_cell(legs['right'][m], digits):>22}")
+    lines.append("")
+    if summary["flags"]:
+        lines.append("  FLAGS (slow swing-leg recovery):")
+        lines.extend(f"   - {f['message']}" for f in summary["flags"])
+    else:
+        lines.append("  no flags")
+    if summary["quality"]:
+        lines.append("  quality notes:")
+        lines.extend(f"   - {q}" for q in summary["quality"])
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""Shared fixtures: paths to the repo, the sample clip, ../shared data; an isolated pose cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SHARED_DATA = SHARED / "data"
+SAMPLE_CLIP = REPO / "sample_videos" / "sprint_240fps_capture.mp4"
+
+
+def pytest_configure(config):
+    # Tests share one pose cache per run: the real model runs once per clip, never twice.
+    if "GAITLAB_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["GAITLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="gaitlab-test-cache-")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present (only in the project's CI and dev machines)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_clip() -> Path:
+    if not SAMPLE_CLIP.exists():
+        pytest.fail(f"sample clip missing: {SAMPLE_CLIP} (run scripts/make_sample_video.py)")
+    return SAMPLE_CLIP
+
+
+@pytest.fixture(scope="session")
+def sample_truth(sample_clip) -> dict:
+    return json.loads(sample_clip.with_suffix(".truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def full_model() -> Path:
+    from gaitlab.models import ensure_model
+
+    return ensure_model("full")
