@@ -37,38 +37,41 @@ class PoseSettings:
 
 @contextmanager
 def quiet_native_stderr():
-    """Silence the C++ logging MediaPipe/LiteRT prints while loading a model.
+    """Silence the C++ logging MediaPipe/LiteRT prints; yield a stream to the real stderr.
 
-    It goes straight to file descriptor 2, so Python-level redirection cannot
-    catch it; users would read pages of INFO/WARNING lines that mean nothing to them.
+    That logging goes straight to file descriptor 2 (model loading, and the odd
+    warning mid-run), so Python-level redirection cannot catch it and users would
+    read lines that mean nothing to them. Our own messages (progress) use the
+    yielded stream, a duplicate of the original stderr.
     """
     if os.environ.get("GAITLAB_DEBUG"):
-        yield
+        yield sys.stderr
         return
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
+    user_stderr = os.fdopen(os.dup(saved), "w", buffering=1)
     try:
         os.dup2(devnull, 2)
-        yield
+        yield user_stderr
     finally:
+        user_stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+        user_stderr.close()
 
 
 @contextmanager
-def _closing_quietly(landmarker):
+def _closing(landmarker):
     try:
         yield landmarker
     finally:
-        with quiet_native_stderr():
-            landmarker.close()
+        landmarker.close()
 
 
 def create_landmarker(model_path: Path, settings: PoseSettings):
     """A VIDEO-mode PoseLandmarker on the CPU."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
     from mediapipe.tasks.python import vision
     from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -105,34 +108,29 @@ def extract_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *,
     xy, zs, vis, times, index = [], [], [], [], []
     stats = DecodeStats()
     clock = TimestampClock()
-    with quiet_native_stderr():
+    with quiet_native_stderr() as user_stderr:
         landmarker = create_landmarker(model_path, settings)
-    first = True
-    with _closing_quietly(landmarker), progress(f"pose {info.path.name}", info.n_frames, enabled=show_progress) as bar:
-        for frame in iter_frames(info, stats=stats):
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
-            if first:  # the first inference logs graph set-up warnings natively
-                with quiet_native_stderr():
-                    result = landmarker.detect_for_video(image, clock(frame.time_s))
-                first = False
-            else:
+        with _closing(landmarker), progress(f"pose {info.path.name}", info.n_frames, enabled=show_progress,
+                                            stream=user_stderr) as bar:
+            for frame in iter_frames(info, stats=stats):
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
                 result = landmarker.detect_for_video(image, clock(frame.time_s))
-            row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-            row_z = np.full(N_LANDMARKS, np.nan, np.float32)
-            row_v = np.zeros(N_LANDMARKS, np.float32)
-            if result.pose_landmarks:
-                h, w = frame.rgb.shape[:2]
-                lms = result.pose_landmarks[0]
-                row_xy[:, 0] = [lm.x * w for lm in lms]
-                row_xy[:, 1] = [lm.y * h for lm in lms]
-                row_z[:] = [lm.z for lm in lms]
-                row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
-            xy.append(row_xy)
-            zs.append(row_z)
-            vis.append(row_v)
-            times.append(frame.time_s)
-            index.append(frame.index)
-            bar.advance()
+                row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
+                row_z = np.full(N_LANDMARKS, np.nan, np.float32)
+                row_v = np.zeros(N_LANDMARKS, np.float32)
+                if result.pose_landmarks:
+                    h, w = frame.rgb.shape[:2]
+                    lms = result.pose_landmarks[0]
+                    row_xy[:, 0] = [lm.x * w for lm in lms]
+                    row_xy[:, 1] = [lm.y * h for lm in lms]
+                    row_z[:] = [lm.z for lm in lms]
+                    row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
+                xy.append(row_xy)
+                zs.append(row_z)
+                vis.append(row_v)
+                times.append(frame.time_s)
+                index.append(frame.index)
+                bar.advance()
     meta = {"decoded_frames": stats.frames, "bad_packets": stats.bad_packets, "settings": settings.to_dict()}
     if not times:
         return PoseTrack(xy_px=np.zeros((0, N_LANDMARKS, 2), np.float32), z=np.zeros((0, N_LANDMARKS), np.float32),

