@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared beside the repo (CI and dev machines); GAITLAB_SHARED_DIR points elsewhere (e.g. from a worktree).
+SHARED = Path(os.environ.get("GAITLAB_SHARED_DIR", REPO.parent / "shared"))
 SHARED_DATA = SHARED / "data"
 SAMPLE_CLIP = REPO / "sample_videos" / "sprint_240fps_capture.mp4"
 
