@@ -20,6 +20,7 @@ from .flags import compute_flags
 from .kinematics import compute_kinematics
 from .landmarks import SIDES, idx
 from .metrics import MEASURES, asymmetry_pct, compute_steps, leg_statistics
+from .swaps import repair_leg_swaps
 from .types import PoseTrack
 
 CONTACT_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "step_frequency_hz", "swing_time_s",
@@ -77,7 +78,11 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     detected_frac = float(track.detected.mean()) if n else 0.0
     fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
 
-    masked = clean.mask_low_visibility(track, min_visibility=config.clean.min_visibility)
+    repaired, swapped = repair_leg_swaps(track)
+    if swapped.any():
+        quality.append(f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "
+                       f"({swapped.mean():.0%}); repaired from motion continuity.")
+    masked = clean.mask_low_visibility(repaired, min_visibility=config.clean.min_visibility)
     orientation = clean.detect_orientation(masked)
     oriented = clean.orient_running_direction(masked, orientation)
     raw = clean.fill_short_gaps(oriented, max_gap_s=config.clean.max_gap_fill_s)
@@ -157,6 +162,7 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
                           for m in MEASURES},
         "leg_of_side": leg_of_side,
         "n_contacts": int(len(contacts)),
+        "leg_swap_frames": int(swapped.sum()),
         "flags": [f.to_dict() for f in flags],
         "quality": quality,
         "config": config.to_dict(),
