@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="analyze one sprint clip", description=(
         "Analyze one side-view sprint clip: contacts, swing hip-flexion velocity, knee-drive timing, flags."))
-    a.add_argument("clip", type=Path, help="video file (MP4/MOV/...)")
+    a.add_argument("clip", type=Path, nargs="?", help="video file (MP4/MOV/...); omit with --keypoints")
+    a.add_argument("--keypoints", type=Path, metavar="FILE",
+                   help="analyze landmark tracks instead of a video: an OpenSim/Sports2D .trc file or a folder "
+                        "of OpenPose BODY_25 JSON (its frame rate from --capture-fps, else 30)")
     a.add_argument("--out", type=Path, help="output folder (default: <clip folder>/<clip name>.gaitlab)")
     a.add_argument("--capture-fps", type=_positive_float,
                    help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)")
@@ -53,7 +56,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cmd_analyze_keypoints(args) -> int:
+    from .analysis import analyze_track
+    from .clean import sample_rate_hz
+    from .config import load_config
+    from .keypoints import read_keypoints
+    from .outputs import prepare_out_dir, summary_json_text, write_outputs
+    from .report_text import format_summary
+
+    config = load_config(args.config)
+    src = args.keypoints
+    out_dir = prepare_out_dir(args.out or src.parent / f"{src.stem}.gaitlab")
+    track, notes = read_keypoints(src, fps=args.capture_fps)
+    fps = sample_rate_hz(track.time_s)
+    result = analyze_track(track, config=config, stored_fps=fps, capture_fps=fps, clip=str(src), notes=notes)
+    result.summary.update({"landmark_source": track.source})
+    write_outputs(result, out_dir)
+    summary = result.summary
+    print(summary_json_text(summary) if args.json else format_summary(summary))
+    print(f"outputs: {out_dir}", file=sys.stderr)
+    return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+
+
 def _cmd_analyze(args) -> int:
+    if args.keypoints is not None:
+        return _cmd_analyze_keypoints(args)
+    if args.clip is None:
+        print("gaitlab: error: give a video clip or --keypoints FILE", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from .config import load_config
     from .outputs import summary_json_text
     from .pipeline import analyze_clip
