@@ -44,6 +44,7 @@ class _Session:
     def __init__(self, ws_url: str, timeout_s: float):
         import websocket
 
+        self.timeout_s = timeout_s
         self.ws = websocket.create_connection(ws_url, timeout=timeout_s, suppress_origin=True)
         self.next_id = 0
         self.events: list[dict] = []
@@ -81,6 +82,8 @@ class _Session:
                 self.events.append(json.loads(self.ws.recv()))
         except websocket.WebSocketTimeoutException:
             pass
+        finally:
+            self.ws.settimeout(self.timeout_s)
 
     def close(self) -> None:
         self.ws.close()
@@ -133,7 +136,8 @@ def _collect(events: list[dict], out: PageVisit) -> None:
         elif method == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
             out.console_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p["args"]))
         elif method == "Runtime.exceptionThrown":
-            out.console_errors.append(p["exceptionDetails"].get("text", "exception"))
+            d = p["exceptionDetails"]
+            out.console_errors.append(f'{d.get("text", "exception")} {d.get("exception", {}).get("description", "")}')
         elif method == "Log.entryAdded" and p["entry"].get("level") == "error":
             out.console_errors.append(p["entry"].get("text", ""))
         elif method == "Network.loadingFailed":
