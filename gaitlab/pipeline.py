@@ -8,9 +8,13 @@ from pathlib import Path
 
 from .analysis import AnalysisResult, analyze_track
 from .cache import load_pose, pose_cache_key, save_pose
+from .annotate import load_overlay, overlay_from_tables
+from .annotate_video import write_annotated_video
 from .config import AnalysisConfig
-from .outputs import prepare_out_dir, write_outputs
+from .errors import BadInputError
+from .outputs import frames_table, prepare_out_dir, write_outputs
 from .pose import PoseSettings, extract_pose
+from .report import write_report
 from .types import PoseTrack, VideoInfo
 from .video import file_sha256, probe
 
@@ -47,6 +51,20 @@ def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path:
     return track, False
 
 
+def annotate_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
+                  slowmo_factor: float = 1.0, crop: bool = False, show_progress: bool = True):
+    """annotated.mp4 for a clip analysed before: reads its output folder, never re-runs pose."""
+    clip = Path(clip)
+    info = probe(clip, capture_fps=capture_fps)
+    out_dir = Path(out_dir) if out_dir else default_out_dir(clip)
+    overlay = load_overlay(out_dir)
+    if len(overlay.frame_index) and abs(len(overlay.frame_index) - info.n_frames) > max(2, 0.02 * info.n_frames):
+        raise BadInputError(f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} has "
+                            f"{len(overlay.frame_index)}: not the same clip? Run 'gaitlab analyze' on it")
+    return write_annotated_video(info, overlay, out_dir / "annotated.mp4", slowmo_factor=slowmo_factor, crop=crop,
+                                 show_progress=show_progress)
+
+
 def capture_notes(info: VideoInfo) -> list[str]:
     notes = []
     if info.capture_fps_source == "assumed":
@@ -58,8 +76,9 @@ def capture_notes(info: VideoInfo) -> list[str]:
 
 def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
                  settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
-                 model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True) -> ClipAnalysis:
-    """Probe, pose (or cache), analyse and write outputs for one clip."""
+                 model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True,
+                 annotate: bool = False, slowmo_factor: float = 1.0, crop: bool = False) -> ClipAnalysis:
+    """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked)."""
     t0 = time.perf_counter()
     clip = Path(clip)
     info = probe(clip, capture_fps=capture_fps)
@@ -78,8 +97,18 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
                            "frame_size_px": list(info.upright_size_px), "pose_model": settings.model})
     t_analysis = time.perf_counter()
     paths = write_outputs(result, out_dir)
+    t_write = time.perf_counter()
+    frames = frames_table(result)
+    paths.update(write_report(result.summary, frames, result.contacts, result.steps, out_dir))
+    t_report = time.perf_counter()
+    if annotate:
+        overlay = overlay_from_tables(frames, result.contacts, result.steps, result.summary)
+        paths["annotated.mp4"] = write_annotated_video(info, overlay, out_dir / "annotated.mp4",
+                                                       slowmo_factor=slowmo_factor, crop=crop,
+                                                       show_progress=show_progress).path
     t_end = time.perf_counter()
     timings = {"probe_s": t_probe - t0, "pose_s": t_pose - t_probe, "analysis_s": t_analysis - t_pose,
-               "write_s": t_end - t_analysis, "total_s": t_end - t0}
+               "write_s": t_write - t_analysis, "report_s": t_report - t_write, "annotate_s": t_end - t_report,
+               "total_s": t_end - t0}
     return ClipAnalysis(info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached,
                         timings_s=timings)
