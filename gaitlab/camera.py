@@ -6,9 +6,10 @@ a few % of the width at most (sub-pixel estimation bias); a pan that follows a
 runner travels a large part of the width or more.
 
 Cuts: a frame whose change, after undoing the camera's translation, is both
-several times larger than that of each neighbouring frame, with a histogram
+several times larger than that of any frame within 5 frames, with a histogram
 change also twice its neighbours' (an isolated spike, unlike a person moving
-close to the lens, which changes many frames in a row).
+close to the lens, which changes many frames in a row), that persists: the next
+frame differs from the one before the cut as well (a flash or glitch does not).
 
 Why it matters: contact times, joint angles and angular velocities come from one
 body's own landmarks and survive a moving camera; speed and step length need a
@@ -28,6 +29,7 @@ MOVING_P75_SHIFT_FRAC = 0.005  # or a typical per-frame shift of 0.5 % of the wi
 CUT_SPIKE_RATIO = 3.0
 CUT_MIN_HIST_DISTANCE = 0.1
 CUT_MIN_RESIDUAL = 4.0  # gray levels
+CUT_QUIET_FRAMES = 5  # the spike must stand alone within this many frames each side
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,21 @@ def find_cuts(scan: ClipScan, frames: np.ndarray | None = None) -> list[int]:
     frames = np.arange(scan.n_frames) if frames is None else np.asarray(frames)
     res = scan.array("residual")[frames]
     hist = scan.array("hist_distance")[frames]
+    hist2 = scan.array("hist_distance_2")
     cuts = []
     for i in range(1, len(frames)):
         if not (np.isfinite(res[i]) and res[i] >= CUT_MIN_RESIDUAL and hist[i] >= CUT_MIN_HIST_DISTANCE):
             continue
-        near = [j for j in (i - 1, i + 1) if 0 < j < len(frames) and np.isfinite(res[j])]
+        near = [j for j in range(i - CUT_QUIET_FRAMES, i + CUT_QUIET_FRAMES + 1)
+                if j != i and 0 < j < len(frames) and np.isfinite(res[j])]
         if not near:
             continue
         spike = res[i] >= CUT_SPIKE_RATIO * max(max(res[j] for j in near), 0.5)
         hist_spike = hist[i] >= 2.0 * max(hist[j] for j in near)
-        if spike and hist_spike:
+        # a new shot persists: the frame after differs from the one before as much (a flash does not)
+        after = int(frames[i]) + 1
+        persists = after >= scan.n_frames or hist2[after] >= 0.5 * hist[i]
+        if spike and hist_spike and persists:
             cuts.append(int(frames[i]))
     return cuts
 

@@ -30,7 +30,8 @@ class ClipScan:
     ``shift_x_frac``/``shift_y_frac``: global translation (phase correlation) as a
     fraction of the thumbnail width; ``shift_response``: its peak strength (0-1);
     ``residual``: mean |difference| after undoing that translation (gray levels);
-    ``hist_distance``: Bhattacharyya distance of gray histograms (0 same, 1 disjoint).
+    ``hist_distance``: Bhattacharyya distance of gray histograms (0 same, 1 disjoint);
+    ``hist_distance_2``: the same between frame i and frame i-2 (does a change persist?).
     """
 
     stored_time_s: list[float]
@@ -40,6 +41,7 @@ class ClipScan:
     shift_response: list[float]
     residual: list[float]
     hist_distance: list[float]
+    hist_distance_2: list[float]
     bad_packets: int = 0
 
     @property
@@ -117,6 +119,12 @@ def _background_shift(prev: np.ndarray, cur: np.ndarray, *, grid: int = 4) -> tu
     return float(np.median(v[:, 0])), float(np.median(v[:, 1])), float(np.median(v[:, 2]))
 
 
+def _hist_distance(a: np.ndarray | None, b: np.ndarray) -> float:
+    import cv2
+
+    return float("nan") if a is None else float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
+
+
 def _hist(thumb: np.ndarray) -> np.ndarray:
     import cv2
 
@@ -128,8 +136,8 @@ def scan_clip(info: VideoInfo) -> ClipScan:
     """Decode every frame once (gray) and measure frame-to-frame change."""
     stats = DecodeStats()
     out = {k: [] for k in ("stored_time_s", "change_p995", "shift_x_frac", "shift_y_frac", "shift_response",
-                           "residual", "hist_distance")}
-    prev = prev_hist = None
+                           "residual", "hist_distance", "hist_distance_2")}
+    prev = prev_hist = prev2_hist = None
     nan = float("nan")
     for frame in iter_frames(info, stats=stats):
         thumb = thumbnail_gray(frame.rgb)
@@ -142,5 +150,6 @@ def scan_clip(info: VideoInfo) -> ClipScan:
         for key, value in zip(("change_p995", "shift_x_frac", "shift_y_frac", "shift_response", "residual",
                                "hist_distance"), values):
             out[key].append(value)
-        prev, prev_hist = thumb, hist
+        out["hist_distance_2"].append(_hist_distance(prev2_hist, hist))
+        prev, prev_hist, prev2_hist = thumb, hist, prev_hist
     return ClipScan(**out, bad_packets=stats.bad_packets)
