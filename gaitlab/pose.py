@@ -27,10 +27,15 @@ class PoseSettings:
     """Everything that changes the pose output; part of the cache key."""
 
     model: str = "full"
-    num_poses: int = 1
+    # Several poses per frame, so ``person`` can pick one athlete and keep it (others are ignored).
+    num_poses: int = 3
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    # Drop repeated frames before pose (``dedupe``); analyze the new frames only.
+    drop_repeated_frames: bool = True
+    # "x,y" or "x,y,w,h" (upright frame px) choosing the athlete among several people; "" = largest.
+    athlete_hint: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -138,11 +143,14 @@ class PoseRows:
 
 
 def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, label: str,
-                   total: int | None, show_progress: bool = True) -> PoseRows:
-    """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time)."""
+                   total: int | None, show_progress: bool = True, rows=None):
+    """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time).
+
+    ``rows`` collects the results (``add(frame, result)``): ``PoseRows`` (first pose) by default.
+    """
     import mediapipe as mp
 
-    rows = PoseRows()
+    rows = rows if rows is not None else PoseRows()
     clock = TimestampClock()
     with quiet_native_stderr() as user_stderr:
         landmarker = create_landmarker(model_path, settings)
