@@ -26,7 +26,7 @@ from .scan import scan_clip
 from .types import PoseTrack, VideoInfo
 from .video import DecodeStats, iter_frames
 
-EXTRACTION_VERSION = "robust-2"
+EXTRACTION_VERSION = "robust-3"
 # Crop-follow when the athlete is shorter than this share of the frame height, or well seen on fewer frames.
 SMALL_ATHLETE_HEIGHT_FRAC = 0.3
 MIN_GOOD_FRAC = 0.6

@@ -105,6 +105,25 @@ def motion_slowmo_factor(summary: dict, tb: TimeBase) -> tuple[float | None, flo
     return None, freq
 
 
+# Step time of running (touchdown to the other foot's touchdown), real time: sprint ~0.2 s, jog ~0.4 s.
+RUNNING_STEP_TIME_S = (0.15, 0.6)
+MIN_RHYTHM_STEPS = 3
+
+
+def running_rhythm(steps) -> tuple[bool, str]:
+    """Running shows a regular alternation: >= 3 step times in running's range, and most of them.
+
+    Pose noise on a walker or a jumper makes contacts too, but not this rhythm.
+    """
+    st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
+    lo, hi = RUNNING_STEP_TIME_S
+    good = int(((st >= lo) & (st <= hi)).sum())
+    if good >= MIN_RHYTHM_STEPS and good >= 0.5 * len(st):
+        return True, ""
+    return False, (f"no regular running rhythm: {good} of {len(st)} step times are in running's "
+                   f"{lo:.2f}-{hi:.2f} s")
+
+
 def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: float | None,
                  segments: int) -> list[str]:
     """One sentence per hazard present (repeats, rate, camera, cuts, people)."""

@@ -125,23 +125,9 @@ def _inside(hint: tuple[float, ...], box: tuple[float, float, float, float]) -> 
     return inter / union if union > 0 else 0.0
 
 
-def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
-                  hint: tuple[float, ...] | None = None) -> tuple[list[int], dict]:
-    """Tracklet ids (in time order) forming the target person, and how it was chosen."""
-    if not tracklets:
-        return [], {"method": "none", "n_people_seen": 0}
-    score = [sum(rows.poses[t][k].height_px for t, k in tr.items()) for tr in tracklets]
-    method = "largest_most_tracked"
-    best = int(np.argmax(score))
-    if hint is not None:
-        match = []
-        for i, tr in enumerate(tracklets):
-            first = sorted(tr)[: max(1, len(tr) // 5)]  # where the athlete is at the start of their tracklet
-            match.append(np.mean([_inside(hint, rows.poses[t][tr[t]].box) for t in first]) * len(tr))
-        if max(match) > 0:
-            best, method = int(np.argmax(match)), "hint"
+def _chain_from(best: int, rows: CandidateRows, tracklets: list[dict[int, int]], times: np.ndarray) -> list[int]:
+    """``best`` plus the tracklets continuing it forward and backward (started near where it was lost)."""
     chain = [best]
-    times = np.array([f[1] for f in rows.frames])
     # continue forward and backward with tracklets that start where the target was lost
     for direction in (1, -1):
         cur = best
@@ -167,6 +153,32 @@ def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
                 break
             chain.append(nxt)
             cur = nxt
+    return chain
+
+
+def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
+                  hint: tuple[float, ...] | None = None) -> tuple[list[int], dict]:
+    """Tracklet ids (in time order) forming the target person, and how it was chosen."""
+    if not tracklets:
+        return [], {"method": "none", "n_people_seen": 0}
+    score = [sum(rows.poses[t][k].height_px for t, k in tr.items()) for tr in tracklets]
+    method = "largest_most_tracked"
+    best = int(np.argmax(score))
+    if hint is not None:
+        match = []
+        for i, tr in enumerate(tracklets):
+            first = sorted(tr)[: max(1, len(tr) // 5)]  # where the athlete is at the start of their tracklet
+            match.append(np.mean([_inside(hint, rows.poses[t][tr[t]].box) for t in first]) * len(tr))
+        if max(match) > 0:
+            best, method = int(np.argmax(match)), "hint"
+    times = np.array([f[1] for f in rows.frames])
+    if method == "hint":
+        chain = _chain_from(best, rows, tracklets, times)
+    else:
+        # score whole chains, not pieces: a big runner lost for two frames still beats a small one seen throughout
+        top = np.argsort(score)[::-1][:10]
+        chains = [_chain_from(int(i), rows, tracklets, times) for i in top]
+        chain = max(chains, key=lambda c: sum(score[i] for i in c))
     n_people = max((len(p) for p in rows.poses), default=0)
     big = sum(1 for s in score if s >= 0.25 * max(score))
     return chain, {"method": method, "max_people_in_frame": int(n_people), "n_tracklets": len(tracklets),

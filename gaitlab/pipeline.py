@@ -90,6 +90,12 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
     else:
         st = result.summary.get("both_legs", {}).get("step_frequency_hz", {})
         step_hz = st.get("mean") if result.summary.get("status") == "ok" else None
+    if result.summary["status"] == "ok":
+        ok, why = hazards.running_rhythm(result.steps)
+        if not ok:
+            result.summary.update(status="no_running_detected", status_reason=why, flags=[])
+            result.summary["quality"].append(f"Status no_running_detected: {why}.")
+            step_hz = None
     extra = hazards.hazard_notes(info, track, tb, step_hz=step_hz, segments=segments)
     result.summary["quality"].extend(extra)
     result.summary.update(hazards.summary_fields(info, track, tb, segments))
