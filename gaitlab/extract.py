@@ -26,7 +26,7 @@ from .scan import scan_clip
 from .types import PoseTrack, VideoInfo
 from .video import DecodeStats, iter_frames
 
-EXTRACTION_VERSION = "robust-3"
+EXTRACTION_VERSION = "robust-5"
 # Crop-follow when the athlete is shorter than this share of the frame height, or well seen on fewer frames.
 SMALL_ATHLETE_HEIGHT_FRAC = 0.3
 MIN_GOOD_FRAC = 0.6
@@ -67,7 +67,8 @@ def extract_clip_pose(info: VideoInfo, model_path: Path, settings: PoseSettings,
     roi = {"used": False, "athlete_height_px": height, "full_frame_good_frac": good}
     if height < SMALL_ATHLETE_HEIGHT_FRAC * frame_h or good < MIN_GOOD_FRAC:
         index = np.asarray(target.index, np.int64)
-        seeds = seed_path(index, np.stack(target.xy), np.stack(target.vis)) if len(index) else {}
+        # rough full-frame poses steer the crop only if some of them are clear; else search tiles
+        seeds = seed_path(index, np.stack(target.xy), np.stack(target.vis)) if len(index) and good >= 0.2 else {}
         roi["seed"] = "full_frame_poses"
         if not seeds:
             found = tile_seed((f for f in iter_frames(info) if f.index in keep and f.index % 5 == 0),

@@ -3,8 +3,8 @@
 MediaPipe (``num_poses > 1``) returns the poses of a frame in no fixed order,
 so identity comes from continuity: poses in consecutive frames are linked into
 tracklets when their hip centres are close relative to body size. The target is
-the tracklet with the most "size x frames" (the largest, most consistently seen
-runner), or the one under ``--athlete-hint`` (a point or a box in the upright
+the chain of tracklets with the most "size x frames x visibility" (the largest,
+most consistently and clearly seen runner), or the one under ``--athlete-hint`` (a point or a box in the upright
 frame). When the target's tracklet ends, it is continued only by a tracklet that
 starts near where it ended, soon after: the analysis never hops between people.
 """
@@ -79,6 +79,9 @@ class CandidateRows:
                 xy = np.array([[lm.x * w, lm.y * h] for lm in lms], np.float32)
                 z = np.array([lm.z for lm in lms], np.float32)
                 vis = np.array([lm.visibility if lm.visibility is not None else 1.0 for lm in lms], np.float32)
+                cx, cy = np.nanmean(xy[_HIPS], axis=0)
+                if not (0 <= cx < w and 0 <= cy < h):
+                    continue  # hips outside the picture: the model's guess at the border, not a person
                 found.append(Pose(xy, z, vis))
         self.poses.append(found)
         self.frames.append((frame.index, frame.time_s, (h, w)))
@@ -161,7 +164,9 @@ def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
     """Tracklet ids (in time order) forming the target person, and how it was chosen."""
     if not tracklets:
         return [], {"method": "none", "n_people_seen": 0}
-    score = [sum(rows.poses[t][k].height_px for t, k in tr.items()) for tr in tracklets]
+    # size x frames, weighted by how sure the model is (junk poses on lines or shadows have low visibility)
+    score = [sum(rows.poses[t][k].height_px * float(np.mean(rows.poses[t][k].vis)) for t, k in tr.items())
+             for tr in tracklets]
     method = "largest_most_tracked"
     best = int(np.argmax(score))
     if hint is not None:

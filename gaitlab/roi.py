@@ -122,7 +122,7 @@ def follow_frames(frames: Iterable[Frame], seeds: dict[int, tuple[float, float, 
 
 
 def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, tile_px: int = 400,
-              max_frames: int = 8) -> dict[int, tuple[float, float, float]]:
+              max_frames: int = 8, stop_when_found: bool = True) -> dict[int, tuple[float, float, float]]:
     """Find the athlete on overlapping tiles of a few frames (IMAGE mode); seeds from the best hit."""
     import mediapipe as mp
     from mediapipe.tasks.python import vision
@@ -153,9 +153,13 @@ def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings,
                             vis = float(np.mean([q.visibility or 0 for q in p]))
                             hits.append((vis, frame.index, (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2,
                                          ys.max() - ys.min()))
+                if stop_when_found and any(hit[0] >= FOLLOW_MIN_VISIBILITY for hit in hits):
+                    break
     if not hits:
         return {}
-    vis, index, cx, cy, height = max(hits)
+    # the earliest clear sighting lets the crop follow from there on; else the clearest one
+    clear = [h for h in hits if h[0] >= FOLLOW_MIN_VISIBILITY]
+    vis, index, cx, cy, height = min(clear, key=lambda h: h[1]) if clear else max(hits)
     return {index: (cx, cy, max(20.0, height))}
 
 
