@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
+    a.add_argument("--athlete-hint", metavar="X,Y[,W,H]", default="",
+                   help="choose the athlete when several people are in view: a point or box in pixels of the "
+                        "upright frame (default: the largest, most consistently tracked runner)")
     a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
@@ -107,11 +110,14 @@ def _cmd_analyze(args) -> int:
     from .pose import PoseSettings
     from .report_text import format_summary
 
+    from .person import parse_hint
+
     config = load_config(args.config)
+    parse_hint(args.athlete_hint)  # a malformed hint is a usage error before any work
     done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
-                        settings=PoseSettings(model=args.model), config=config, model_path=args.model_path,
-                        show_progress=not args.quiet, use_cache=not args.no_cache, annotate=args.annotate,
-                        slowmo_factor=args.slowmo, crop=args.crop)
+                        settings=PoseSettings(model=args.model, athlete_hint=args.athlete_hint), config=config,
+                        model_path=args.model_path, show_progress=not args.quiet, use_cache=not args.no_cache,
+                        annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop)
     summary = done.result.summary
     print(summary_json_text(summary) if args.json else format_summary(summary))
     print(f"outputs: {done.out_dir}", file=sys.stderr)

@@ -27,7 +27,8 @@ class PoseSettings:
     """Everything that changes the pose output; part of the cache key."""
 
     model: str = "full"
-    num_poses: int = 1
+    # Several poses per frame, so ``person`` can pick one athlete and keep it (others are ignored).
+    num_poses: int = 3
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
@@ -38,6 +39,10 @@ class PoseSettings:
     # fed timestamps 1 s apart, which makes that filter pass samples through; the
     # track keeps the real capture times. True restores MediaPipe's smoothing.
     mediapipe_smoothing: bool = False
+    # Drop repeated frames before pose (``dedupe``); analyze the new frames only.
+    drop_repeated_frames: bool = True
+    # "x,y" or "x,y,w,h" (upright frame px) choosing the athlete among several people; "" = largest.
+    athlete_hint: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,11 +158,14 @@ class PoseRows:
 
 
 def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, label: str,
-                   total: int | None, show_progress: bool = True) -> PoseRows:
-    """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time)."""
+                   total: int | None, show_progress: bool = True, rows=None):
+    """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time).
+
+    ``rows`` collects the results (``add(frame, result)``): ``PoseRows`` (first pose) by default.
+    """
     import mediapipe as mp
 
-    rows = PoseRows()
+    rows = rows if rows is not None else PoseRows()
     clock = TimestampClock(real=settings.mediapipe_smoothing)
     with quiet_native_stderr() as user_stderr:
         landmarker = create_landmarker(model_path, settings)
