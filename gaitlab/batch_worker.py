@@ -86,12 +86,12 @@ def process_clip(job: dict) -> dict:
 
     ``job``: clip, rel (name shown in the table), athlete, session, out_dir,
     batch_out_dir, capture_fps, settings (PoseSettings), config (AnalysisConfig),
-    settings_key. Deterministic failures (bad video, no running) get a marker
-    like successes so a re-run skips them; unexpected errors do not, so they
-    are retried next time.
+    settings_key. Failures that depend only on the clip (bad video, no running)
+    get a marker like successes so a re-run skips them; others (unexpected
+    errors, unwritable output, missing model) do not, so they are retried.
     """
     from .atomic import write_text_atomic
-    from .errors import GaitlabError
+    from .errors import BadInputError, GaitlabError
     from .team_table import STATUS_FAILED, failure_row, summary_row
     from .video import file_sha256
 
@@ -114,7 +114,8 @@ def process_clip(job: dict) -> dict:
     except (GaitlabError, OSError) as exc:
         row = failure_row(**ident, reason=str(exc) if isinstance(exc, GaitlabError) else
                           f"{clip}: cannot read ({exc.strerror or exc})", clip_sha256=sha)
-        cacheable = isinstance(exc, GaitlabError) and bool(sha)
+        # Only the clip's own fault is final; a full disk or a missing model may be fixed by the next run.
+        cacheable = isinstance(exc, BadInputError) and bool(sha)
     except Exception as exc:  # a bug or a crash inside a library: record it, retry on the next run
         row = failure_row(**ident, reason=f"internal error {exc.__class__.__name__}: {exc}", clip_sha256=sha)
         cacheable = False

@@ -31,7 +31,7 @@ th.asc::after{content:" \\25B2"} th.desc::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.flagged td{background:#fff1f0} tr.failed td{color:#888} tr.notok td{background:#fafafa}
 .flag{color:#b00;font-weight:600} .athlete{margin-top:1.5em} .charts{display:flex;flex-wrap:wrap;gap:12px}
-.note{color:#555;font-size:13px}
+.note{color:#555;font-size:13px} td.status{white-space:normal;min-width:10em;max-width:26em}
 """
 
 # Sort by the cell's data-v (numbers numerically, blanks last), toggling the direction on each click.
@@ -46,9 +46,8 @@ document.querySelectorAll('table.sortable th').forEach(function(th, col){
     rows.sort(function(a, b){
       var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
       if (x === '' && y === '') return 0; if (x === '') return 1; if (y === '') return -1;
-      var nx = parseFloat(x), ny = parseFloat(y), c;
-      if (!isNaN(nx) && !isNaN(ny) && String(nx) === x && String(ny) === y) c = nx - ny;
-      else c = x.localeCompare(y);
+      var nx = Number(x), ny = Number(y), c;
+      if (!isNaN(nx) && !isNaN(ny)) c = nx - ny; else c = x.localeCompare(y);
       return asc ? c : -c;
     });
     rows.forEach(function(r){body.appendChild(r);});
@@ -101,7 +100,7 @@ def _table(rows: list[dict]) -> str:
         cells = [f'<td data-v="{_esc(r["athlete"])}">{_esc(r["athlete"])}</td>',
                  f'<td data-v="{_esc(r["session"])}">{_esc(r["session"])}</td>',
                  f'<td data-v="{clip}">{link}</td>',
-                 f'<td data-v="{_esc(r["status"])}">{_esc(status)}</td>',
+                 f'<td data-v="{_esc(r["status"])}" class="status">{_esc(status)}</td>',
                  f'<td data-v="{_esc(r.get("flags"))}" class="flag">{_esc(r.get("flags"))}</td>']
         cells += [_measure_cell(r, leg, m) for m in KEY_MEASURES for leg in LEGS]
         out.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>")
@@ -140,7 +139,7 @@ def _trend_svg(rows: list[dict], measure: str, sessions: list[str]) -> str:
 
     parts = [title, f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#999"/>']
-    for v in (lo + pad, hi - pad):
+    for v in sorted({lo + pad, hi - pad}):
         parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">'
                      f'{_fmt(v, digits)}</text>')
     for i, s in enumerate(sessions):
