@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import clean
+from . import clean, legs
 from .config import AnalysisConfig
 from .events import CONTACT_COLUMNS, detect_contacts
 from .flags import compute_flags
 from .kinematics import compute_kinematics
 from .landmarks import SIDES, idx
 from .metrics import MEASURES, asymmetry_pct, compute_steps, leg_statistics
+from .swaps import repair_leg_swaps
 from .types import PoseTrack
 
 CONTACT_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "step_frequency_hz", "swing_time_s",
@@ -55,6 +56,66 @@ def near_side_from_depth(track: PoseTrack) -> str | None:
     return None
 
 
+# Share of pose frames with a collapsed far leg above which the far leg raises no flag at all.
+COLLAPSE_NO_FLAG_FRAC = 0.10
+# Confidence multiplier of a contact whose frames include a collapsed far leg.
+COLLAPSE_CONFIDENCE_FACTOR = 0.3
+TIME_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "swing_time_s", "time_to_peak_knee_drive_s"}
+
+
+def _mark_collapse(contacts: pd.DataFrame, collapsed: np.ndarray, time_s: np.ndarray, far: str) -> pd.DataFrame:
+    """``reliable`` column: False for far-leg contacts during collapse (confidence lowered too)."""
+    contacts = contacts.copy()
+    reliable = []
+    for _, c in contacts.iterrows():
+        window = (time_s >= c["touchdown_s"] - 0.05) & (time_s <= c["toe_off_s"] + 0.05)
+        reliable.append(not (c["side"] == far and collapsed[window].any()))
+    contacts["reliable"] = np.asarray(reliable, bool)
+    contacts.loc[~contacts["reliable"], "confidence"] *= COLLAPSE_CONFIDENCE_FACTOR
+    return contacts
+
+
+def _mark_steps(steps: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """A step is reliable when its own contact and the next contacts it uses are."""
+    steps = steps.copy()
+    if not len(steps) or "reliable" not in contacts:
+        steps["reliable"] = pd.Series(dtype=bool)
+        return steps
+    ok = contacts["reliable"].to_numpy()
+    # a step uses its contact and the next one of each foot
+    rel = [bool(ok[i] and ok[i + 1:i + 3].all()) for i in range(len(steps))] if len(steps) == len(contacts) \
+        else [True] * len(steps)
+    steps["reliable"] = rel
+    return steps
+
+
+def measure_quality(steps: pd.DataFrame, usable: dict, leg_of_side: dict, capture_fps: float,
+                    config: AnalysisConfig) -> dict:
+    """Per side and measure: which leg (near/far), time resolution, whether it may raise a flag, and why not."""
+    out = {}
+    for side in SIDES:
+        sub = steps[steps["side"] == side] if len(steps) else steps
+        n_bad = int((~sub["reliable"].astype(bool)).sum()) if len(sub) and "reliable" in sub else 0
+        out[side] = {}
+        for m in MEASURES:
+            reasons = []
+            if m in CONTACT_MEASURES and capture_fps < config.quality.min_fps_contact_time:
+                reasons.append(f"capture rate below {config.quality.min_fps_contact_time:.0f} fps")
+            if m in SWING_MEASURES and capture_fps < config.quality.min_fps_swing_velocity:
+                reasons.append(f"capture rate below {config.quality.min_fps_swing_velocity:.0f} fps")
+            if m not in usable.get(side, set()) and not reasons:
+                reasons.append("leg unreliable (collapsed or swapped far leg)")
+            out[side][m] = {
+                "leg": leg_of_side.get(side, "unknown"),
+                "resolution_ms": _resolution_ms(capture_fps) if m in TIME_MEASURES else None,
+                "reliable": not reasons and n_bad == 0,
+                "may_flag": m in usable.get(side, set()),
+                "n_unreliable_steps": n_bad,
+                "why_not": "; ".join(reasons),
+            }
+    return out
+
+
 def _resolution_ms(fps: float) -> float:
     """SD of a two-event duration from frame rounding alone: sqrt(2) * frame / sqrt(12)."""
     return 1000.0 / fps * math.sqrt(2.0 / 12.0)
@@ -77,23 +138,34 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     detected_frac = float(track.detected.mean()) if n else 0.0
     fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
 
-    masked = clean.mask_low_visibility(track, min_visibility=config.clean.min_visibility)
+    depth_near = near_side_from_depth(track)
+    # leg identity first: swapped labels would break every later step (swaps.py, legs.py)
+    repaired, swapped = repair_leg_swaps(track)
+    if swapped.any():
+        quality.append(f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "
+                       f"({swapped.mean():.0%}); repaired from motion continuity.")
+    masked = clean.mask_low_visibility(repaired, min_visibility=config.clean.min_visibility)
+    collapsed = legs.collapsed_frames(masked)
     orientation = clean.detect_orientation(masked)
     oriented = clean.orient_running_direction(masked, orientation)
     raw = clean.fill_short_gaps(oriented, max_gap_s=config.clean.max_gap_fill_s)
     smooth = clean.lowpass(raw, cutoff_hz=config.clean.cutoff_hz, order=config.clean.filter_order)
     used_cutoff = clean.effective_cutoff_hz(config.clean.cutoff_hz, fs) if np.isfinite(fs) else math.nan
 
-    depth_near = near_side_from_depth(track)
     near = depth_near or orientation.near_side
     leg_of_side = {near: "near", ("right" if near == "left" else "left"): "far"}
 
     frames = compute_kinematics(smooth)
+    frames["leg_labels_swapped"] = swapped
+    frames["far_leg_collapsed"] = collapsed
     if n >= 4:
         contacts = detect_contacts(smooth, raw, config=config.events, fs_hz=fs, leg_of_side=leg_of_side)
     else:
         contacts = pd.DataFrame(columns=CONTACT_COLUMNS)
+    far = "right" if near == "left" else "left"
+    contacts = _mark_collapse(contacts, collapsed, smooth.time_s, far)
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
+    steps = _mark_steps(steps, contacts)
     leg_stats = leg_statistics(steps)
 
     # --- status: is there analyzable running here? ---
@@ -135,6 +207,22 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
         low = contacts[contacts["confidence"] < 0.5]
         if len(low):
             quality.append(f"{len(low)} of {len(contacts)} contacts have low timing confidence (< 0.5).")
+    n_seen = max(1, int(track.detected.sum()))
+    collapsed_frac = float(collapsed.sum()) / n_seen
+    if swapped.any():
+        quality.append(f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frame(s); "
+                       f"repaired from continuity (and the near/far depth order).")
+    if collapsed_frac > 0:
+        quality.append(f"Far-leg collapse: on {int(collapsed.sum())} frame(s) ({collapsed_frac:.0%}) the pose model "
+                       f"drew the far ({far}) leg on top of the near ({near}) leg; far-leg measures that use those "
+                       f"frames are marked unreliable" + (" and the far leg raises no flag." if collapsed_frac
+                                                           > COLLAPSE_NO_FLAG_FRAC else "."))
+        if collapsed_frac > COLLAPSE_NO_FLAG_FRAC:
+            usable[far] = set()
+    if len(steps) and "reliable" in steps and (~steps["reliable"].astype(bool)).any():
+        for side in SIDES:
+            if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
+                usable[side] = set()
     if orientation.method == "default":
         quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
 
@@ -157,7 +245,10 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
                           for m in MEASURES},
         "leg_of_side": leg_of_side,
         "n_contacts": int(len(contacts)),
+        "leg_swap_frames": int(swapped.sum()),
         "flags": [f.to_dict() for f in flags],
+        "measure_quality": measure_quality(steps, usable, leg_of_side, capture_fps, config),
+        "far_leg_collapsed_frac": collapsed_frac,
         "quality": quality,
         "config": config.to_dict(),
     }

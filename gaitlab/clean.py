@@ -29,9 +29,10 @@ class Orientation:
     def near_side(self) -> str:
         """The athlete's side facing the camera in a side view.
 
-        Running left-to-right in the image the athlete shows their left side.
+        Running left-to-right in the image (facing +x) the athlete shows the
+        camera their right side; running right-to-left, their left side.
         """
-        return "right" if self.mirrored else "left"
+        return "left" if self.mirrored else "right"
 
 
 def sample_rate_hz(time_s: np.ndarray) -> float:

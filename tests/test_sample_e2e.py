@@ -84,7 +84,7 @@ def test_sample_outputs_complete(sample_run):
             assert set(summary["legs"][side][m]) == {"mean", "sd", "ci95_low", "ci95_high", "n"}
     contacts = pd.read_csv(sample_run / "contacts.csv")
     assert list(contacts.columns) == ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown_s",
-                                      "toe_off_s", "contact_time_s", "confidence"]
+                                      "toe_off_s", "contact_time_s", "confidence", "reliable"]
     # frame index and time agree: stored frame i is at i/capture_fps of real time
     assert np.allclose(contacts["touchdown_frame"] / summary["capture_fps"], contacts["touchdown_s"], atol=1e-6)
     frames = pd.read_csv(sample_run / "frames.csv")

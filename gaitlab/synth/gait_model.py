@@ -61,7 +61,7 @@ class SwingParams:
     """Swing-leg kinematics of one side."""
 
     #: peak thigh angle (from the downward vertical, + = knee in front of the hip)
-    max_thigh_flexion_deg: float = 70.0
+    max_thigh_flexion_deg: float = 66.0
     #: toe-off -> maximal thigh flexion, as a fraction of swing time
     time_to_max_flexion_frac: float = 0.60
     #: toe-off -> maximal thigh extension (the thigh keeps extending briefly)
@@ -77,7 +77,7 @@ class SwingParams:
     #: that knee minimum happens this long before touchdown
     knee_min_lead_s: float = 0.028
     #: knee flexion acceleration right after toe-off
-    knee_lift_accel_deg_s2: float = 30000.0
+    knee_lift_accel_deg_s2: float = 50000.0
     #: ankle angle at mid-swing (foot vs. the shank's perpendicular, + = toe up)
     mid_swing_ankle_deg: float = 5.0
 
@@ -86,7 +86,7 @@ class SwingParams:
 class GaitParams:
     """Sprint at (near) maximal speed, a ~1.80 m athlete."""
 
-    speed_m_s: float = 8.8
+    speed_m_s: float = 9.0
     contact_time_s: float = 0.105
     flight_time_s: float = 0.125
     # segments (joint centre to joint centre)
@@ -108,12 +108,12 @@ class GaitParams:
     trunk_lean_deg: float = 8.0
     trunk_lean_osc_deg: float = 1.5
     # stance foot
-    touchdown_distance_m: float = 0.40  # toe ahead of the hip at touchdown
-    foot_angle_touchdown_deg: float = 4.0  # sole vs. ground (heel up) at touchdown
-    foot_angle_toe_off_deg: float = 70.0
-    foot_flat_frac: tuple[float, float] = (0.30, 0.45)  # fraction of stance with a flat foot
-    foot_roll_start_rate: float = 1.2  # heel-drop rate at touchdown, in units of angle / roll-down time
-    foot_roll_end_rate: float = 1.6  # heel-rise rate at toe-off, in units of angle / roll-up time
+    touchdown_distance_m: float = 0.46  # toe ahead of the hip at touchdown
+    foot_angle_touchdown_deg: float = 14.0  # sole vs. ground (heel up) at touchdown
+    foot_angle_toe_off_deg: float = 58.0
+    foot_flat_frac: tuple[float, float] = (0.25, 0.40)  # fraction of stance with a flat foot
+    foot_roll_start_rate: float = 2.4  # heel-drop rate at touchdown, in units of angle / roll-down time
+    foot_roll_end_rate: float = 1.9  # heel-rise rate at toe-off, in units of angle / roll-up time
     touchdown_toe_speed_m_s: float = 1.0  # downward toe speed at touchdown
     # arms
     shoulder_swing_mean_deg: float = -5.0
@@ -124,7 +124,7 @@ class GaitParams:
     left: SwingParams = field(default_factory=SwingParams)
     right: SwingParams = field(
         default_factory=lambda: SwingParams(
-            max_thigh_flexion_deg=67.0, time_to_max_flexion_frac=0.64, max_knee_flexion_deg=126.0
+            max_thigh_flexion_deg=63.0, time_to_max_flexion_frac=0.64, max_knee_flexion_deg=126.0
         )
     )
 
@@ -344,7 +344,7 @@ class GaitModel:
         rad = math.radians
         # thigh
         th0, dth0, ddth0 = self._stance_derivs("theta", at_end=True)
-        th1, dth1, ddth1 = self._stance_derivs("theta", at_end=False)
+        th1, dth1, _ = self._stance_derivs("theta", at_end=False)
         t_ext = c + sp.time_to_max_extension_s
         t_pk = c + sp.time_to_max_flexion_frac * S
         th_pk = rad(sp.max_thigh_flexion_deg)
@@ -355,10 +355,11 @@ class GaitModel:
             th_ext = th0 + 0.5 * h * dth0 + h * h * (ddth0 - a_ext) / 12.0
             a_ext = sp.flexion_stroke_shape * 0.5 * np.pi**2 * (th_pk - th_ext) / (t_pk - t_ext) ** 2
         a_pk = -sp.flexion_stroke_shape * 0.5 * np.pi**2 * (th_pk - th_ext) / (t_pk - t_ext) ** 2
-        thigh = QuinticSpline([c, t_ext, t_pk, T], [th0, th_ext, th_pk, th1], [dth0, 0, 0, dth1], [ddth0, a_ext, a_pk, ddth1])
+        # C2 at toe-off; C1 at touchdown (the impact may change the acceleration, not the rate)
+        thigh = QuinticSpline([c, t_ext, t_pk, T], [th0, th_ext, th_pk, th1], [dth0, 0, 0, dth1], [ddth0, a_ext, a_pk, 0.0])
         # knee
         k0, dk0, _ = self._stance_derivs("kappa", at_end=True)
-        k1, dk1, ddk1 = self._stance_derivs("kappa", at_end=False)
+        k1, dk1, _ = self._stance_derivs("kappa", at_end=False)
         t_kmax = c + sp.time_to_max_knee_flexion_frac * S
         t_kmin = T - sp.knee_min_lead_s
         k_max, k_min = rad(sp.max_knee_flexion_deg), rad(sp.min_knee_flexion_deg)
@@ -369,7 +370,7 @@ class GaitModel:
             [c, t_kmax, t_kmin, T],
             [k0, k_max, k_min, k1],
             [dk0, 0.0, 0.0, dk1],
-            [rad(sp.knee_lift_accel_deg_s2), -a_down, 0.5 * a_down, ddk1],
+            [rad(sp.knee_lift_accel_deg_s2), -a_down, 0.5 * a_down, 0.0],
         )
         # ankle: C1 at toe-off, rate jump at touchdown (impact)
         b0, db0, _ = self._stance_derivs("beta", at_end=True)
@@ -406,10 +407,10 @@ class GaitModel:
             tau = np.linspace(self.c, self.T, 4001)[1:-1]
             t = tau + self.touchdown_offset_s(side)
             g = self._swing_geometry(tau, side, self.hip_position(t))
-            if not getattr(self, "_skip_checks", False) and (np.any(g["foot_index"][:, 1] <= 0) or np.any(g["heel"][:, 1] <= 0)):
+            if np.any(g["foot_index"][:, 1] <= 0) or np.any(g["heel"][:, 1] <= 0):
                 raise ValueError(f"{side} foot touches the ground during swing: adjust swing parameters")
             k = np.degrees(g["kappa"])
-            if not getattr(self, "_skip_checks", False) and (k.min() < 0 or k.max() > 165):
+            if k.min() < 0 or k.max() > 165:
                 raise ValueError(f"{side} knee outside 0..165 deg in swing")
 
     # ---- public evaluation ---------------------------------------------------------------
@@ -429,7 +430,6 @@ class GaitModel:
             off = np.stack([toe_x, np.zeros_like(toe_x)], axis=-1)
             for k in ("knee", "ankle", "heel", "foot_index"):
                 out[k][st] = g[k] + off
-            # knee from IK against the *world* hip (identical up to rounding)
             out["theta"][st] = g["theta"]
             out["kappa"][st] = g["kappa"]
         sw = ~st

@@ -1,0 +1,192 @@
+"""Real-footage hazards after pose: the real time base, segments, and the notes users read.
+
+- Time base: repeated frames are gone (``dedupe``); the remaining frames get their
+  (retimed) file times divided by the slow-motion factor. The capture rate comes
+  from the user, the phone's metadata, or else the rate of new frames; a clip
+  whose images each repeat exactly k times and whose step rate is only plausible
+  k times faster is taken as slowed k times (two independent clues agree).
+- Segments: at a scene cut or a long pause, the frames just after are blanked
+  (NaN) for longer than the gap filler bridges, so no event or filter spans it.
+- Notes: one plain sentence per hazard present.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .types import PoseTrack, VideoInfo
+
+# Step frequency of running, real time (jog ~2.6, elite sprint ~5): outside, the clock is probably wrong.
+RUNNING_STEP_HZ = (2.0, 5.5)
+
+
+@dataclass(frozen=True)
+class TimeBase:
+    capture_fps: float
+    source: str  # user | metadata | repeated_frames | motion | assumed
+    slowmo_factor: float  # stored time / real time
+    unique_fps: float  # new frames per second of stored time
+    regular_k: int
+
+
+def time_base(info: VideoInfo, meta: dict) -> TimeBase:
+    timing = meta.get("timing") or {}
+    systematic = bool(timing.get("systematic"))
+    unique = float(timing.get("unique_fps") or info.stored_fps)
+    if not math.isfinite(unique) or unique <= 0:
+        unique = info.stored_fps
+    k = int(timing.get("regular_k") or 0)
+    if info.capture_fps_source in ("user", "metadata"):
+        # the given rate is that of the camera's images, i.e. of the new frames
+        return TimeBase(info.capture_fps, info.capture_fps_source, info.capture_fps / unique, unique, k)
+    if systematic:
+        return TimeBase(unique, "repeated_frames", 1.0, unique, k)
+    return TimeBase(info.stored_fps, "assumed", 1.0, unique, k)
+
+
+def with_slowmo(tb: TimeBase, factor: float) -> TimeBase:
+    return replace(tb, capture_fps=tb.unique_fps * factor, source="motion", slowmo_factor=factor)
+
+
+def retime(track: PoseTrack, info: VideoInfo, tb: TimeBase) -> PoseTrack:
+    """Track times = (retimed) stored time / slow-motion factor, from the first frame."""
+    timing = (track.meta or {}).get("timing")
+    if timing and len(timing["keep"]) == track.n_frames:
+        stored = np.asarray(timing["time_s"], np.float64)
+    else:  # the extractor's times are stored time / the probe's factor
+        stored = track.time_s * info.slowmo_factor
+    t = (stored - stored[0]) / tb.slowmo_factor if len(stored) else stored
+    return replace(track, time_s=t)
+
+
+def segment_starts_s(track: PoseTrack) -> list[float]:
+    """Real times where a new segment starts (cuts, long pauses), excluding the clip start."""
+    meta = track.meta or {}
+    starts = set()
+    cuts = (meta.get("camera") or {}).get("cuts", [])
+    fi = track.frame_index
+    for cut in cuts:
+        after = np.flatnonzero(fi >= cut)
+        if len(after) and after[0] > 0:
+            starts.add(int(after[0]))
+    timing = meta.get("timing") or {}
+    if timing and len(timing.get("keep", [])) == track.n_frames:
+        starts.update(int(s) for s in timing.get("segment_starts", []) if s > 0)
+    return sorted(float(track.time_s[s]) for s in starts)
+
+
+def split_segments(track: PoseTrack, starts_s: list[float], *, max_gap_fill_s: float) -> PoseTrack:
+    """Blank the first ``max_gap_fill_s`` + 2 frames after each segment start (see module doc)."""
+    if not starts_s or track.n_frames < 2:
+        return track
+    frame_s = float(np.median(np.diff(track.time_s)))
+    xy, vis = track.xy_px.astype(np.float64).copy(), track.visibility.copy()
+    for t0 in starts_s:
+        rows = (track.time_s >= t0) & (track.time_s <= t0 + max_gap_fill_s + 2 * frame_s)
+        xy[rows] = np.nan
+        vis[rows] = 0.0
+    return replace(track, xy_px=xy, visibility=vis)
+
+
+def motion_slowmo_factor(summary: dict, tb: TimeBase) -> tuple[float | None, float | None]:
+    """(factor to apply or None, step frequency seen) from the running's step rate."""
+    st = summary.get("both_legs", {}).get("step_frequency_hz", {})
+    freq = st.get("mean") if isinstance(st, dict) else None
+    if summary.get("status") != "ok" or freq is None or not math.isfinite(freq):
+        return None, freq
+    lo, hi = RUNNING_STEP_HZ
+    if freq >= lo * 0.9:
+        return None, freq
+    if tb.regular_k >= 2 and lo <= freq * tb.regular_k <= hi:
+        return float(tb.regular_k), freq
+    return None, freq
+
+
+# Step time of running (touchdown to the other foot's touchdown), real time: sprint ~0.2 s, jog ~0.4 s.
+RUNNING_STEP_TIME_S = (0.15, 0.6)
+MIN_RHYTHM_STEPS = 3
+
+
+def running_rhythm(steps) -> tuple[bool, str]:
+    """Running shows a regular alternation: >= 3 step times in running's range, and most of them.
+
+    Pose noise on a walker or a jumper makes contacts too, but not this rhythm.
+    """
+    st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
+    lo, hi = RUNNING_STEP_TIME_S
+    good = int(((st >= lo) & (st <= hi)).sum())
+    if good >= MIN_RHYTHM_STEPS and good >= 0.5 * len(st):
+        return True, ""
+    return False, (f"no regular running rhythm: {good} of {len(st)} step times are in running's "
+                   f"{lo:.2f}-{hi:.2f} s")
+
+
+def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: float | None,
+                 segments: int) -> list[str]:
+    """One sentence per hazard present (repeats, rate, camera, cuts, people)."""
+    meta = track.meta or {}
+    notes = []
+    timing = meta.get("timing") or {}
+    dup = int(timing.get("n_decoded", 0)) - len(timing.get("keep", []))
+    if dup > 0:
+        if timing.get("systematic"):
+            pattern = (f"each image is shown {timing['regular_k']} times" if timing.get("regular_k")
+                       else f"{dup / timing['n_decoded']:.0%} of frames are copies of the previous one")
+            notes.append(f"Repeated frames: {dup} of {timing['n_decoded']} decoded frames repeat the previous "
+                         f"image ({pattern}); only the {len(timing['keep'])} new frames are analyzed, at "
+                         f"{tb.unique_fps:.3g} new frames per second of file time.")
+        else:
+            notes.append(f"{dup} frame(s) showed no change at all (still scene) and were skipped.")
+    if tb.source == "repeated_frames":
+        notes.append(f"Capture rate inferred from the repeated frames: {tb.capture_fps:.3g} fps "
+                     f"(the file says {info.stored_fps:.3g} fps).")
+    elif tb.source == "motion":
+        notes.append(f"The clip plays {tb.slowmo_factor:.3g}x slower than real time: each image repeats "
+                     f"{tb.regular_k} times and the step rate is only that of running when sped up "
+                     f"{tb.regular_k}x. Inferred capture rate {tb.capture_fps:.3g} fps; pass --capture-fps "
+                     f"to override.")
+    if step_hz is not None and math.isfinite(step_hz) and tb.source not in ("motion",):
+        lo, hi = RUNNING_STEP_HZ
+        if step_hz < lo * 0.9 or step_hz > hi * 1.1:
+            notes.append(f"The stored rate and the motion disagree: {step_hz:.2f} steps/s is outside running's "
+                         f"{lo:.1f}-{hi:.1f} steps/s, so the clip is probably slowed down or sped up "
+                         f"(capture rate {tb.capture_fps:.3g} fps, source: {tb.source}). "
+                         f"Pass --capture-fps with the real rate.")
+    camera = meta.get("camera") or {}
+    if camera.get("moving"):
+        notes.append("Camera moves (pan/zoom): contact times, joint angles and angular velocities do not depend "
+                     "on it, but speed and step length would, so none are reported.")
+    if camera.get("cuts"):
+        notes.append(f"Scene cut(s) at frame(s) {', '.join(map(str, camera['cuts']))}: the clip is analyzed "
+                     f"as {segments} segments and no event spans a cut.")
+    elif segments > 1:
+        notes.append(f"Long pause(s) in the frames: the clip is analyzed as {segments} segments.")
+    person = meta.get("person") or {}
+    if person.get("max_people_in_frame", 0) > 1:
+        how = "the one at --athlete-hint" if person.get("method") == "hint" else \
+            "the largest and most consistently tracked (choose another with --athlete-hint x,y)"
+        notes.append(f"Several people in view (up to {person['max_people_in_frame']} at once): analyzing one "
+                     f"athlete, {how}.")
+    return notes
+
+
+def summary_fields(info: VideoInfo, track: PoseTrack, tb: TimeBase, segments: int) -> dict:
+    meta = track.meta or {}
+    timing = meta.get("timing") or {}
+    camera = meta.get("camera") or {}
+    return {
+        "capture_fps_source": tb.source,
+        "inferred_capture_fps": tb.capture_fps,
+        "slowmo_factor": tb.slowmo_factor,
+        "unique_frames_per_stored_s": tb.unique_fps,
+        "decoded_frames": int(timing.get("n_decoded", meta.get("decoded_frames", track.n_frames))),
+        "duplicate_frames": int(timing.get("n_decoded", 0)) - len(timing.get("keep", [])) if timing else 0,
+        "camera": "moving" if camera.get("moving") else "fixed",
+        "scene_cuts_frames": camera.get("cuts", []),
+        "segments": segments,
+        "person_selection": meta.get("person", {}),
+        "speed_and_step_length": "not computed" + (" (moving camera)" if camera.get("moving") else ""),
+    }

@@ -1,0 +1,50 @@
+"""Algorithm-only accuracy on real sprint kinematics (mocap markers as perfect 2D landmarks at 120 Hz).
+
+Truth: force-plate contacts (Fz > 30 N) of the Dorn et al. 2012 sprint trial
+JA1Gait35 (~9.5 m/s). Targets from the accuracy issue; see docs/accuracy.md.
+"""
+
+import math
+
+import pytest
+
+from gaitlab import accuracy
+
+TRIAL = "mocap/dorn2012_JA1/JA1Gait35.c3d"
+
+
+@pytest.fixture(scope="module")
+def sprint_row(shared_data):
+    truth = accuracy.load_truth(shared_data / TRIAL)
+    return truth, accuracy.evaluate_markers(truth, 120.0, trial="JA1Gait35")
+
+
+def test_truth_is_force_plate_contacts(sprint_row):
+    truth, row = sprint_row
+    complete = truth.contacts[truth.contacts["complete"]]
+    assert len(complete) == 4
+    assert complete["contact_time_s"].between(0.110, 0.125).all()
+    assert complete["side"].tolist() == ["right", "left", "right", "left"]
+
+
+def test_algorithm_only_120hz_counts_and_angles(sprint_row):
+    _, row = sprint_row
+    assert row["contacts_true"] == 4
+    assert row["missed"] == 0 and row["extra"] == 0
+    assert row["hip_flexion_rmse_deg"] <= 5.0
+    assert row["peak_swing_velocity_error_pct"] <= 10.0
+
+
+def test_algorithm_only_120hz_no_regression(sprint_row):
+    # Guard at the level measured when this test was written (contact-time MAE 26.4 ms,
+    # touchdown +23 ms late on this forefoot sprinter): it must not get worse.
+    _, row = sprint_row
+    assert math.isfinite(row["contact_time_mae_ms"]) and row["contact_time_mae_ms"] <= 30.0
+    assert row["toe_off_mae_ms"] <= 6.0
+
+
+@pytest.mark.xfail(strict=True, reason="target missed: contact-time MAE 26.4 ms at 120 Hz (late touchdown "
+                                       "on forefoot landings, see docs/accuracy.md); tighten when fixed")
+def test_algorithm_only_120hz_contact_time_target(sprint_row):
+    _, row = sprint_row
+    assert row["contact_time_mae_ms"] <= 3.0
