@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Measure the batch speedup of 2 workers over 1 on N distinct short clips (issue 5).
 
-    GAITLAB_MODELS_DIR=... python scripts/measure_batch_speedup.py [--source CLIP] [--clips 4] [--frames 150]
+    GAITLAB_MODELS_DIR=... python scripts/measure_batch_speedup.py [--source CLIP] [--clips 4] [--frames N]
 
-Makes N different clips from SOURCE (the same frames re-encoded at different
+Makes N different clips from SOURCE (its first --frames frames, default all,
+re-encoded at different
 quality, so each has its own sha256 and the pose cache cannot share work) in a
 tmp folder, then runs ``gaitlab batch --workers 1`` and ``--workers 2``, each
 with an empty pose cache and a fresh output folder, and prints the wall times,
@@ -59,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=None)
     parser.add_argument("--clips", type=int, default=4)
-    parser.add_argument("--frames", type=int, default=150)
+    parser.add_argument("--frames", type=int, default=0, help="frames per clip (default: the whole clip)")
     args = parser.parse_args()
     source = args.source or default_source()
     with tempfile.TemporaryDirectory(prefix="gaitlab-speedup-") as tmp:
@@ -67,8 +68,9 @@ def main() -> None:
         lib = work / "lib" / "Athlete" / "2024-05-01"
         lib.mkdir(parents=True)
         for k in range(args.clips):
-            trim_clip(source, lib / f"clip{k}.mp4", n_frames=args.frames, crf=20 + k)
-        print(f"{args.clips} clips x {args.frames} frames from {source}; cores: {len(os.sched_getaffinity(0))}")
+            trim_clip(source, lib / f"clip{k}.mp4", n_frames=args.frames or 10**9, crf=20 + k)
+        frames = f"{args.frames} frames" if args.frames else "all frames"
+        print(f"{args.clips} clips x {frames} of {source}; cores: {len(os.sched_getaffinity(0))}")
         print(f"  load average before: {os.getloadavg()}")
         t1 = timed_batch(work / "lib", work, 1)
         t2 = timed_batch(work / "lib", work, 2)

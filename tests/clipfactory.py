@@ -25,8 +25,14 @@ def _encoder(out, rate: Fraction, width: int, height: int, crf: int):
 
 def trim_clip(src: Path, dst: Path, *, start: int = 0, n_frames: int = 120, crf: int = 20,
               scale: float = 1.0) -> Path:
-    """Frames ``start .. start+n_frames-1`` of ``src`` as a new H.264 MP4 at the same rate."""
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+    """Frames ``start .. start+n_frames-1`` of ``src`` as a new H.264 MP4 at the same rate.
+
+    A slow-motion clip's capture-rate metadata (``com.android.capture.fps``) is kept.
+    """
+    with av.open(str(src)) as inp, av.open(str(dst), "w", options={"movflags": "use_metadata_tags"}) as out:
+        for key, value in inp.metadata.items():
+            if "capture.fps" in key:
+                out.metadata[key] = value
         s = inp.streams.video[0]
         rate = Fraction(s.average_rate).limit_denominator(1000)
         w = int(s.codec_context.width * scale) // 2 * 2

@@ -1,9 +1,9 @@
 """``gaitlab batch`` end to end with the real pose model on short real clips (issue 5 acceptance).
 
-Good clips are 120-frame stretches of ../shared/data/clips/track_run_pan_screenrec.mp4
-re-encoded into a tmp folder (never into the repo); the non-running clip is
-random noise (no person); the corrupt one is a truncated copy. Each batch runs
-in a subprocess with its own fresh pose cache, so the first run really runs pose.
+Good clips are copies of the bundled sample clip; the non-running clip is
+random noise (no person); the corrupt one is a truncated copy. Batches run in
+subprocesses with a pose cache of this module only (empty at the start), so the
+first run really runs pose.
 """
 
 import csv
@@ -20,7 +20,6 @@ from clipfactory import corrupt_copy, noise_clip, trim_clip
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
-SOURCE_CLIP = "clips/track_run_pan_screenrec.mp4"
 GOOD = ["Anna/2024-05-01/sprint1.mp4", "Anna/2024-05-08/sprint1.mp4", "Bob/2024-05-01/sprint1.mp4",
         "Bob/2024-05-08/sprint2.mp4"]
 CORRUPT, NOT_RUNNING = "Bob/2024-05-08/broken.mp4", "Cara/2024-05-08/noise.mp4"
@@ -45,11 +44,11 @@ def snapshot(out):
 
 
 @pytest.fixture(scope="module")
-def team_lib(shared_data, tmp_path_factory):
-    """Copies of one short real sprint clip under two athletes and two sessions, a corrupt file, a noise clip."""
+def team_lib(sample_clip, tmp_path_factory):
+    """Copies of the sample clip under two athletes and two sessions, a corrupt file, a noise clip."""
     root = tmp_path_factory.mktemp("team")
     lib = root / "lib"
-    good = trim_clip(shared_data / SOURCE_CLIP, root / "good.mp4", n_frames=120)
+    good = sample_clip
     for rel in GOOD:
         (lib / rel).parent.mkdir(parents=True, exist_ok=True)
         (lib / rel).write_bytes(good.read_bytes())
@@ -123,35 +122,38 @@ def test_ray_executor_gives_the_same_table(first_run, team_lib):
     assert (out / "failures.csv").read_text() == (first_run["out"] / "failures.csv").read_text()
 
 
-def test_killed_batch_resumes_to_the_same_result(shared_data, tmp_path):
-    """Kill -9 mid-batch (1 worker, 3 distinct clips), re-run: identical to an uninterrupted run."""
+def test_killed_batch_resumes_to_the_same_result(first_run, team_lib, tmp_path):
+    """Kill -9 mid-batch, re-run: identical to an uninterrupted run.
+
+    1 worker, 2 clips: the sample clip (pose cached by the first run, so it is
+    done quickly) and a new 150-frame re-encoded stretch of it (pose runs); the
+    batch is killed as soon as the first clip's marker appears.
+    """
     lib = tmp_path / "lib"
-    for k, crf in enumerate((21, 22, 23)):
-        (lib / "Dee" / f"2024-05-0{k + 1}").mkdir(parents=True)
-        trim_clip(shared_data / SOURCE_CLIP, lib / "Dee" / f"2024-05-0{k + 1}" / "s.mp4", n_frames=90, crf=crf)
-    out, cache = tmp_path / "out", tmp_path / "cache"
+    for k in (1, 2):
+        (lib / "Dee" / f"2024-05-0{k}").mkdir(parents=True)
+    (lib / "Dee" / "2024-05-01" / "s.mp4").write_bytes(team_lib["good"].read_bytes())
+    trim_clip(team_lib["good"], lib / "Dee" / "2024-05-02" / "s.mp4", n_frames=150, crf=21)
+    out, cache = tmp_path / "out", team_lib["cache"]
     env = dict(os.environ, GAITLAB_CACHE_DIR=str(cache))
     proc = subprocess.Popen([sys.executable, "-m", "gaitlab.cli", "batch", str(lib), "--out", str(out), "--quiet",
                              "--workers", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while time.time() < deadline and not list(out.rglob("batch_done.json")):
-        time.sleep(0.05)
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     done = list(out.rglob("batch_done.json"))
-    assert 1 <= len(done) < 3, "killed mid-way"
+    assert len(done) == 1, "killed mid-way"
     assert not (out / "team_summary.csv").exists()
-    for folder in (out / "clips" / "Dee").iterdir():
-        for f in folder.iterdir():
-            assert not f.name.startswith(".") or f.name.endswith(".tmp"), f  # only hidden temporaries
     r = run_batch(lib, out, "--workers", 1, cache=cache)
-    assert r.returncode == 0, r.stderr
-    assert f"{len(done)} reused, {3 - len(done)} run" in r.stdout
+    assert "1 reused, 1 run" in r.stdout, r.stderr
     ref = tmp_path / "ref"
-    r = run_batch(lib, ref, "--workers", 1, cache=cache)
-    assert r.returncode == 0, r.stderr
+    r_ref = run_batch(lib, ref, "--workers", 1, cache=cache)
+    assert r.returncode == r_ref.returncode and r.returncode in (0, 4), r.stderr
     assert (out / "team_summary.csv").read_text() == (ref / "team_summary.csv").read_text()
+    assert (out / "failures.csv").read_text() == (ref / "failures.csv").read_text()
     assert (out / "team_report.html").read_text() == (ref / "team_report.html").read_text()
     for summary in ref.rglob("summary.json"):
         assert (out / summary.relative_to(ref)).read_text() == summary.read_text()
