@@ -4,9 +4,8 @@
     GAITLAB_MODELS_DIR=... python scripts/measure_batch_speedup.py [--source CLIP] [--clips 4] [--frames N]
 
 Makes N different clips from SOURCE (its first --frames frames, default all,
-re-encoded at different
-quality, so each has its own sha256 and the pose cache cannot share work) in a
-tmp folder, then runs ``gaitlab batch --workers 1`` and ``--workers 2``, each
+re-encoded at different quality, so each has its own sha256 and the pose cache
+cannot share work) in a tmp folder, then runs ``gaitlab batch --workers 1`` and ``--workers 2``, each
 with an empty pose cache and a fresh output folder, and prints the wall times,
 the ratio, the CPU seconds used (batch process and its workers) and the load
 average. Other users of the machine distort the wall times: with the kernel's
