@@ -9,7 +9,7 @@ SAMPLE := sample_videos/sprint_240fps_capture.mp4
 $(BIN)/gaitlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,ray]"
 	touch $@
 
 setup: $(BIN)/gaitlab

