@@ -213,8 +213,8 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
                             t_hi=t[min(last + half // 2, n - 1)], air_before=False, step_s=step)
     # the rounded-corner fit, centred on the frame where the foot came within the contact threshold
     # Fitted on +-span around the frame where the (low-pass) foot came within the contact
-    # threshold, then re-centred on the estimate (a fast descent crosses the threshold well
-    # before the corner) until it settles.
+    # threshold; when the best corner lies at the edge of the search range (a fast descent
+    # crosses the threshold well before the corner), the window moves there and the fit repeats.
     span = max(3, int(round(config.touchdown_span_s * fs_hz)))
     anchor = first
     td_corner = td_corner_rms = float("nan")
@@ -225,8 +225,11 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
             step_s=step, sigmas_s=config.touchdown_blur_s)
         if not np.isfinite(td_corner):
             break
+        t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
+        if min(td_corner - t_lo, t_hi - td_corner) > frame_s:
+            break  # an interior optimum
         new_anchor = int(np.clip(np.argmin(np.abs(t - td_corner)), 0, mid))
-        if abs(new_anchor - anchor) <= 1:
+        if new_anchor == anchor:
             break
         anchor = new_anchor
     if np.isfinite(td_corner):
