@@ -37,6 +37,10 @@ class EventConfig:
     max_contact_s: float = 0.6
     # Half-width of the window in which the touchdown/toe-off instant is fitted.
     fit_half_window_s: float = 0.03
+    # Touchdown: half-width of the data window (and twice the search range) around the frame
+    # where the foot comes within the contact threshold, and the corner roundings tried (s).
+    touchdown_span_s: float = 0.04
+    touchdown_blur_s: tuple = (0.0, 0.004, 0.008, 0.012, 0.016, 0.024)
     # Window of the rolling ground-level estimate; must cover at least one contact of each foot.
     ground_window_s: float = 1.2
 

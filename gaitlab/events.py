@@ -10,9 +10,13 @@ Method (per foot):
    rounds the corner where the foot lands or leaves: within a short window we
    fit ``h = c`` on the ground side and ``h = c + b*s + a*s^2`` (``s`` = time
    in the air from the event, a, b >= 0) on the air side, choosing the event
-   time that minimises the squared error on a 0.1-frame grid. Landing is a
-   sharp corner (the foot arrives fast), leaving is a smooth one (the toe
-   peels off), and the quadratic term covers both.
+   time that minimises the squared error on a 0.1-frame grid (toe-off; the
+   toe peels off, so the quadratic term). Touchdown is the centre of the
+   corner where the descent meets the ground, fitted as a hinge blurred by a
+   Gaussian of free width (0 = sharp): impact rounds that corner (shoe and soft
+   tissue compress, pose models and marker processing smooth) but a symmetric
+   rounding keeps its centre at the impact, where a level crossing or the end
+   of the settling would depend on how much the foot settles.
 4. Confidence: how well that model fits (residual vs the contact threshold),
    how visible the foot was, and how many frames the event window holds.
 """
@@ -25,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d, median_filter
 from scipy.optimize import nnls
+from scipy.special import ndtr
 
 from .config import EventConfig
 from .landmarks import SIDES, idx
@@ -154,37 +159,39 @@ def _fit_event(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_be
     return float(t0), float(np.sqrt(sse[k] / len(t)))
 
 
-def _touchdown_by_tangent(t: np.ndarray, h: np.ndarray, first: int, last: int, *, threshold_px: float,
-                          half: int) -> float:
-    """Touchdown as the instant the foot's fast descent line reaches its stance level.
+def _touchdown_smoothed_corner(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, step_s: float,
+                               sigmas_s: tuple[float, ...]) -> tuple[float, float]:
+    """Touchdown as the centre of the (possibly rounded) corner where the descent meets the ground.
 
-    Pose models (and skin/shoe markers on a forefoot landing) keep the foot point
-    settling for a few frames after impact; the descent line ignores that tail.
-    Needs at least 3 samples between 0.5 and 4 thresholds above the stance level,
-    else NaN (the hinge fit is used).
+    Model: a hinge (level ground after ``t0``, straight descent before) blurred
+    by a Gaussian of width ``sigma`` (0 = sharp):
+    ``h = c + b * E[(t0 - t + sigma*Z)+]``. A sharp, unfiltered landing gives
+    sigma ~ 0 and ``t0`` at the corner; a landing whose corner is rounded (the
+    shoe and soft tissue compress, the pose model or the marker processing
+    smooths) is centred on the impact, because symmetric blurring leaves the
+    centre of the deceleration where it was. Returns (t0, RMS residual px).
     """
-    seg = h[first:last + 1]
-    seg = seg[np.isfinite(seg)]
-    if seg.size == 0:
-        return float("nan")
-    level = float(np.percentile(seg, 20))
-    lo_px, hi_px = level + 1.5 * threshold_px, level + 5.0 * threshold_px
-    # walk back from the contact start over the descent (h rising backwards in time)
-    idx_desc = []
-    k = min(last, first + half)
-    while k >= max(0, first - 3 * half):
-        if np.isfinite(h[k]) and lo_px <= h[k] <= hi_px:
-            idx_desc.append(k)
-        elif idx_desc and np.isfinite(h[k]) and h[k] > hi_px:
-            break
-        k -= 1
-    if len(idx_desc) < 3:
-        return float("nan")
-    sel = np.array(sorted(idx_desc))
-    slope, intercept = np.polyfit(t[sel], h[sel], 1)
-    if slope >= 0:
-        return float("nan")
-    return float((level - intercept) / slope)
+    ok = np.isfinite(h)
+    t, h = t[ok], h[ok]
+    if len(t) < 4:
+        return float("nan"), float("nan")
+    best = (np.inf, float("nan"))
+    for sigma in sigmas_s:
+        for t0 in np.arange(t_lo, t_hi + 1e-12, step_s):
+            d = t0 - t
+            if sigma <= 0:
+                r = np.clip(d, 0.0, None)
+            else:
+                u = d / sigma
+                r = sigma * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi) + d * ndtr(u)
+            a_mat = np.column_stack([np.ones_like(r), r])
+            coef, *_ = np.linalg.lstsq(a_mat, h, rcond=None)
+            if coef[1] <= 0:
+                continue  # the foot must come down, not up
+            sse = float(np.sum((a_mat @ coef - h) ** 2))
+            if sse < best[0]:
+                best = (sse, float(t0))
+    return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
 
 
 def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float) -> dict:
@@ -204,9 +211,29 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     lo, hi = max(mid, last - 2 * half), min(n - 1, last + half)
     to, to_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(mid, last - half)],
                             t_hi=t[min(last + half // 2, n - 1)], air_before=False, step_s=step)
-    td_tangent = _touchdown_by_tangent(t, h, first, last, threshold_px=sig.threshold_px, half=half)
-    if np.isfinite(td_tangent):
-        td = td_tangent
+    # the rounded-corner fit, centred on the frame where the foot came within the contact threshold
+    # Fitted on +-span around the frame where the (low-pass) foot came within the contact
+    # threshold; when the best corner lies at the edge of the search range (a fast descent
+    # crosses the threshold well before the corner), the window moves there and the fit repeats.
+    span = max(3, int(round(config.touchdown_span_s * fs_hz)))
+    anchor = first
+    td_corner = td_corner_rms = float("nan")
+    for _ in range(4):
+        lo, hi = max(0, anchor - span), min(mid, anchor + span)
+        td_corner, td_corner_rms = _touchdown_smoothed_corner(
+            t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, anchor - span // 2)], t_hi=t[min(mid, anchor + span // 2)],
+            step_s=step, sigmas_s=config.touchdown_blur_s)
+        if not np.isfinite(td_corner):
+            break
+        t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
+        if min(td_corner - t_lo, t_hi - td_corner) > frame_s:
+            break  # an interior optimum
+        new_anchor = int(np.clip(np.argmin(np.abs(t - td_corner)), 0, mid))
+        if new_anchor == anchor:
+            break
+        anchor = new_anchor
+    if np.isfinite(td_corner):
+        td, td_rms = td_corner, td_corner_rms
     if not (np.isfinite(td) and np.isfinite(to)) or to <= td:
         td, to = t[first] - 0.5 * frame_s, t[last] + 0.5 * frame_s  # fall back to frame resolution
         td_rms = to_rms = sig.threshold_px
