@@ -155,7 +155,7 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     near = depth_near or orientation.near_side
     leg_of_side = {near: "near", ("right" if near == "left" else "left"): "far"}
 
-    frames = compute_kinematics(smooth)
+    frames = compute_kinematics(smooth, trunk_cutoff_hz=config.clean.trunk_cutoff_hz)
     frames["leg_labels_swapped"] = swapped
     frames["far_leg_collapsed"] = collapsed
     if n >= 4:

@@ -22,6 +22,9 @@ class CleanConfig:
     # blunts the peak. Applied in capture-time Hz, clamped below Nyquist.
     cutoff_hz: float = 12.0
     filter_order: int = 4
+    # The trunk angle (shoulder midpoint -> hip midpoint) gets a much lower cutoff:
+    # lean changes slowly, while arm swing drags the shoulder landmarks at stride rate.
+    trunk_cutoff_hz: float = 2.0
     # Gaps up to this long (capture time) are interpolated; longer stay NaN.
     max_gap_fill_s: float = 0.05
     # Landmarks below this visibility are treated as missing.

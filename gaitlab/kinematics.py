@@ -47,12 +47,30 @@ def trunk_down_angle_deg(track: PoseTrack) -> np.ndarray:
     return segment_angle_deg(sh, hp)
 
 
-def compute_kinematics(track: PoseTrack) -> pd.DataFrame:
+def smooth_trunk_angle_deg(trunk_deg: np.ndarray, time_s: np.ndarray, *, cutoff_hz: float) -> np.ndarray:
+    """Low-pass the trunk angle much harder than the limbs.
+
+    The trunk's lean changes slowly (a few degrees within a stride), but pose
+    models pull the shoulder landmarks along with the swinging arms, so the raw
+    shoulder-hip line oscillates at the stride rate. That oscillation adds to one
+    leg's hip-flexion velocity and subtracts from the other's (on the sample
+    clip: near leg +8..+17 %, far leg -8..-14 % before; see README "Accuracy").
+    """
+    from .clean import lowpass_1d, sample_rate_hz
+
+    fs = sample_rate_hz(time_s)
+    if not np.isfinite(fs) or len(trunk_deg) < 16:
+        return trunk_deg
+    return lowpass_1d(trunk_deg, fs_hz=fs, cutoff_hz=cutoff_hz, order=2)
+
+
+def compute_kinematics(track: PoseTrack, *, trunk_cutoff_hz: float | None = None) -> pd.DataFrame:
     """One row per frame: time, and per leg the angles, velocities and foot points.
 
     Columns (``<side>`` is left/right):
     ``thigh_angle_deg_<side>``: hip->knee from the downward vertical, + knee ahead of hip;
-    ``hip_flexion_deg_<side>``: thigh relative to the reversed trunk, + in flexion;
+    ``hip_flexion_deg_<side>``: thigh relative to the reversed trunk, + in flexion (the trunk angle
+    low-passed at ``trunk_cutoff_hz`` when given);
     ``hip_flexion_velocity_deg_s_<side>``, ``thigh_angular_velocity_deg_s_<side>``: time derivatives;
     ``knee_flexion_deg_<side>``: 180 minus the hip-knee-ankle angle;
     ``heel_x_px_<side>``, ``heel_y_px_<side>``, ``toe_x_px_<side>``, ``toe_y_px_<side>``, ``ankle_y_px_<side>``.
@@ -61,6 +79,8 @@ def compute_kinematics(track: PoseTrack) -> pd.DataFrame:
     cols: dict[str, np.ndarray] = {"frame_index": track.frame_index, "time_s": t,
                                    "pose_detected": track.detected}
     trunk = trunk_down_angle_deg(track)
+    if trunk_cutoff_hz:
+        trunk = smooth_trunk_angle_deg(trunk, t, cutoff_hz=trunk_cutoff_hz)
     cols["trunk_lean_deg"] = -trunk  # + when the shoulders are ahead of the hips
     for side in SIDES:
         hip, knee, ankle = (track.xy_px[:, idx(side, p)] for p in ("hip", "knee", "ankle"))

@@ -40,14 +40,19 @@ def test_events_exact_without_noise(fps):
 
 def test_events_with_landmark_noise_240fps():
     truth = sprint_contacts()
-    fps = 240.0
-    res = _analyze(running_track(truth, fps=fps, duration_s=2.2, noise_px=1.5, seed=3), fps)
+    fps, noise_px = 240.0, 1.5
+    res = _analyze(running_track(truth, fps=fps, duration_s=2.2, noise_px=noise_px, seed=3), fps)
     c = res.contacts
     assert len(c) == len(truth)
     td_err = np.abs(c["touchdown_s"].to_numpy() - [td for _, td, _ in truth])
     to_err = np.abs(c["toe_off_s"].to_numpy() - [to for _, _, to in truth])
+    # the foot lands fast (600 px/s): touchdown within one frame despite the noise
     assert td_err.mean() < 1.0 / fps
-    assert to_err.mean() < 1.0 / fps
+    # it leaves gently (100 px/s + 20000 px/s^2, as a toe peels off): no method can place toe-off
+    # closer than the time the foot takes to rise two noise SDs above the ground (~10 ms here)
+    s = np.linspace(0, 0.05, 5001)
+    detectable_s = s[np.argmax(100 * s + 20000 * s * s >= 2 * noise_px)]
+    assert to_err.mean() < detectable_s
     assert (c["confidence"] > 0.5).all()
 
 
