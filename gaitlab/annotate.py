@@ -63,6 +63,7 @@ class OverlayData:
 
     def __post_init__(self) -> None:
         self._row_of_frame = {int(f): i for i, f in enumerate(self.frame_index)}
+        self._sorted_frames = np.sort(np.asarray(self.frame_index, dtype=np.int64))
         # numpy copies for per-frame look-ups (pandas filtering per frame would cost ~1 ms each)
         c = self.contacts.sort_values("touchdown_s", ignore_index=True)
         self.contacts = c
@@ -73,8 +74,19 @@ class OverlayData:
         self._p_t = self.swing_peaks["peak_swing_hip_flexion_velocity_s"].to_numpy(np.float64)
 
     def row(self, frame_index: int) -> int | None:
-        """Row of a stored frame in the tables, or None when the analysis has no row for it."""
-        return self._row_of_frame.get(int(frame_index))
+        """Row of a stored frame in the tables, or None when the analysis has no row for it.
+
+        Repeated frames (dropped before pose, see dedupe.py) show the same image as the
+        last analyzed frame before them, so they take that frame's row.
+        """
+        frame_index = int(frame_index)
+        row = self._row_of_frame.get(frame_index)
+        if row is not None or not len(self.frame_index):
+            return row
+        k = int(np.searchsorted(self._sorted_frames, frame_index, side="right")) - 1
+        if k < 0 or frame_index > self._sorted_frames[-1]:
+            return None
+        return self._row_of_frame[int(self._sorted_frames[k])]
 
     def color(self, side: str) -> tuple[int, int, int]:
         return FAR_RGB if self.leg_of_side.get(side) == "far" else NEAR_RGB

@@ -60,9 +60,10 @@ def annotate_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float
     info = probe(clip, capture_fps=capture_fps)
     out_dir = Path(out_dir) if out_dir else default_out_dir(clip)
     overlay = load_overlay(out_dir)
-    if len(overlay.frame_index) and abs(len(overlay.frame_index) - info.n_frames) > max(2, 0.02 * info.n_frames):
-        raise BadInputError(f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} has "
-                            f"{len(overlay.frame_index)}: not the same clip? Run 'gaitlab analyze' on it")
+    analysed = int(max(overlay.frame_index)) + 1 if len(overlay.frame_index) else 0  # repeats are not rows
+    if analysed and abs(analysed - info.n_frames) > max(2, 0.02 * info.n_frames):
+        raise BadInputError(f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} covers "
+                            f"{analysed}: not the same clip? Run 'gaitlab analyze' on it")
     return write_annotated_video(info, overlay, out_dir / "annotated.mp4", slowmo_factor=slowmo_factor, crop=crop,
                                  show_progress=show_progress)
 
