@@ -44,6 +44,9 @@ class EventConfig:
     # where the foot comes within the contact threshold, and the corner roundings tried (s).
     touchdown_span_s: float = 0.04
     touchdown_blur_s: tuple = (0.0, 0.004, 0.008, 0.012, 0.016, 0.024)
+    # A contact seen on fewer frames than this (a sprint contact below ~45 fps) gets frame-resolution
+    # events: the sub-frame fits need a few samples on each side of each corner.
+    subframe_min_contact_frames: int = 5
     # Window of the rolling ground-level estimate; must cover at least one contact of each foot.
     ground_window_s: float = 1.2
 

@@ -32,6 +32,7 @@ from scipy.optimize import nnls
 from scipy.special import ndtr
 
 from .config import EventConfig
+from .ground import ground_drift_px_s, rolling_ground_px
 from .landmarks import SIDES, idx
 from .types import PoseTrack
 
@@ -85,11 +86,12 @@ def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.
     return out
 
 
-def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, config: EventConfig, fs_hz: float) -> FootSignal:
+def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, config: EventConfig, fs_hz: float,
+                drift_px_s: float = 0.0) -> FootSignal:
     low_raw = despike(_lowest_y(raw, side), fs_hz=fs_hz)
     low = low_raw
     window = int(round(config.ground_window_s * fs_hz))
-    ground = ground_line_px(low, window_frames=window)
+    ground = rolling_ground_px(track.time_s, low, window_frames=window, drift_px_s=drift_px_s)
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
     threshold = config.contact_height_leg_frac * leg_length_px(track)
     return FootSignal(time_s=track.time_s, height_px=ground - low, height_raw_px=ground - low_raw,
@@ -205,6 +207,8 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     # run to well inside it, and fit on data reaching further into the air.
     mid = (first + last) // 2
     step = 0.1 * frame_s
+    if last - first + 1 < config.subframe_min_contact_frames:
+        return _frame_resolution_contact(sig, first, last, frame_s=frame_s, half=half)
     lo, hi = max(0, first - half), min(mid, first + 2 * half)
     td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
                             t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
@@ -244,6 +248,31 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     return {"touchdown_s": td, "toe_off_s": to, "confidence": confidence}
 
 
+def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s: float, half: int) -> dict:
+    """Events at frame resolution for a contact seen on only a few frames (low frame rates).
+
+    With 2-4 frames on the ground the hinge fits have fewer samples than parameters
+    near each corner and drift by a frame or more, so the touchdown is put halfway
+    between the last frame in the air and the first on the ground, the toe-off
+    halfway between the last on the ground and the first in the air: unbiased for a
+    uniformly placed event, error SD frame/sqrt(12) each.
+    """
+    t = sig.time_s
+    td = 0.5 * (t[first - 1] + t[first]) if first > 0 else t[first] - 0.5 * frame_s
+    to = 0.5 * (t[last] + t[last + 1]) if last + 1 < len(t) else t[last] + 0.5 * frame_s
+    n = len(t)
+    vis = float(np.nanmean(sig.visibility[max(0, first - half):min(n, last + half + 1)]))
+    # how clearly the frames separate: ground frames well below the threshold, air frames above it
+    h = sig.height_raw_px
+    ground = h[first:last + 1]
+    air = h[[i for i in (first - 1, last + 1) if 0 <= i < n]]
+    margin = min(np.nanmin(sig.threshold_px - ground), np.nanmin(air - sig.threshold_px)) if len(air) else 0.0
+    clarity = float(ndtr(margin / max(1e-6, 0.5 * sig.threshold_px))) if np.isfinite(margin) else 0.0
+    samples = min(1.0, (last - first + 1) / 6.0)
+    confidence = float(np.clip(vis, 0, 1) * clarity * (0.5 + 0.5 * samples))
+    return {"touchdown_s": float(td), "toe_off_s": float(to), "confidence": confidence}
+
+
 def time_to_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> float:
     """Fractional stored-frame index of a real time (linear between frames)."""
     return float(np.interp(t, time_s, frame_index.astype(np.float64)))
@@ -257,8 +286,12 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
     the low-pass; ``leg_of_side`` maps left/right to near/far/unknown.
     """
     rows = []
+    # one ground drift for both feet (they run on the same ground; see ground.py)
+    window = int(round(config.ground_window_s * fs_hz))
+    lows = [despike(_lowest_y(raw, side), fs_hz=fs_hz) for side in SIDES]
+    drift = ground_drift_px_s(track.time_s, lows, window_frames=window, leg_length_px=leg_length_px(track))
     for side in SIDES:
-        sig = foot_signal(track, raw, side, config=config, fs_hz=fs_hz)
+        sig = foot_signal(track, raw, side, config=config, fs_hz=fs_hz, drift_px_s=drift)
         if not np.isfinite(sig.threshold_px):
             continue
         for first, last in candidate_contacts(sig, config=config):

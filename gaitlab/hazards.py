@@ -91,10 +91,18 @@ def split_segments(track: PoseTrack, starts_s: list[float], *, max_gap_fill_s: f
     return replace(track, xy_px=xy, visibility=vis)
 
 
-def motion_slowmo_factor(summary: dict, tb: TimeBase) -> tuple[float | None, float | None]:
-    """(factor to apply or None, step frequency seen) from the running's step rate."""
+def motion_slowmo_factor(summary: dict, tb: TimeBase, steps=None) -> tuple[float | None, float | None]:
+    """(factor to apply or None, step frequency seen) from the running's step rate.
+
+    The median step frequency when the steps are given: one spurious contact makes a
+    step 3x shorter than the rest and would drag the mean across the running range.
+    """
     st = summary.get("both_legs", {}).get("step_frequency_hz", {})
     freq = st.get("mean") if isinstance(st, dict) else None
+    if steps is not None and len(steps) and "step_frequency_hz" in steps:
+        sf = steps["step_frequency_hz"].dropna().to_numpy(np.float64)
+        if sf.size:
+            freq = float(np.median(sf))
     if summary.get("status") != "ok" or freq is None or not math.isfinite(freq):
         return None, freq
     lo, hi = RUNNING_STEP_HZ
@@ -108,20 +116,65 @@ def motion_slowmo_factor(summary: dict, tb: TimeBase) -> tuple[float | None, flo
 # Step time of running (touchdown to the other foot's touchdown), real time: sprint ~0.2 s, jog ~0.4 s.
 RUNNING_STEP_TIME_S = (0.15, 0.6)
 MIN_RHYTHM_STEPS = 3
+# A step time over this many times running's longest is missed contacts in between, not a slow step.
+GAP_STEP_FACTOR = 2.0
+# Opposite feet landing within this (or 1.5 frames) of each other land together: a jump, not running
+# (running alternates, its touchdowns are >= 0.15 s apart).
+TOGETHER_S = 0.05
+MIN_TOGETHER_LANDINGS = 2
+# Contacts found on fewer than this share of the steps running would show over the time the athlete
+# is seen: the contact detector missed most of them, so the clip can say neither yes nor no.
+MIN_CONTACT_COVERAGE = 0.5
 
 
-def running_rhythm(steps) -> tuple[bool, str]:
-    """Running shows a regular alternation: >= 3 step times in running's range, and most of them.
+def landings_together(contacts, *, frame_s: float) -> int:
+    """How often the two feet touch down (almost) at once."""
+    if not len(contacts):
+        return 0
+    tol = max(TOGETHER_S, 1.5 * frame_s)
+    left = contacts.loc[contacts["side"] == "left", "touchdown_s"].to_numpy(np.float64)
+    right = contacts.loc[contacts["side"] == "right", "touchdown_s"].to_numpy(np.float64)
+    return int(sum(bool(np.any(np.abs(right - t) <= tol)) for t in left))
 
-    Pose noise on a walker or a jumper makes contacts too, but not this rhythm.
+
+def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
+                   frame_s: float = 0.0) -> tuple[str, str]:
+    """(status, reason): is this running, not running, or can the clip not tell?
+
+    Running shows a regular alternation: >= 3 step times in running's range, and
+    most of the step times that were measured (a step time over twice running's
+    longest spans missed contacts and says nothing about the rhythm). Pose noise on
+    a walker or a jumper makes contacts too, but not this rhythm.
+
+    - ``no_running_detected``: the feet land together repeatedly (jumping), or
+      enough steps were measured and most are outside running's range;
+    - ``insufficient_data``: too few step times to judge, or contacts were found
+      on under half the steps that running would show in the ``seen_s`` seconds
+      the athlete is in view (feet too poorly seen: a silhouette, a distant runner).
     """
-    st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
     lo, hi = RUNNING_STEP_TIME_S
-    good = int(((st >= lo) & (st <= hi)).sum())
-    if good >= MIN_RHYTHM_STEPS and good >= 0.5 * len(st):
-        return True, ""
-    return False, (f"no regular running rhythm: {good} of {len(st)} step times are in running's "
-                   f"{lo:.2f}-{hi:.2f} s")
+    together = landings_together(contacts, frame_s=frame_s) if contacts is not None else 0
+    if together >= MIN_TOGETHER_LANDINGS:
+        return "no_running_detected", (f"both feet land together {together} times (jumping), not the "
+                                       f"alternating steps of running")
+    st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
+    measured = st[st <= GAP_STEP_FACTOR * hi]
+    good = int(((measured >= lo) & (measured <= hi)).sum())
+    if good >= MIN_RHYTHM_STEPS and good >= 0.5 * len(measured):
+        return "ok", ""
+    n_contacts = len(contacts) if contacts is not None else len(steps)
+    expected = seen_s * 1.0 / hi if math.isfinite(seen_s) else float("nan")  # running's slowest step rate
+    if math.isfinite(expected) and n_contacts < MIN_CONTACT_COVERAGE * expected:
+        return "insufficient_data", (f"contacts found for only {n_contacts} of the at least {expected:.0f} steps "
+                                     f"running would show in the {seen_s:.1f} s the athlete is seen: the feet are "
+                                     f"too poorly seen for contact detection ({good} of {len(measured)} measurable "
+                                     f"step times in running's {lo:.2f}-{hi:.2f} s)")
+    if len(measured) < MIN_RHYTHM_STEPS:
+        return "insufficient_data", (f"only {len(measured)} measurable step time(s) ({good} in running's "
+                                     f"{lo:.2f}-{hi:.2f} s); at least {MIN_RHYTHM_STEPS} are needed to confirm a "
+                                     f"running rhythm (the athlete is seen for {seen_s:.1f} s)")
+    return "no_running_detected", (f"no regular running rhythm: {good} of {len(measured)} step times are in "
+                                   f"running's {lo:.2f}-{hi:.2f} s")
 
 
 def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: float | None,

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .analysis import AnalysisResult, analyze_track
 from .cache import load_pose, pose_cache_key, save_pose
 from .annotate import load_overlay, overlay_from_tables
@@ -84,6 +86,14 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
+def _seen_s(track: PoseTrack) -> float:
+    """Real time with the athlete in view: the frame intervals that start on a frame with a pose."""
+    if track.n_frames < 2:
+        return 0.0
+    dt = np.diff(track.time_s)
+    return float(np.sum(dt[track.detected[:-1]]))
+
+
 def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path) -> AnalysisResult:
     """Real time base, segments, analysis; redone once if the step rate shows a k-times slowed clip."""
     tb = hazards.time_base(info, track.meta)
@@ -101,7 +111,7 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         return res, len(starts) + 1
 
     result, segments = run(tb)
-    factor, step_hz = hazards.motion_slowmo_factor(result.summary, tb)
+    factor, step_hz = hazards.motion_slowmo_factor(result.summary, tb, result.steps)
     if factor is not None:
         tb = hazards.with_slowmo(tb, factor)
         result, segments = run(tb)
@@ -110,10 +120,11 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         st = result.summary.get("both_legs", {}).get("step_frequency_hz", {})
         step_hz = st.get("mean") if result.summary.get("status") == "ok" else None
     if result.summary["status"] == "ok":
-        ok, why = hazards.running_rhythm(result.steps)
-        if not ok:
-            result.summary.update(status="no_running_detected", status_reason=why, flags=[])
-            result.summary["quality"].append(f"Status no_running_detected: {why}.")
+        status, why = hazards.running_rhythm(result.steps, result.contacts, seen_s=_seen_s(result.track),
+                                             frame_s=1.0 / tb.capture_fps)
+        if status != "ok":
+            result.summary.update(status=status, status_reason=why, flags=[])
+            result.summary["quality"].append(f"Status {status}: {why}.")
             step_hz = None
     extra = hazards.hazard_notes(info, track, tb, step_hz=step_hz, segments=segments)
     result.summary["quality"].extend(extra)

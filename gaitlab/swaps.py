@@ -154,8 +154,13 @@ def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "hee
     for a, b in _runs(~anchored):
         if a == 0 or b == n - 1 or t[b + 1] - t[a - 1] > max_bridge_s + 2 * frame_s:
             continue
+        # A real foot leaves the straight line between the anchors by up to |v_after - v_before| * gap / 4
+        # (a change of velocity at mid-gap, e.g. a landing). Negligible for a few frames at 240 fps, but
+        # at 30 fps a 4-frame gap spans a whole contact: allow it, or real landings become "glitches".
+        gap_s = t[b + 1] - t[a - 1]
+        bend_px = max(_velocity_change_px_s(fixed_l, t, a, b), _velocity_change_px_s(fixed_r, t, a, b)) * gap_s / 4
         for i in range(a, b + 1):
-            w = (t[i] - t[a - 1]) / (t[b + 1] - t[a - 1])
+            w = (t[i] - t[a - 1]) / gap_s
             pl = (1 - w) * fixed_l[a - 1] + w * fixed_l[b + 1]
             pr = (1 - w) * fixed_r[a - 1] + w * fixed_r[b + 1]
             cross = _cross_vs_same(left[i], right[i], pl, pr, min_margin)
@@ -163,9 +168,19 @@ def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "hee
                 out[i] = True
             li, ri = (right[i], left[i]) if out[i] else (left[i], right[i])
             off = max(np.nanmax(np.linalg.norm(li - pl, axis=1)), np.nanmax(np.linalg.norm(ri - pr, axis=1)))
-            if np.isfinite(leg) and off > glitch_leg_frac * leg:
+            if np.isfinite(leg) and off > glitch_leg_frac * leg + bend_px:
                 glitch[i] = True
     return out, glitch
+
+
+def _velocity_change_px_s(points: np.ndarray, t: np.ndarray, a: int, b: int) -> float:
+    """Largest |velocity after - velocity before| of the points around the gap [a, b] (0 if unknown)."""
+    if a < 2 or b + 2 >= len(t):
+        return 0.0
+    v_before = (points[a - 1] - points[a - 2]) / (t[a - 1] - t[a - 2])
+    v_after = (points[b + 2] - points[b + 1]) / (t[b + 2] - t[b + 1])
+    dv = np.linalg.norm(v_after - v_before, axis=1)
+    return float(np.nanmax(dv)) if np.isfinite(dv).any() else 0.0
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
