@@ -66,6 +66,7 @@ def compute_flags(leg_stats: dict, *, cfg: FlagConfig, usable: dict[str, set[str
                               f"reference: peak swing hip-flexion velocity {_ci_text(st[m], 'deg/s', '.0f')} "
                               f"vs reference {ref:.0f} deg/s."))
         other = leg_stats[OTHER_SIDE[side]][m]
+        # both legs must be allowed to flag: comparing a near leg with a (biased) far leg says little
         if ok(m) and other["n"] >= cfg.min_steps and m in usable.get(OTHER_SIDE[side], set()):
             ref_asym = other["mean"] * (1 - cfg.swing_velocity_asymmetry_pct / 100.0)
             if _below(st[m], ref_asym, cfg):

@@ -38,7 +38,9 @@ def format_summary(summary: dict) -> str:
     legs = summary["legs"]
     width = 46
     lines.append("")
-    lines.append(f"  {'measure (mean ±95% CI, n steps)':<{width}} {'left':>22} {'right':>22}")
+    legs_of = summary.get("leg_of_side", {})
+    head = {side: f"{side} ({legs_of[side]})" if side in legs_of else side for side in ("left", "right")}
+    lines.append(f"  {'measure (mean ±95% CI, n steps)':<{width}} {head['left']:>22} {head['right']:>22}")
     for m in MEASURES:
         label, unit, digits = LABELS[m]
         name = f"{label} [{unit}]"
