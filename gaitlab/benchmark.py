@@ -9,7 +9,9 @@ own. Measurements (all on the same clip):
 - ``baseline``: decode (PyAV), convert to RGB, ``detect_for_video`` with the full
   model and MediaPipe's default options (one pose), in one process;
 - ``pose1`` / ``poseN``: gaitlab's pose stage (scan + landmarker, ``num_poses`` 3)
-  with 1 and N worker processes;
+  with 1 and N worker processes; ``poseN_1p``: the same with ``num_poses`` 1 (what
+  the parallel machinery gives when the landmarker does the baseline's work: asking
+  for 3 poses makes MediaPipe run its person detector on every frame);
 - ``cold``: the whole ``analyze`` with N workers and an empty pose cache;
   ``cached``: again with the pose on disk; ``annotate``: cached + ``--annotate``;
 - ``lite``: the whole ``analyze`` (cold) with the lite model.
@@ -36,15 +38,17 @@ import tempfile
 import time
 from pathlib import Path
 
-KINDS = ("baseline", "pose1", "poseN", "cold", "cached", "annotate", "lite")
+KINDS = ("baseline", "pose1", "poseN", "poseN_1p", "cold", "cached", "annotate", "lite")
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CLIP = REPO / "sample_videos" / "sprint_240fps_capture.mp4"
 
 
-def _rss_mb() -> dict:
+def _usage() -> dict:
+    """Peak RSS (this process; its largest child) and CPU seconds (this process + its children)."""
     kb = 1024.0  # Linux reports ru_maxrss in KiB
-    return {"rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kb,
-            "rss_largest_child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kb}
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"rss_self_mb": me.ru_maxrss / kb, "rss_largest_child_mb": kids.ru_maxrss / kb,
+            "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}
 
 
 def _baseline(clip: Path, model_path: Path) -> dict:
@@ -70,7 +74,7 @@ def _baseline(clip: Path, model_path: Path) -> dict:
     return {"frames": n, "wall_s": time.perf_counter() - t0}
 
 
-def _pose_stage(clip: Path, model: str, workers: int) -> dict:
+def _pose_stage(clip: Path, model: str, workers: int, num_poses: int = 3) -> dict:
     from .models import ensure_model
     from .parallel_pose import scan_and_pose
     from .pose import PoseSettings
@@ -78,7 +82,8 @@ def _pose_stage(clip: Path, model: str, workers: int) -> dict:
 
     t0 = time.perf_counter()
     info = probe(clip)
-    done = scan_and_pose(info, ensure_model(model), PoseSettings(model=model), workers=workers, show_progress=False)
+    done = scan_and_pose(info, ensure_model(model), PoseSettings(model=model, num_poses=num_poses), workers=workers,
+                         show_progress=False)
     return {"frames": done.scan.n_frames, "wall_s": time.perf_counter() - t0, "workers_used": done.workers_used,
             "processes": done.timings_s["processes"]}
 
@@ -163,13 +168,15 @@ def measure_one(kind: str, clip: Path, workers: int, cache_dir: Path, out_dir: P
         res = _pose_stage(clip, "full", 1)
     elif kind == "poseN":
         res = _pose_stage(clip, "full", workers)
+    elif kind == "poseN_1p":
+        res = _pose_stage(clip, "full", workers, num_poses=1)
     elif kind in ("cold", "cached", "annotate"):
         res = _analyze(clip, "full", workers, annotate=kind == "annotate", out_dir=out_dir / kind)
     elif kind == "lite":
         res = _analyze(clip, "lite", workers, annotate=False, out_dir=out_dir / kind)
     else:
         raise ValueError(kind)
-    res.update(_rss_mb())
+    res.update(_usage())
     return res
 
 
@@ -204,12 +211,15 @@ def run(clip: Path, kinds: list[str], workers: int, *, log=print) -> dict:
                             str(workers), "--cache-dir", str(cache), "--out-dir", str(outs)], env=env, check=True,
                            capture_output=True)
         log(f"benchmark: {kind} ...")
+        t0 = time.perf_counter()
         r = subprocess.run([sys.executable, "-m", "gaitlab.benchmark", "--one", kind, str(clip), "--workers",
                             str(workers), "--cache-dir", str(cache), "--out-dir", str(outs)], env=env,
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"benchmark {kind} failed:\n{r.stderr[-3000:]}")
         results[kind] = json.loads(r.stdout.strip().splitlines()[-1])
+        # what a user waits for: interpreter start, imports and the work
+        results[kind]["process_wall_s"] = time.perf_counter() - t0
         results[kind]["load_avg_1min_after"] = os.getloadavg()[0]
     base = results.get("baseline")
     for kind, res in results.items():
@@ -221,7 +231,8 @@ def run(clip: Path, kinds: list[str], workers: int, *, log=print) -> dict:
 
 
 LABELS = {"baseline": "plain MediaPipe loop (1 process, full)", "pose1": "gaitlab pose stage, 1 worker",
-          "poseN": "gaitlab pose stage, {n} workers", "cold": "gaitlab analyze, cold ({n} workers)",
+          "poseN": "gaitlab pose stage, {n} workers",
+          "poseN_1p": "gaitlab pose stage, {n} workers, num_poses=1", "cold": "gaitlab analyze, cold ({n} workers)",
           "cached": "gaitlab analyze, cached pose", "annotate": "gaitlab analyze --annotate, cached pose",
           "lite": "gaitlab analyze, cold, lite model"}
 
@@ -233,8 +244,9 @@ def format_table(report: dict) -> str:
              f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average at the end "
              f"{m['load_avg_1_5_15'][0]:.2f} / {m['load_avg_1_5_15'][1]:.2f} / {m['load_avg_1_5_15'][2]:.2f}",
              "",
-             "| run | wall s | frames/s | x baseline | overhead | peak RSS MB (main / largest worker) | accuracy |",
-             "|---|---|---|---|---|---|---|"]
+             "| run | wall s (process s) | frames/s | x baseline | CPU s | overhead | "
+             "peak RSS MB (main / largest worker) | accuracy |",
+             "|---|---|---|---|---|---|---|---|"]
     for kind, res in report["results"].items():
         ratio = f"{res['ratio_to_baseline']:.2f}" if res.get("ratio_to_baseline") else "-"
         over = f"{100 * res['overhead_share']:.1f} %" if res.get("overhead_share") is not None else "-"
@@ -246,7 +258,7 @@ def format_table(report: dict) -> str:
                         f"TO {acc['toe_off_mae_frames']:.2f} frames MAE, peak vel "
                         f"{acc['peak_velocity_abs_err_pct'] if acc['peak_velocity_abs_err_pct'] is not None else float('nan'):.1f} % err")
         fps = f"{res['frames_per_s']:.1f}" if res.get("frames_per_s") else "-"
-        lines.append(f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} | {fps} | {ratio} | {over} | {rss} | "
+        lines.append(f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} ({res['process_wall_s']:.2f}) | {fps} | {ratio} | {res['cpu_s']:.1f} | {over} | {rss} | "
                      f"{acc_text} |")
     cold = report["results"].get("cold")
     if cold and cold.get("processes"):

@@ -81,6 +81,10 @@ def packet_pts(info: VideoInfo) -> np.ndarray | None:
     return arr
 
 
+class _SeekMissed(Exception):
+    pass
+
+
 @dataclass
 class ChunkResult:
     """What one process returns for the frames it owns (positions ``start <= pos < end``)."""
@@ -106,6 +110,12 @@ class _Chunk:
         self._prev = self._prev_hist = self._prev2_hist = None
 
     def _decoded(self) -> Iterator[tuple[int, int, float, np.ndarray]]:
+        try:
+            yield from self._decoded_from(seek=True)
+        except _SeekMissed:  # the demuxer landed after the range: decode from the start instead
+            yield from self._decoded_from(seek=False)
+
+    def _decoded_from(self, *, seek: bool) -> Iterator[tuple[int, int, float, np.ndarray]]:
         """(position, key, stored time s, rgb) from ``lock_from`` on; seeks to the keyframe before it.
 
         key: the pts when positions come from ``pts_sorted``, else the decode-order position
@@ -121,9 +131,10 @@ class _Chunk:
                 stream.thread_count = 1
             tb = float(stream.time_base) if stream.time_base else 1.0 / self.info.stored_fps
             pos_of = {int(p): i for i, p in enumerate(self.pts_sorted)} if self.pts_sorted is not None else None
-            if self.lock_from > 0 and pos_of is not None:
-                container.seek(int(self.pts_sorted[max(0, self.lock_from - 2)]), stream=stream, backward=True,
-                               any_frame=False)
+            first = max(0, self.lock_from - 2)
+            seek = seek and first > 0 and pos_of is not None
+            if seek:
+                container.seek(int(self.pts_sorted[first]), stream=stream, backward=True, any_frame=False)
             n = 0
             t = time.perf_counter()
             for packet in container.demux(stream):
@@ -139,6 +150,8 @@ class _Chunk:
                     n += 1
                     if pos is None:
                         continue
+                    if seek and n == 1 and pos > first:
+                        raise _SeekMissed
                     if self.end is not None and pos >= self.end:
                         self.t_decode += time.perf_counter() - t
                         return
