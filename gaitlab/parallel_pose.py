@@ -60,7 +60,7 @@ _THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THR
 
 
 def default_workers() -> int:
-    """All cores this process may use."""
+    """All cores this process may use (the default for one clip)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -372,12 +372,23 @@ class ScanAndPose:
 
 def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, workers: int | None = None,
                   show_progress: bool = True, overlap: int = OVERLAP_FRAMES) -> ScanAndPose:
-    """Scan every frame and run the main landmarker pass, over ``workers`` processes."""
+    """Scan every frame and run the main landmarker pass, over ``workers`` processes.
+
+    ``workers=None``: all cores, or 1 when this process is itself a pool worker
+    (a batch parallel over clips), so clip- and frame-level parallelism never stack.
+    """
     from .pose import quiet_native_stderr
     from .progress import progress
 
+    import multiprocessing as mp
+
     t0 = time.perf_counter()
-    workers = default_workers() if workers is None else max(1, int(workers))
+    if workers is None:
+        # inside a process pool (a batch running one clip per core) the cores are taken already
+        workers = 1 if mp.parent_process() is not None else default_workers()
+    workers = max(1, int(workers))
+    if mp.current_process().daemon:
+        workers = 1  # daemonic pool workers may not start processes
     pts_sorted = packet_pts(info)
     n = len(pts_sorted) if pts_sorted is not None else info.n_frames
     extra = 0 if pts_sorted is None else min(workers - 1, n // MIN_FRAMES_PER_WORKER - 1)
