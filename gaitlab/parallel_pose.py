@@ -377,10 +377,10 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
     ``workers=None``: all cores, or 1 when this process is itself a pool worker
     (a batch parallel over clips), so clip- and frame-level parallelism never stack.
     """
+    import multiprocessing as mp
+
     from .pose import quiet_native_stderr
     from .progress import progress
-
-    import multiprocessing as mp
 
     t0 = time.perf_counter()
     if workers is None:
@@ -425,17 +425,15 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
                              "pose_s": main_wall - timed.producer_s, "posed_frames": timed.n,
                              "owned_frames": len(own.keys)}
             parts = [own]
-            if pool is not None:
-                if plan["bounds"] is None:  # the clip ended before the workers were ready: they are not needed
-                    pool.close()
-                else:
-                    while len(pool.done) < extra:
-                        before = pool.progress
-                        pool.drain(block_s=0.2)
-                        if pool.progress > before:
-                            bar.advance(pool.progress - before)
-                        pool.check_alive()
-                    parts += [pool.done[w] for w in range(extra)]
+            # (if the clip ended before the workers were ready, they are not needed: closed below)
+            if pool is not None and plan["bounds"] is not None:
+                while len(pool.done) < extra:
+                    before = pool.progress
+                    pool.drain(block_s=0.2)
+                    if pool.progress > before:
+                        bar.advance(pool.progress - before)
+                    pool.check_alive()
+                parts += [pool.done[w] for w in range(extra)]
         finally:
             if pool is not None:
                 pool.close()

@@ -62,3 +62,12 @@ def test_parallel_events_within_one_capture_frame(single_and_parallel):
     for col in ("touchdown_s", "toe_off_s"):
         assert list(a["side"]) == list(b["side"])
         assert np.max(np.abs(a[col].to_numpy() - b[col].to_numpy())) <= frame_s + 1e-9, col
+
+
+def test_workers_option_must_be_positive(capsys):
+    from gaitlab.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["analyze", "clip.mp4", "--workers", "0"])
+    assert "must be >= 1" in capsys.readouterr().err
+    assert build_parser().parse_args(["analyze", "clip.mp4", "--workers", "3"]).workers == 3
