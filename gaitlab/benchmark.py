@@ -199,8 +199,17 @@ def run(clip: Path, kinds: list[str], workers: int, *, log=print) -> dict:
     """Every measurement in ``kinds``, each in a fresh subprocess; a shared private pose cache."""
     from .video import probe
 
+    import shutil
+
     info = probe(clip)
     tmp = Path(tempfile.mkdtemp(prefix="gaitlab-bench-"))
+    try:
+        return _run_in(tmp, clip, info, kinds, workers, log=log)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # private cache and outputs (annotated videos) go again
+
+
+def _run_in(tmp: Path, clip: Path, info, kinds: list[str], workers: int, *, log) -> dict:
     cache, outs = tmp / "cache", tmp / "out"
     results = {}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
