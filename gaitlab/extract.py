@@ -1,7 +1,8 @@
 """Pose extraction for real phone footage: pre-scan, drop repeats, pick one athlete.
 
-1. ``scan`` the clip (cheap thumbnails): repeated frames, camera motion, cuts.
-2. Run the landmarker (``num_poses`` people) on the new frames only.
+1. ``scan`` the clip (cheap thumbnails): repeated frames, camera motion, cuts, and
+2. run the landmarker (``num_poses`` people), in the same decode and over
+   ``workers`` processes (``parallel_pose``); repeated frames' rows are dropped.
 3. ``person`` links the poses over time and keeps one athlete (largest and most
    consistently tracked, or the ``athlete_hint``).
 4. If that athlete is small in the frame or poorly seen, ``roi`` runs the
@@ -20,11 +21,11 @@ import numpy as np
 from .camera import camera_motion
 from .dedupe import frame_timing
 from .person import CandidateRows, choose_target, link_tracklets, parse_hint, target_rows
-from .pose import PoseRows, PoseSettings, run_landmarker
+from .pose import PoseRows, PoseSettings
 from .roi import run_crop_follow, seed_path, tile_seed
-from .scan import scan_clip
 from .types import PoseTrack, VideoInfo
-from .video import DecodeStats, iter_frames
+from .parallel_pose import scan_and_pose
+from .video import iter_frames
 
 EXTRACTION_VERSION = "robust-5"
 # Crop-follow when the athlete is shorter than this share of the frame height, or well seen on fewer frames.
@@ -45,19 +46,30 @@ def _median_height_px(rows: PoseRows) -> float:
     return float(np.median(heights)) if heights else 0.0
 
 
+def _only(rows: CandidateRows, keep: set[int]) -> CandidateRows:
+    out = CandidateRows()
+    for poses, frame in zip(rows.poses, rows.frames):
+        if frame[0] in keep:
+            out.poses.append(poses)
+            out.frames.append(frame)
+    return out
+
+
 def extract_clip_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *,
-                      show_progress: bool = True) -> PoseTrack:
-    """The target athlete's pose track over the clip's new (non-repeated) frames."""
+                      show_progress: bool = True, workers: int | None = None) -> PoseTrack:
+    """The target athlete's pose track over the clip's new (non-repeated) frames.
+
+    ``workers``: processes for the main landmarker pass (None: all cores); the
+    result does not depend on it beyond landmark noise.
+    """
     hint = parse_hint(settings.athlete_hint)
-    scan = scan_clip(info)
+    done = scan_and_pose(info, model_path, settings, workers=workers, show_progress=show_progress)
+    scan, stats = done.scan, done.stats
     timing = frame_timing(scan)
     keep = set(timing.keep) if settings.drop_repeated_frames else set(range(scan.n_frames))
     keep_sorted = np.array(sorted(keep), dtype=np.int64)
     camera = camera_motion(scan, keep_sorted)
-    stats = DecodeStats()
-    frames = (f for f in iter_frames(info, stats=stats) if f.index in keep)
-    rows = run_landmarker(frames, model_path, settings, label=f"pose {info.path.name}", total=len(keep),
-                          show_progress=show_progress, rows=CandidateRows())
+    rows = _only(done.rows, keep)
     tracklets = link_tracklets(rows.poses)
     chain, person = choose_target(rows, tracklets, hint=hint)
     target = target_rows(rows, tracklets, chain)

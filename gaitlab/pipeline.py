@@ -39,8 +39,12 @@ def default_out_dir(clip: Path) -> Path:
 
 
 def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path: Path | None = None,
-                         show_progress: bool = True, use_cache: bool = True) -> tuple[PoseTrack, bool]:
-    """The clip's pose track: from the cache when this clip, model and settings ran before."""
+                         show_progress: bool = True, use_cache: bool = True,
+                         workers: int | None = None) -> tuple[PoseTrack, bool]:
+    """The clip's pose track: from the cache when this clip, model and settings ran before.
+
+    ``workers`` (processes for pose; None = all cores) is not part of the key: any count gives the same track.
+    """
     from .models import ensure_model, model_sha256
 
     model_path = model_path or ensure_model(settings.model)
@@ -49,7 +53,7 @@ def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path:
                                    "rotation_deg": info.rotation_deg, "extraction": EXTRACTION_VERSION})
     if use_cache and (track := load_pose(key)) is not None:
         return track, True
-    track = extract_clip_pose(info, model_path, settings, show_progress=show_progress)
+    track = extract_clip_pose(info, model_path, settings, show_progress=show_progress, workers=workers)
     if use_cache:
         save_pose(key, track)
     return track, False
@@ -135,8 +139,13 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
 def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
                  settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
                  model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True,
-                 annotate: bool = False, slowmo_factor: float = 1.0, crop: bool = False) -> ClipAnalysis:
-    """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked)."""
+                 annotate: bool = False, slowmo_factor: float = 1.0, crop: bool = False,
+                 workers: int | None = None) -> ClipAnalysis:
+    """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked).
+
+    ``workers``: processes for this clip's pose pass (None = all cores). A batch that
+    already runs one clip per core passes ``workers=1`` so the cores are not oversubscribed.
+    """
     t0 = time.perf_counter()
     clip = Path(clip)
     info = probe(clip, capture_fps=capture_fps)
@@ -146,7 +155,7 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
     try:
         t_probe = time.perf_counter()
         track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
-                                             use_cache=use_cache)
+                                             use_cache=use_cache, workers=workers)
         t_pose = time.perf_counter()
         result = _analyze_with_hazards(info, track, config=config, clip=clip)
         result.summary.update({"rotation_deg": info.rotation_deg, "frame_size_px": list(info.upright_size_px),

@@ -158,10 +158,11 @@ class PoseRows:
 
 
 def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, label: str,
-                   total: int | None, show_progress: bool = True, rows=None):
+                   total: int | None, show_progress: bool = True, rows=None, on_frame=None):
     """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time).
 
-    ``rows`` collects the results (``add(frame, result)``): ``PoseRows`` (first pose) by default.
+    ``rows`` collects the results (``add(frame, result)``): ``PoseRows`` (first pose) by default;
+    ``on_frame()`` is called after each frame (progress kept by the caller).
     """
     import mediapipe as mp
 
@@ -174,6 +175,8 @@ def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSett
                 image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
                 rows.add(frame, landmarker.detect_for_video(image, clock(frame.time_s)))
                 bar.advance()
+                if on_frame is not None:
+                    on_frame()
     return rows
 
 
