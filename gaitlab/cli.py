@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
+    a.add_argument("--single-person", action="store_true",
+                   help="the clip shows only the athlete: track one pose per frame (about half the pose "
+                        "time; no protection against hopping to another person)")
     a.add_argument("--athlete-hint", metavar="X,Y[,W,H]", default="",
                    help="choose the athlete when several people are in view: a point or box in pixels of the "
                         "upright frame (default: the largest, most consistently tracked runner)")
@@ -197,7 +200,8 @@ def _cmd_analyze(args) -> int:
     config = load_config(args.config)
     parse_hint(args.athlete_hint)  # a malformed hint is a usage error before any work
     done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
-                        settings=PoseSettings(model=args.model, athlete_hint=args.athlete_hint), config=config,
+                        settings=PoseSettings(model=args.model, athlete_hint=args.athlete_hint,
+                                              num_poses=1 if args.single_person else 3), config=config,
                         model_path=args.model_path, show_progress=not args.quiet, use_cache=not args.no_cache,
                         annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop, workers=args.workers)
     summary = done.result.summary
