@@ -2,7 +2,7 @@
 
 Sources: ``markers`` (the joint centres projected as perfect 2D landmarks at a
 given fps: the algorithm alone) and ``video`` (a rendered side-view clip of the
-trial through the full pipeline, see ``gaitlab.synth.mocap_video``).
+trial through the full pipeline, see ``gaitlab.accuracy_video``).
 """
 
 from __future__ import annotations

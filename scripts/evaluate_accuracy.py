@@ -45,7 +45,7 @@ COLUMNS = [  # (key, header, format)
     ("contact_time_mae_ms", "CT MAE", "{:.1f}"), ("trial_mean_contact_time_error_ms", "CT trial-mean err", "{:+.1f}"),
     ("flight_time_mae_ms", "FT MAE", "{:.1f}"), ("step_frequency_error_pct", "SF err %", "{:+.2f}"),
     ("hip_flexion_rmse_deg", "hip RMSE deg", "{:.1f}"), ("hip_flexion_rmse_near_deg", "near hip RMSE", "{:.1f}"),
-    ("peak_swing_velocity_error_pct", "pk vel err %", "{:.1f}"),
+    ("peak_swing_velocity_error_pct", "pk vel err %", "{:.1f}"), ("pose_detected_frac", "pose found", "{:.0%}"),
 ]
 
 
@@ -170,6 +170,19 @@ def lab_vs_force(truths: dict) -> str:
     return "\n".join(lines)
 
 
+def video_notes(video_rows: list[dict]) -> list[str]:
+    """What the pose stage did on each clip: frames with a pose, and whether the crop-follow pass was used."""
+    if not video_rows:
+        return []
+    parts = [f"{r['trial']} {r['fps']:.0f} fps: pose on {r['pose_detected_frac']:.0%} of frames, "
+             f"athlete {r.get('athlete_height_px') or float('nan'):.0f} px tall, crop-follow pass "
+             f"{'used' if r.get('pose_crop_pass') else 'not used'}" for r in video_rows]
+    return ["Pose stage per clip (from the analysis summary and pose-track metadata): " + "; ".join(parts) + ". "
+            "gaitlab runs its crop-follow pose pass only when the athlete is under 30 % of the frame height or "
+            "well seen on under 60 % of frames in the full-frame pass (`gaitlab.extract`); frames without a pose "
+            "leave gaps the events cannot bridge."]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", type=Path, help="write the rows here (one object per row)")
@@ -177,9 +190,6 @@ def main(argv=None) -> int:
                    help="the shared folder holding data/ (default ../shared or $GAITLAB_SHARED_DIR)")
     p.add_argument("--doc", type=Path, default=REPO / "docs" / "accuracy.md", help="markdown report to write")
     p.add_argument("--no-video", action="store_true", help="skip the rendered-video (pose + algorithm) rows")
-    p.add_argument("--fallback-renderer", action="store_true",
-                   help="render videos with the plain fallback figure when gaitlab.synth.render is missing "
-                        "(MediaPipe hardly sees it: those rows measure the figure, not gaitlab)")
     p.add_argument("--work", type=Path, default=Path(os.environ.get("GAITLAB_ACCURACY_WORK", "/tmp/gaitlab-accuracy")),
                    help="where rendered clips and analysis outputs go")
     args = p.parse_args(argv)
@@ -199,12 +209,6 @@ def main(argv=None) -> int:
     if not args.no_video:
         from gaitlab import accuracy_video
 
-        if accuracy_video.project_renderer() is None and not args.fallback_renderer:
-            args.no_video = True
-            video_note = ("not run: the human-figure renderer `gaitlab.synth.render` is not in this checkout "
-                          "(pass --fallback-renderer to use the plain stand-in figure).")
-            print(f"evaluate_accuracy: video rows skipped, {video_note}", file=sys.stderr)
-    if not args.no_video:
         video_note = accuracy_video.DESCRIPTION
         args.work.mkdir(parents=True, exist_ok=True)
         for name, rel in TRIALS.items():
@@ -221,6 +225,7 @@ def main(argv=None) -> int:
                  "and heel markers keep descending ~30 mm for ~20-30 ms after the force rises. gaitlab's "
                  "touchdown model (flat foot height once on the ground) places touchdown at the end of that "
                  "descent, hence its late touchdowns on the sprint.")
+    notes.extend(video_notes([r for r in rows if r["source"] == "video"]))
     runtime = time.perf_counter() - t_start
     table = markdown_table(rows)
     print(table)
@@ -231,8 +236,12 @@ def main(argv=None) -> int:
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.doc, doc)
     if args.json:
+        keys = ROW_KEYS + ("true_contact_time_mean_ms", "touchdown_mean_ms", "toe_off_mean_ms",
+                           "trial_mean_contact_time_error_ms", "pose_detected_frac", "pose_crop_pass",
+                           "athlete_height_px", "capture_fps_source")
         clean = [{k: (None if isinstance(r.get(k), float) and not math.isfinite(r[k]) else
-                      (float(r[k]) if hasattr(r.get(k), "item") else r.get(k))) for k in ROW_KEYS} for r in rows]
+                      (r[k].item() if hasattr(r.get(k), "item") else r.get(k))) for k in dict.fromkeys(keys)}
+                 for r in rows]
         write_text_atomic(args.json, json.dumps(clean, indent=1) + "\n")
     print(f"wrote {args.doc}" + (f" and {args.json}" if args.json else "") + f" in {runtime:.0f} s", file=sys.stderr)
     return 0
