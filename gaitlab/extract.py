@@ -27,10 +27,10 @@ from .types import PoseTrack, VideoInfo
 from .parallel_pose import scan_and_pose
 from .video import iter_frames
 
-EXTRACTION_VERSION = "robust-5"
+EXTRACTION_VERSION = "robust-6"
 # Crop-follow when the athlete is shorter than this share of the frame height, or well seen on fewer frames.
 SMALL_ATHLETE_HEIGHT_FRAC = 0.3
-MIN_GOOD_FRAC = 0.6
+MIN_GOOD_FRAC = 0.85
 GOOD_VISIBILITY = 0.5
 
 
