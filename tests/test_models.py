@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SHARED_DATA  # honours GAITLAB_SHARED_DIR
 from gaitlab import models
 from gaitlab.errors import ModelUnavailableError
 from gaitlab.models import (
@@ -28,7 +29,7 @@ from gaitlab.models import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-CLIPS = REPO.parent / "shared" / "data" / "clips"
+CLIPS = SHARED_DATA / "clips"
 CLIP = CLIPS / "jogger_side_short.mp4"
 UNREACHABLE = "http://127.0.0.1:9/pose_landmarker_{}.task"  # discard port: refused at once
 
