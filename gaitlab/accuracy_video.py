@@ -146,22 +146,6 @@ def clip_times(truth: Truth, projection: mocap.Projection, fps: float, *, phase_
     return times[k[0]:k[-1] + 1]
 
 
-def _yuv420p_frame(img_bgr: np.ndarray):
-    """BGR image -> yuv420p frame (BT.601 limited range via OpenCV; as the sample clip is written)."""
-    import av
-    import cv2
-
-    h, w = img_bgr.shape[:2]
-    i420 = cv2.cvtColor(img_bgr, cv2.COLOR_BGR2YUV_I420)
-    planes = (i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4:].reshape(h // 2, w // 2))
-    frame = av.VideoFrame(w, h, "yuv420p")
-    for plane, data in zip(frame.planes, planes):
-        buf = np.zeros((plane.buffer_size // plane.line_size, plane.line_size), np.uint8)
-        buf[: data.shape[0], : data.shape[1]] = data
-        plane.update(buf)
-    return frame
-
-
 def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed: int = 0):
     """Yield (mocap time, BGR frame) of the rendered clip; also usable to inspect single frames."""
     from .synth.render import TrackBackground, draw_ground_shadow, render_figure
@@ -198,6 +182,8 @@ def render_clip(truth: Truth, fps: float, path: Path, *, phase_frames: float = 0
         if done.get("key") == key:
             return float(done["t0_s"])
     path.parent.mkdir(parents=True, exist_ok=True)
+    from .synth.encode import yuv420p_frame
+
     tmp = path.with_suffix(".part.mp4")
     t0 = None
     # use_metadata_tags: Android's capture-rate key in the MP4 'meta' box; track time base exactly 1/stored fps.
@@ -213,7 +199,7 @@ def render_clip(truth: Truth, fps: float, path: Path, *, phase_frames: float = 0
         for i, (t, img) in enumerate(render_frames(truth, fps, phase_frames=phase_frames)):
             if t0 is None:
                 t0 = t
-            frame = _yuv420p_frame(img)
+            frame = yuv420p_frame(img)
             frame.pts = i
             for packet in stream.encode(frame):
                 out.mux(packet)

@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gaitlab.synth.encode import yuv420p_frame
 from gaitlab.synth.gait_model import SIDES, GaitModel, GaitParams  # noqa: E402
 from gaitlab.synth.render import TrackBackground, draw_ground_shadow, render_figure  # noqa: E402
 
@@ -120,24 +121,6 @@ def build_truth(model: GaitModel, cam: Camera, n_frames: int, capture_fps: float
             "Left and right joints coincide in 2D where the body is symmetric (hips, shoulders, eyes, ears)."
         ),
     }
-
-
-def yuv420p_frame(img_bgr: np.ndarray) -> av.VideoFrame:
-    """BGR image -> yuv420p frame (BT.601 limited range, via OpenCV), row padding zeroed.
-
-    The rendered pixels are bit-exact on every run (fixed seed). The libx264 bitstream
-    was still seen to differ slightly between identical runs (single-threaded, same
-    input), so reruns decode to nearly, not exactly, the same pixels.
-    """
-    h, w = img_bgr.shape[:2]
-    i420 = cv2.cvtColor(img_bgr, cv2.COLOR_BGR2YUV_I420)
-    planes = (i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4:].reshape(h // 2, w // 2))
-    frame = av.VideoFrame(w, h, "yuv420p")
-    for plane, data in zip(frame.planes, planes):
-        buf = np.zeros((plane.buffer_size // plane.line_size, plane.line_size), np.uint8)
-        buf[: data.shape[0], : data.shape[1]] = data
-        plane.update(buf)
-    return frame
 
 
 def make_video(out: Path, *, capture_fps: float = 240.0, stored_fps: float = 30.0, duration_s: float = 2.5,
