@@ -22,8 +22,9 @@ class _PlainProgress:
 
     def advance(self, n: int = 1) -> None:
         # parallel workers also pose a few lock-on frames twice: never show more than the total
+        before = self.done
         self.done = min(self.done + n, self.total) if self.total else self.done + n
-        if not self.total:
+        if not self.total or self.done == before:
             return
         frac = self.done / self.total
         if frac >= self._next_report or self.done == self.total:
