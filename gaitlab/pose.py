@@ -1,8 +1,9 @@
-"""The only module that imports mediapipe: VIDEO-mode pose tracking.
+"""MediaPipe VIDEO-mode pose tracking over a stream of frames.
 
-Runs MediaPipe Tasks ``PoseLandmarker`` on streamed frames with strictly
-increasing real-time timestamps and returns a ``PoseTrack`` in pixels of the
-upright frame (one row per frame; NaN where no pose was found).
+``run_landmarker`` runs a Tasks ``PoseLandmarker`` on frames with strictly
+increasing timestamps (1 s apart by default, see ``PoseSettings``) and collects
+one row per frame in pixels of the upright frame (NaN where no pose was found);
+``parallel_pose`` and ``roi`` drive it, ``extract`` turns the rows into a ``PoseTrack``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 
 from .landmarks import N_LANDMARKS
 from .progress import progress
-from .types import PoseTrack, VideoInfo
-from .video import DecodeStats, Frame, iter_frames
+from .types import PoseTrack
+from .video import Frame
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,3 @@ def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSett
                 if on_frame is not None:
                     on_frame()
     return rows
-
-
-def extract_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *,
-                 show_progress: bool = True) -> PoseTrack:
-    """Run pose on every frame of the clip (streamed) and return the track."""
-    stats = DecodeStats()
-    rows = run_landmarker(iter_frames(info, stats=stats), model_path, settings, label=f"pose {info.path.name}",
-                          total=info.n_frames, show_progress=show_progress)
-    meta = {"decoded_frames": stats.frames, "bad_packets": stats.bad_packets, "settings": settings.to_dict()}
-    return rows.to_track(info.upright_size_px, meta)

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import av
-import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]

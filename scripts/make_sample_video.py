@@ -28,13 +28,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gaitlab.synth.encode import yuv420p_frame
-from gaitlab.synth.gait_model import SIDES, GaitModel, GaitParams  # noqa: E402
+from gaitlab.synth.gait_model import GaitModel, GaitParams  # noqa: E402
 from gaitlab.synth.render import TrackBackground, draw_ground_shadow, render_figure  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_videos" / "sprint_240fps_capture.mp4"

@@ -15,7 +15,7 @@ from gaitlab.errors import BadInputError
 from gaitlab.landmarks import INDEX, N_LANDMARKS
 from gaitlab.scan import scan_clip
 from gaitlab.types import PoseTrack
-from gaitlab.video import Frame, iter_frames, probe
+from gaitlab.video import iter_frames, probe
 
 
 def encode(path: Path, images, *, fps=30, pts_ms=None, rotation=None) -> Path:
