@@ -148,7 +148,8 @@ def clip_times(truth: Truth, projection: mocap.Projection, fps: float, *, phase_
 
 def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed: int = 0):
     """Yield (mocap time, BGR frame) of the rendered clip; also usable to inspect single frames."""
-    from .synth.render import TrackBackground, draw_ground_shadow, render_figure
+    from .synth.render import render_figure
+    from .synth.scene import TrackBackground, draw_ground_shadow
 
     projection = clip_projection(truth)
     times = clip_times(truth, projection, fps, phase_frames=phase_frames)

@@ -18,7 +18,7 @@ from .config import AnalysisConfig
 from .events import CONTACT_COLUMNS, detect_contacts
 from .flags import compute_flags
 from .kinematics import compute_kinematics
-from .landmarks import SIDES, idx
+from .landmarks import OTHER_SIDE, SIDES, idx
 from .metrics import MEASURES, asymmetry_pct, compute_steps, leg_statistics
 from .swaps import repair_leg_swaps
 from .types import PoseTrack
@@ -26,7 +26,6 @@ from .types import PoseTrack
 CONTACT_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "step_frequency_hz", "swing_time_s",
                     "time_to_peak_knee_drive_pct_swing"}
 # Far-leg measures that the pose model biases (measured on the sample clip): no flags from them.
-FAR_LEG_SWING_NO_FLAG = True
 FAR_LEG_BIASED_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s"}
 SWING_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
                   "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg"}
@@ -156,7 +155,7 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     used_cutoff = clean.effective_cutoff_hz(config.clean.cutoff_hz, fs) if np.isfinite(fs) else math.nan
 
     near = depth_near or orientation.near_side
-    leg_of_side = {near: "near", ("right" if near == "left" else "left"): "far"}
+    leg_of_side = {near: "near", OTHER_SIDE[near]: "far"}
 
     # The hard trunk filter mitigates a MediaPipe artefact (shoulders dragged by arm swing); on
     # markers it only removes real trunk motion (hip RMSE 0.5 -> 2.5 deg on the JA1 sprint).
@@ -168,7 +167,7 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
         contacts = detect_contacts(smooth, raw, config=config.events, fs_hz=fs, leg_of_side=leg_of_side)
     else:
         contacts = pd.DataFrame(columns=CONTACT_COLUMNS)
-    far = "right" if near == "left" else "left"
+    far = OTHER_SIDE[near]
     contacts = _mark_collapse(contacts, collapsed, smooth.time_s, far)
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
     steps = _mark_steps(steps, contacts)
@@ -227,13 +226,12 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
             if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
                 usable[side] = set()
     # MediaPipe damps the occluded far leg's motion: on the sample clip its peak swing
-    # velocity reads 12-14 % low while the near leg's is within 6 % (README "Accuracy").
+    # velocity reads 12-14 % low while the near leg's is within 10 % (README "Accuracy").
     # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
-    if FAR_LEG_SWING_NO_FLAG:
-        usable[far] -= FAR_LEG_BIASED_MEASURES
-        if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
-            quality.append(f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (the pose "
-                           f"model reads the occluded leg's swing ~13 % slow); film the other side to assess it.")
+    usable[far] -= FAR_LEG_BIASED_MEASURES
+    if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
+        quality.append(f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (the pose "
+                       f"model reads the occluded leg's swing ~13 % slow); film the other side to assess it.")
     if orientation.method == "default":
         quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
 

@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader never sees a half-written output."""
+"""Output files and folders: atomic writes (a reader never sees a half-written output) and an
+output folder proven writable before any long work. Light on purpose: no numpy/scipy imports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from .errors import OutputError
 
 
 @contextmanager
@@ -35,3 +38,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def write_text_atomic(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """Create the folder and prove it is writable, before any long work starts."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".gaitlab-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write the output folder ({exc.strerror or exc})") from None
+    return out_dir

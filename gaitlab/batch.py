@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import write_text_atomic
+from .atomic import prepare_out_dir, write_text_atomic
 from .batch_worker import marker_key, read_marker
 from .config import AnalysisConfig
 from .errors import BadInputError
@@ -199,20 +199,6 @@ class _TermAsInterrupt:
             signal.signal(signal.SIGTERM, self._old)
 
 
-def _prepare_out(out: Path) -> None:
-    """Create OUT and prove it writable before any work (not via ``outputs``: that imports scipy,
-    and a re-run with nothing to do should take well under a second)."""
-    from .errors import OutputError
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".gaitlab-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write the output folder ({exc.strerror or exc})") from None
-
-
 def _write_if_changed(path: Path, text: str) -> None:
     """Atomic write, skipped when the content is already there (a re-run changes no file)."""
     try:
@@ -251,7 +237,7 @@ def run_batch(source: Path, out: Path, *, workers: int | None = None, executor: 
     workers = workers or default_workers()
     if workers < 1:
         raise BadInputError(f"--workers must be >= 1, got {workers}")
-    _prepare_out(out)
+    prepare_out_dir(out)
     jobs = discover(source, out, roster=roster)
     if not jobs:
         raise BadInputError(f"{source}: no video clips found ({', '.join(VIDEO_SUFFIXES)})")

@@ -157,7 +157,8 @@ def _cmd_analyze_keypoints(args) -> int:
     from .clean import sample_rate_hz
     from .config import load_config
     from .keypoints import read_keypoints
-    from .outputs import prepare_out_dir, summary_json_text, write_outputs
+    from .atomic import prepare_out_dir
+    from .outputs import summary_json_text, write_outputs
     from .report_text import format_summary
 
     config = load_config(args.config)

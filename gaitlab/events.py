@@ -5,10 +5,10 @@ Method (per foot):
    measured up from a rolling "ground line" (the lowest the foot gets within a
    window that holds at least one of its contacts), in pixels.
 2. Candidate contacts: runs where ``h`` is within a fraction of the leg length
-   of the ground (on the low-pass track, so jitter does not split contacts).
+   of the ground (on the despiked unfiltered track; runs split by a short glitch are merged).
 3. Sub-frame refinement on the *unfiltered* track, because a low-pass filter
    rounds the corner where the foot lands or leaves: within a short window we
-   fit ``h = c`` on the ground side and ``h = c + b*s + a*s^2`` (``s`` = time
+   fit ``h = c + g*(t - t0)`` on the ground side (the foot may still settle) and ``h = c + b*s + a*s^2`` (``s`` = time
    in the air from the event, a, b >= 0) on the air side, choosing the event
    time that minimises the squared error on a 0.1-frame grid (toe-off; the
    toe peels off, so the quadratic term). Touchdown is the centre of the
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.ndimage import maximum_filter1d, median_filter
+from scipy.ndimage import median_filter
 from scipy.optimize import nnls
 from scipy.special import ndtr
 
@@ -43,8 +43,7 @@ CONTACT_COLUMNS = ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown
 @dataclass(frozen=True)
 class FootSignal:
     time_s: np.ndarray
-    height_px: np.ndarray  # from the low-pass track, for detection
-    height_raw_px: np.ndarray  # from the unfiltered track, for timing
+    height_px: np.ndarray  # despiked, unfiltered: detection and timing both use it
     visibility: np.ndarray
     threshold_px: float
 
@@ -65,14 +64,6 @@ def _lowest_y(track: PoseTrack, side: str) -> np.ndarray:
     return np.fmax(heel, toe)  # y grows down: the larger y is the lower point
 
 
-def ground_line_px(lowest_y: np.ndarray, *, window_frames: int) -> np.ndarray:
-    """Rolling lowest position of the foot (max y), NaN-tolerant."""
-    filled = np.where(np.isfinite(lowest_y), lowest_y, -np.inf)
-    ground = maximum_filter1d(filled, size=max(3, window_frames), mode="nearest")
-    ground[~np.isfinite(ground)] = np.nan
-    return ground
-
-
 def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.ndarray:
     """Running median over ~17 ms (at least 3 samples): removes 1-2 frame pose glitches
     (a foot jumping to the other leg and back) while keeping the corner at an event sharp."""
@@ -88,13 +79,12 @@ def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.
 
 def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, config: EventConfig, fs_hz: float,
                 drift_px_s: float = 0.0) -> FootSignal:
-    low_raw = despike(_lowest_y(raw, side), fs_hz=fs_hz)
-    low = low_raw
+    low = despike(_lowest_y(raw, side), fs_hz=fs_hz)
     window = int(round(config.ground_window_s * fs_hz))
     ground = rolling_ground_px(track.time_s, low, window_frames=window, drift_px_s=drift_px_s)
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
     threshold = config.contact_height_leg_frac * leg_length_px(track)
-    return FootSignal(time_s=track.time_s, height_px=ground - low, height_raw_px=ground - low_raw,
+    return FootSignal(time_s=track.time_s, height_px=ground - low,
                       visibility=vis, threshold_px=threshold)
 
 
@@ -198,7 +188,7 @@ def _touchdown_smoothed_corner(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_h
 
 def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float) -> dict:
     """Sub-frame touchdown and toe-off for one candidate contact [first, last]."""
-    t, h = sig.time_s, sig.height_raw_px
+    t, h = sig.time_s, sig.height_px
     half = max(3, int(round(config.fit_half_window_s * fs_hz)))
     n = len(t)
     frame_s = 1.0 / fs_hz

@@ -1,13 +1,13 @@
 """Write an analysis to its output folder, each file atomically.
 
-``summary.json`` is written last, so its presence means the folder is complete.
+``summary.json`` is written last of the analysis tables; the report and the annotated
+video (``pipeline``) follow it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +17,6 @@ from .analysis import AnalysisResult
 from .atomic import atomic_path, write_text_atomic
 from .errors import OutputError
 from .landmarks import ANALYSIS_POINTS, SIDES, idx
-
-
-def prepare_out_dir(out_dir: Path) -> Path:
-    """Create the folder and prove it is writable, before any long work starts."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".gaitlab-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot write the output folder ({exc.strerror or exc})") from None
-    return out_dir
 
 
 def _jsonable(obj):
@@ -69,13 +57,16 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, index=False, float_format="%.6g")
 
 
-def write_outputs(result: AnalysisResult, out_dir: Path) -> dict[str, Path]:
-    """contacts.csv, steps.csv, frames.csv, then summary.json. Returns the paths."""
+def write_outputs(result: AnalysisResult, out_dir: Path, *, frames: pd.DataFrame | None = None) -> dict[str, Path]:
+    """contacts.csv, steps.csv, frames.csv, then summary.json. Returns the paths.
+
+    ``frames``: the ``frames_table(result)`` when the caller built it already (the report uses it too).
+    """
     paths = {name: out_dir / name for name in ("contacts.csv", "steps.csv", "frames.csv", "summary.json")}
     try:
         _write_csv(result.contacts, paths["contacts.csv"])
         _write_csv(result.steps, paths["steps.csv"])
-        _write_csv(frames_table(result), paths["frames.csv"])
+        _write_csv(frames if frames is not None else frames_table(result), paths["frames.csv"])
         write_text_atomic(paths["summary.json"], summary_json_text(result.summary))
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write outputs ({exc.strerror or exc})") from None

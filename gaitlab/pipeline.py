@@ -13,8 +13,9 @@ from .cache import load_pose, pose_cache_key, save_pose
 from .annotate import load_overlay, overlay_from_tables
 from .annotate_video import write_annotated_video
 from .config import AnalysisConfig
+from .atomic import prepare_out_dir
 from .errors import BadInputError
-from .outputs import frames_table, prepare_out_dir, write_outputs
+from .outputs import frames_table, write_outputs
 from . import hazards
 from .extract import EXTRACTION_VERSION, extract_clip_pose
 from .pose import PoseSettings
@@ -161,9 +162,9 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
         result.summary.update({"rotation_deg": info.rotation_deg, "frame_size_px": list(info.upright_size_px),
                                "pose_model": settings.model})
         t_analysis = time.perf_counter()
-        paths = write_outputs(result, out_dir)
-        t_write = time.perf_counter()
         frames = frames_table(result)
+        paths = write_outputs(result, out_dir, frames=frames)
+        t_write = time.perf_counter()
         paths.update(write_report(result.summary, frames, result.contacts, result.steps, out_dir))
         t_report = time.perf_counter()
         if annotate:

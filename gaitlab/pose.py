@@ -130,15 +130,20 @@ class PoseRows:
     def __init__(self) -> None:
         self.xy, self.z, self.vis, self.times, self.index = [], [], [], [], []
 
+    def image_to_px(self, frame: Frame) -> tuple[float, float, float, float]:
+        """(x0, y0, width, height) in frame pixels of the image the landmarker saw."""
+        h, w = frame.rgb.shape[:2]
+        return 0.0, 0.0, float(w), float(h)
+
     def add(self, frame: Frame, result) -> None:
         row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
         row_z = np.full(N_LANDMARKS, np.nan, np.float32)
         row_v = np.zeros(N_LANDMARKS, np.float32)
         if result is not None and result.pose_landmarks:
-            h, w = frame.rgb.shape[:2]
+            x0, y0, w, h = self.image_to_px(frame)
             lms = result.pose_landmarks[0]
-            row_xy[:, 0] = [lm.x * w for lm in lms]
-            row_xy[:, 1] = [lm.y * h for lm in lms]
+            row_xy[:, 0] = [x0 + lm.x * w for lm in lms]
+            row_xy[:, 1] = [y0 + lm.y * h for lm in lms]
             row_z[:] = [lm.z for lm in lms]
             row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
         self.xy.append(row_xy)

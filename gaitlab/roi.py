@@ -18,7 +18,6 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .landmarks import N_LANDMARKS
 from .pose import PoseRows, PoseSettings, run_landmarker
 from .video import Frame
 
@@ -56,22 +55,9 @@ def crop_square(rgb: np.ndarray, cx: float, cy: float, side_px: float) -> tuple[
 class CropRows(PoseRows):
     """``PoseRows`` whose landmarks are mapped from the crop back to full-frame pixels."""
 
-    def add(self, frame: CropFrame, result) -> None:
-        row_xy = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-        row_z = np.full(N_LANDMARKS, np.nan, np.float32)
-        row_v = np.zeros(N_LANDMARKS, np.float32)
-        if result is not None and result.pose_landmarks:
-            lms = result.pose_landmarks[0]
-            side = CROP_SIZE_PX * frame.scale
-            row_xy[:, 0] = [frame.x0 + lm.x * side for lm in lms]
-            row_xy[:, 1] = [frame.y0 + lm.y * side for lm in lms]
-            row_z[:] = [lm.z for lm in lms]
-            row_v[:] = [lm.visibility if lm.visibility is not None else 1.0 for lm in lms]
-        self.xy.append(row_xy)
-        self.z.append(row_z)
-        self.vis.append(row_v)
-        self.times.append(frame.time_s)
-        self.index.append(frame.index)
+    def image_to_px(self, frame: CropFrame) -> tuple[float, float, float, float]:
+        side = CROP_SIZE_PX * frame.scale
+        return frame.x0, frame.y0, side, side
 
 
 def seed_path(index: np.ndarray, xy: np.ndarray, vis: np.ndarray) -> dict[int, tuple[float, float, float]]:

@@ -33,8 +33,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gaitlab.synth.encode import yuv420p_frame
-from gaitlab.synth.gait_model import GaitModel, GaitParams  # noqa: E402
-from gaitlab.synth.render import TrackBackground, draw_ground_shadow, render_figure  # noqa: E402
+from gaitlab.synth.gait_model import GaitModel  # noqa: E402
+from gaitlab.synth.params import GaitParams  # noqa: E402
+from gaitlab.synth.render import render_figure  # noqa: E402
+from gaitlab.synth.scene import TrackBackground, draw_ground_shadow  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_videos" / "sprint_240fps_capture.mp4"
 NEAR_SIDE = "right"  # running +x (to the right on screen): the athlete's right side faces the camera

@@ -48,7 +48,7 @@ def test_one_frame_renders_a_figure_over_the_track(truth):
     k = int(np.searchsorted(truth.trial.time_s, t))
     x, y = proj(joints["right_hip"][k])
     # the figure is drawn where its hip is: the 60x60 px around it differs from the empty background
-    from gaitlab.synth.render import TrackBackground
+    from gaitlab.synth.scene import TrackBackground
 
     bg = TrackBackground(w, h, px_per_m=accuracy_video.PX_PER_M, ground_y=accuracy_video.GROUND_Y_FRAC * h,
                          max_pan_px=0.0, seed=0).frame(0.0)

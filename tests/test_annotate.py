@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitlab.annotate import (FAR_RGB, FLAG_RGB, NEAR_RGB, PANEL_RGB, TEXT_RGB, TIMELINE_BG_RGB, FrameAnnotator,
-                              ViewTransform, draw_angle_arc, draw_contact_indicator, draw_label, draw_segment,
-                              overlay_from_tables, timeline_x)
+from gaitlab.annotate import FrameAnnotator, ViewTransform, overlay_from_tables
+from gaitlab.draw import (FAR_RGB, FLAG_RGB, NEAR_RGB, PANEL_RGB, TEXT_RGB, TIMELINE_BG_RGB, draw_angle_arc,
+                          draw_contact_indicator, draw_label, draw_segment, timeline_x)
 
 W, H = 640, 360
 # A side-view runner in oriented pixels (+x forward): near (left) thigh forward, far (right) thigh back.
@@ -65,7 +65,7 @@ def test_skeleton_equals_primitives_and_colours_legs():
         for a, b in (("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"),
                      ("ankle", "foot_index")):
             draw_segment(expected, POSE[f"{side}_{a}"], POSE[f"{side}_{b}"], color, t + 1)
-        from gaitlab.annotate import draw_joint
+        from gaitlab.draw import draw_joint
         for p in ("hip", "knee", "ankle"):
             draw_joint(expected, POSE[f"{side}_{p}"], color, t + 2)
     assert np.array_equal(got, expected)
@@ -135,7 +135,7 @@ def test_no_pose_frame_draws_no_stale_skeleton():
     assert not has_color(img, NEAR_RGB, body) and not has_color(img, FAR_RGB, body)
     # the "no pose" label is drawn exactly as the primitive draws it
     expected = blank()
-    from gaitlab.annotate import text_size
+    from gaitlab.draw import text_size
     text = "NO POSE in this frame"
     w, _, _ = text_size(text, ann.font * 1.4, ann.thick)
     top = 4 + 3 * ann.line_h + 8

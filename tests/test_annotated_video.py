@@ -6,7 +6,8 @@ import av
 import numpy as np
 import pytest
 
-from gaitlab.annotate import NEAR_RGB, FrameAnnotator, overlay_from_tables, timeline_x
+from gaitlab.annotate import FrameAnnotator, overlay_from_tables
+from gaitlab.draw import NEAR_RGB, timeline_x
 from gaitlab.annotate_video import write_annotated_video
 from gaitlab.errors import BadInputError
 from gaitlab.video import probe

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitlab.synth.gait_model import SIDES, GaitModel, GaitParams, hip_flexion_deg
+from gaitlab.synth.gait_model import SIDES, GaitModel
+from gaitlab.synth.geometry import hip_flexion_deg
+from gaitlab.synth.params import GaitParams
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "sprint_240fps_capture.mp4"
@@ -158,7 +160,8 @@ def test_unreachable_stance_is_rejected():
 
 @needs_cv2
 def test_render_figure_draws_both_sides():
-    from gaitlab.synth.render import TrackBackground, render_figure
+    from gaitlab.synth.render import render_figure
+    from gaitlab.synth.scene import TrackBackground
 
     m = GaitModel()
     j = m.joints(np.array([0.3]))
@@ -223,7 +226,8 @@ def test_small_sample_clip_reads_back(tmp_path):
 
 @needs_cv2
 def test_rendering_is_bit_exact():
-    from gaitlab.synth.render import TrackBackground, render_figure
+    from gaitlab.synth.render import render_figure
+    from gaitlab.synth.scene import TrackBackground
 
     m = GaitModel()
     j = m.joints(np.array([0.41]))

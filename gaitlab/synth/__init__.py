@@ -3,17 +3,13 @@
 - :mod:`gaitlab.synth.gait_model`: a 2D sagittal sprint gait model (joint
   positions in metres over time, contact/swing events, hip-flexion truth).
 - :mod:`gaitlab.synth.render`: draws a shaded, human-like side-view figure from
-  2D joint positions in pixels, plus a scrolling athletics-track background.
+  2D joint positions in pixels; :mod:`gaitlab.synth.scene` the scrolling track background.
 
 ``scripts/make_sample_video.py`` combines the two into the committed sample clip.
 """
 
-from gaitlab.synth.gait_model import (
-    JOINT_NAMES,
-    GaitModel,
-    GaitParams,
-    SwingParams,
-    hip_flexion_deg,
-)
+from gaitlab.synth.gait_model import JOINT_NAMES, GaitModel
+from gaitlab.synth.geometry import hip_flexion_deg
+from gaitlab.synth.params import GaitParams, SwingParams
 
 __all__ = ["JOINT_NAMES", "GaitModel", "GaitParams", "SwingParams", "hip_flexion_deg"]

@@ -36,9 +36,12 @@ hips (shoulders, eyes, ears) coincide in 2D.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
+
+from .geometry import _angle_from_down, _down_dir
+from .params import GaitParams, SwingParams
+from .spline import QuinticSpline
 
 SIDES = ("left", "right")
 
@@ -54,170 +57,6 @@ JOINT_NAMES: tuple[str, ...] = (
     + ("head_center", "head_top")
     + tuple(f"{s}_{p}" for s in SIDES for p in ARM_POINTS + LEG_POINTS)
 )
-
-
-@dataclass(frozen=True)
-class SwingParams:
-    """Swing-leg kinematics of one side."""
-
-    #: peak thigh angle (from the downward vertical, + = knee in front of the hip)
-    max_thigh_flexion_deg: float = 66.0
-    #: toe-off -> maximal thigh flexion, as a fraction of swing time
-    time_to_max_flexion_frac: float = 0.60
-    #: toe-off -> maximal thigh extension (the thigh keeps extending briefly)
-    time_to_max_extension_s: float = 0.022
-    #: curvature at the two thigh extrema (1 = cosine-like flexion stroke)
-    flexion_stroke_shape: float = 1.0
-    #: maximal knee flexion in swing (heel towards the buttock)
-    max_knee_flexion_deg: float = 130.0
-    #: toe-off -> maximal knee flexion, fraction of swing time
-    time_to_max_knee_flexion_frac: float = 0.42
-    #: knee flexion at the end of the late-swing extension
-    min_knee_flexion_deg: float = 20.0
-    #: that knee minimum happens this long before touchdown
-    knee_min_lead_s: float = 0.028
-    #: knee flexion acceleration right after toe-off
-    knee_lift_accel_deg_s2: float = 50000.0
-    #: ankle angle at mid-swing (foot vs. the shank's perpendicular, + = toe up)
-    mid_swing_ankle_deg: float = 5.0
-
-
-@dataclass(frozen=True)
-class GaitParams:
-    """Sprint at (near) maximal speed, a ~1.80 m athlete."""
-
-    speed_m_s: float = 9.0
-    contact_time_s: float = 0.105
-    flight_time_s: float = 0.125
-    # segments (joint centre to joint centre)
-    thigh_length_m: float = 0.45
-    shank_length_m: float = 0.44
-    foot_length_m: float = 0.26  # heel to toe tip
-    ankle_to_toe_m: float = 0.20  # along the sole
-    ankle_height_m: float = 0.075  # above the sole
-    trunk_length_m: float = 0.53  # hip joint to shoulder joint
-    head_center_above_shoulder_m: float = 0.22
-    head_radius_m: float = 0.11
-    upper_arm_length_m: float = 0.31
-    forearm_length_m: float = 0.26
-    hand_length_m: float = 0.09
-    # pelvis / trunk
-    hip_height_m: float = 0.92  # mean hip height
-    hip_bounce_m: float = 0.03  # amplitude of the vertical oscillation
-    hip_low_frac: float = 0.55  # hip lowest at this fraction of stance
-    trunk_lean_deg: float = 8.0
-    trunk_lean_osc_deg: float = 1.5
-    # stance foot
-    touchdown_distance_m: float = 0.46  # toe ahead of the hip at touchdown
-    foot_angle_touchdown_deg: float = 14.0  # sole vs. ground (heel up) at touchdown
-    foot_angle_toe_off_deg: float = 58.0
-    foot_flat_frac: tuple[float, float] = (0.25, 0.40)  # fraction of stance with a flat foot
-    foot_roll_start_rate: float = 2.4  # heel-drop rate at touchdown, in units of angle / roll-down time
-    foot_roll_end_rate: float = 1.9  # heel-rise rate at toe-off, in units of angle / roll-up time
-    touchdown_toe_speed_m_s: float = 1.0  # downward toe speed at touchdown
-    # arms
-    shoulder_swing_mean_deg: float = -5.0
-    shoulder_swing_amp_deg: float = 55.0
-    elbow_flexion_mean_deg: float = 90.0
-    elbow_flexion_amp_deg: float = 15.0
-    # swing kinematics per side (the right swing a bit slower by default)
-    left: SwingParams = field(default_factory=SwingParams)
-    right: SwingParams = field(
-        default_factory=lambda: SwingParams(
-            max_thigh_flexion_deg=63.0, time_to_max_flexion_frac=0.64, max_knee_flexion_deg=126.0
-        )
-    )
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["foot_flat_frac"] = list(self.foot_flat_frac)
-        return d
-
-    @property
-    def step_time_s(self) -> float:
-        return self.contact_time_s + self.flight_time_s
-
-    @property
-    def stride_time_s(self) -> float:
-        return 2.0 * self.step_time_s
-
-    @property
-    def swing_time_s(self) -> float:
-        return self.stride_time_s - self.contact_time_s
-
-    @property
-    def step_frequency_hz(self) -> float:
-        return 1.0 / self.step_time_s
-
-    @property
-    def step_length_m(self) -> float:
-        return self.speed_m_s * self.step_time_s
-
-
-# --------------------------------------------------------------------------- splines
-
-
-class QuinticSpline:
-    """Piecewise quintic Hermite curve: value, 1st and 2nd derivative at each knot."""
-
-    def __init__(self, t, p, v, a, *, v_right=None, a_right=None):
-        """``v_right``/``a_right`` (optional) give one-sided values at the *start* of
-        each piece where they differ from ``v``/``a`` (the curve's end at a knot)."""
-        t = np.asarray(t, float)
-        self.t = t
-        n = len(t) - 1
-        v_r = v if v_right is None else v_right
-        a_r = a if a_right is None else a_right
-        self.coef = np.empty((n, 6))
-        for i in range(n):
-            h = t[i + 1] - t[i]
-            p0, v0, a0 = p[i], v_r[i], a_r[i]
-            p1, v1, a1 = p[i + 1], v[i + 1], a[i + 1]
-            m = np.array(
-                [[h**3, h**4, h**5], [3 * h**2, 4 * h**3, 5 * h**4], [6 * h, 12 * h**2, 20 * h**3]]
-            )
-            r = np.array([p1 - (p0 + v0 * h + 0.5 * a0 * h * h), v1 - (v0 + a0 * h), a1 - a0])
-            c3, c4, c5 = np.linalg.solve(m, r)
-            self.coef[i] = [p0, v0, 0.5 * a0, c3, c4, c5]
-
-    def __call__(self, t, deriv: int = 0):
-        t = np.asarray(t, float)
-        i = np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, len(self.coef) - 1)
-        s = t - self.t[i]
-        c = self.coef[i]
-        if deriv == 0:
-            return c[..., 0] + s * (c[..., 1] + s * (c[..., 2] + s * (c[..., 3] + s * (c[..., 4] + s * c[..., 5]))))
-        if deriv == 1:
-            return c[..., 1] + s * (2 * c[..., 2] + s * (3 * c[..., 3] + s * (4 * c[..., 4] + s * 5 * c[..., 5])))
-        if deriv == 2:
-            return 2 * c[..., 2] + s * (6 * c[..., 3] + s * (12 * c[..., 4] + s * 20 * c[..., 5]))
-        raise ValueError("deriv must be 0, 1 or 2")
-
-
-# --------------------------------------------------------------------------- geometry
-
-
-def _angle_from_down(vx, vy):
-    """Angle of a vector from the downward vertical, + towards +x."""
-    return np.arctan2(vx, -vy)
-
-
-def _down_dir(angle):
-    """Unit vector at ``angle`` from the downward vertical (+ towards +x)."""
-    return np.stack([np.sin(angle), -np.cos(angle)], axis=-1)
-
-
-def hip_flexion_deg(hip_mid, shoulder_mid, knee):
-    """Hip flexion per METRICS.md from 2D points (x forward, y up), degrees.
-
-    Angle between the trunk (hip midpoint -> shoulder midpoint, reversed) and the
-    thigh (hip -> knee): 0 in line, + when the knee is in front (flexion).
-    """
-    hip_mid, shoulder_mid, knee = (np.asarray(a, float) for a in (hip_mid, shoulder_mid, knee))
-    trunk_down = hip_mid - shoulder_mid
-    thigh = knee - hip_mid
-    a = _angle_from_down(thigh[..., 0], thigh[..., 1]) - _angle_from_down(trunk_down[..., 0], trunk_down[..., 1])
-    return np.degrees((a + np.pi) % (2 * np.pi) - np.pi)
 
 
 # --------------------------------------------------------------------------- model
@@ -568,8 +407,3 @@ class GaitModel:
         contacts.sort(key=lambda e: e["touchdown_s"])
         swings.sort(key=lambda e: e["toe_off_s"])
         return {"contacts": contacts, "swings": swings}
-
-
-def default_params(**overrides) -> GaitParams:
-    """:class:`GaitParams` with some fields replaced."""
-    return replace(GaitParams(), **overrides)
