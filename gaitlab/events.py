@@ -253,7 +253,7 @@ def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s
     n = len(t)
     vis = float(np.nanmean(sig.visibility[max(0, first - half):min(n, last + half + 1)]))
     # how clearly the frames separate: ground frames well below the threshold, air frames above it
-    h = sig.height_raw_px
+    h = sig.height_px
     ground = h[first:last + 1]
     air = h[[i for i in (first - 1, last + 1) if 0 <= i < n]]
     margin = min(np.nanmin(sig.threshold_px - ground), np.nanmin(air - sig.threshold_px)) if len(air) else 0.0
