@@ -29,8 +29,12 @@ class CleanConfig:
     trunk_cutoff_hz: float = 2.0
     # Gaps up to this long (capture time) are interpolated; longer stay NaN.
     max_gap_fill_s: float = 0.05
-    # Landmarks below this visibility are treated as missing.
-    min_visibility: float = 0.3
+    # Landmarks below this visibility are treated as missing. MediaPipe's visibility is its
+    # probability that the point is in view; below 0.5 it thinks the point more likely hidden.
+    # Where the thighs cross it draws the hidden far knee on the near one with visibility
+    # 0.3-0.47: masking those frames (filled from both sides) lifts the far leg's peak swing
+    # velocity on the sample clip from 12-14 % to 8-11 % low (0.3 before).
+    min_visibility: float = 0.5
 
 
 @dataclass(frozen=True)

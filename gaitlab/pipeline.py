@@ -121,9 +121,9 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         tb = hazards.with_slowmo(tb, factor)
         result, segments = run(tb)
         step_hz = None
-    else:
-        st = result.summary.get("both_legs", {}).get("step_frequency_hz", {})
-        step_hz = st.get("mean") if result.summary.get("status") == "ok" else None
+    elif result.summary.get("status") != "ok":
+        step_hz = None
+    # else: the median step rate the slow-motion decision used, so the note and the decision agree
     if result.summary["status"] == "ok":
         status, why = hazards.running_rhythm(result.steps, result.contacts, seen_s=_seen_s(result.track),
                                              frame_s=1.0 / tb.capture_fps)
