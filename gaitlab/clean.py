@@ -14,6 +14,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from .landmarks import idx
+from .runs import true_runs
 from .types import PoseTrack
 
 
@@ -82,18 +83,11 @@ def orient_running_direction(track: PoseTrack, orientation: Orientation) -> Pose
     return track.with_xy(xy)
 
 
-def _nan_runs(bad: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) index runs where ``bad`` is True."""
-    padded = np.concatenate([[False], bad, [False]])
-    d = np.diff(padded.astype(np.int8))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
 def fill_gaps_1d(values: np.ndarray, time_s: np.ndarray, *, max_gap_s: float) -> np.ndarray:
     """Linearly interpolate interior NaN runs no longer than ``max_gap_s``."""
     out = values.copy()
     bad = ~np.isfinite(values)
-    for start, stop in _nan_runs(bad):
+    for start, stop in true_runs(bad):
         if start == 0 or stop == len(values):
             continue  # never extrapolate past the data
         if time_s[stop] - time_s[start - 1] > max_gap_s + 1e-9:
@@ -126,7 +120,7 @@ def lowpass_1d(values: np.ndarray, *, fs_hz: float, cutoff_hz: float, order: int
     wn = effective_cutoff_hz(cutoff_hz, fs_hz) / (fs_hz / 2.0)
     sos = butter(order, wn, btype="low", output="sos")
     padlen = 3 * (2 * len(sos) + 1)
-    for start, stop in _nan_runs(np.isfinite(values)):
+    for start, stop in true_runs(np.isfinite(values)):
         if stop - start > padlen:
             out[start:stop] = sosfiltfilt(sos, out[start:stop], padlen=padlen)
     return out

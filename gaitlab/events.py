@@ -37,6 +37,7 @@ from scipy.special import ndtr
 from .config import EventConfig
 from .ground import ground_drift_px_s, rolling_ground_px
 from .landmarks import SIDES, idx
+from .runs import true_runs
 from .types import PoseTrack
 
 CONTACT_COLUMNS = ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown_s", "toe_off_s",
@@ -125,17 +126,11 @@ def pivot_height_px(sig: FootSignal, first: int, last: int, *, fs_hz: float) -> 
     return sig.ground_px - pivot_y, offset_px
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    d = np.diff(padded)
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
 def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[int, int]]:
     """[first, last] frame index runs of ground contact, complete within the data."""
     h = sig.height_px
     on = np.isfinite(h) & (h < sig.threshold_px)
-    runs = _runs(on)
+    runs = true_runs(on)
     # merge runs split by a short pose glitch (up to ~25 ms, at least 2 frames)
     t = sig.time_s
     frame_s = float(np.median(np.diff(t))) if len(t) > 1 else 1.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .landmarks import INDEX, idx
+from .runs import true_runs
 from .types import PoseTrack
 
 # Both knee and ankle pairs closer than this share of the leg length: the far leg sits on the near one.
@@ -41,11 +42,9 @@ def collapsed_frames(track: PoseTrack) -> np.ndarray:
     ankle = np.linalg.norm(xy[:, INDEX["left_ankle"]] - xy[:, INDEX["right_ankle"]], axis=1)
     close = (knee < COLLAPSE_LEG_FRAC * leg) & (ankle < COLLAPSE_LEG_FRAC * leg)
     out = np.zeros_like(close)
-    padded = np.concatenate([[0], close.astype(np.int8), [0]])
-    edges = np.diff(padded)
     t = track.time_s
     frame_s = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+    for a, b in true_runs(close):
         if t[b - 1] - t[a] + frame_s >= COLLAPSE_MIN_S:
             out[a:b] = True
     return out

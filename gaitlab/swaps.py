@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .landmarks import idx
+from .runs import true_runs
 from .types import PoseTrack
 
 # Groups repaired independently: the model sometimes swaps only the feet (e.g. the
@@ -151,7 +152,8 @@ def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "hee
     fixed_l = np.where(out[:, None, None], right, left)
     fixed_r = np.where(out[:, None, None], left, right)
     leg = _leg_length_px(track)
-    for a, b in _runs(~anchored):
+    for a, stop in true_runs(~anchored):
+        b = stop - 1  # [a, b]: the gap's first and last frame
         if a == 0 or b == n - 1 or t[b + 1] - t[a - 1] > max_bridge_s + 2 * frame_s:
             continue
         # A real foot leaves the straight line between the anchors by up to |v_after - v_before| * gap / 4
@@ -181,12 +183,6 @@ def _velocity_change_px_s(points: np.ndarray, t: np.ndarray, a: int, b: int) -> 
     v_after = (points[b + 2] - points[b + 1]) / (t[b + 2] - t[b + 1])
     dv = np.linalg.norm(v_after - v_before, axis=1)
     return float(np.nanmax(dv)) if np.isfinite(dv).any() else 0.0
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    d = np.diff(padded)
-    return [(int(a), int(b) - 1) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
 
 
 def _leg_length_px(track: PoseTrack) -> float:
