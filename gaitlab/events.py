@@ -36,7 +36,7 @@ from scipy.special import ndtr
 
 from .config import EventConfig
 from .ground import ground_drift_px_s, rolling_ground_px
-from .landmarks import SIDES, idx
+from .landmarks import SIDES, idx, leg_length_px
 from .runs import true_runs
 from .types import PoseTrack
 
@@ -53,16 +53,6 @@ class FootSignal:
     ground_px: np.ndarray  # image y of the ground line under this foot
     toe_px: np.ndarray  # (T, 2) unfiltered toe (foot index) and heel: the toe-off pivot comes from them
     heel_px: np.ndarray
-
-
-def leg_length_px(track: PoseTrack) -> float:
-    """Median hip->knee + knee->ankle length over both legs (pixels)."""
-    lengths = []
-    for side in SIDES:
-        hip, knee, ankle = (track.xy_px[:, idx(side, p)] for p in ("hip", "knee", "ankle"))
-        lengths.append(np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1))
-    value = np.nanmedian(np.concatenate(lengths)) if lengths else np.nan
-    return float(value) if np.isfinite(value) else float("nan")
 
 
 def _lowest_y(track: PoseTrack, side: str) -> np.ndarray:
@@ -90,7 +80,7 @@ def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, config: EventCon
     window = int(round(config.ground_window_s * fs_hz))
     ground = rolling_ground_px(track.time_s, low, window_frames=window, drift_px_s=drift_px_s)
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
-    threshold = config.contact_height_leg_frac * leg_length_px(track)
+    threshold = config.contact_height_leg_frac * leg_length_px(track.xy_px)
     return FootSignal(time_s=track.time_s, height_px=ground - low, visibility=vis, threshold_px=threshold,
                       ground_px=ground, toe_px=raw.xy_px[:, idx(side, "foot_index")].astype(np.float64),
                       heel_px=raw.xy_px[:, idx(side, "heel")].astype(np.float64))
@@ -312,7 +302,7 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
     # one ground drift for both feet (they run on the same ground; see ground.py)
     window = int(round(config.ground_window_s * fs_hz))
     lows = [despike(_lowest_y(raw, side), fs_hz=fs_hz) for side in SIDES]
-    drift = ground_drift_px_s(track.time_s, lows, window_frames=window, leg_length_px=leg_length_px(track))
+    drift = ground_drift_px_s(track.time_s, lows, window_frames=window, leg_length_px=leg_length_px(track.xy_px))
     for side in SIDES:
         sig = foot_signal(track, raw, side, config=config, fs_hz=fs_hz, drift_px_s=drift)
         if not np.isfinite(sig.threshold_px):

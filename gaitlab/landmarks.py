@@ -7,6 +7,8 @@ these names, so everything after pose speaks BlazePose.
 
 from __future__ import annotations
 
+import numpy as np
+
 NAMES: tuple[str, ...] = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner",
     "right_eye", "right_eye_outer", "left_ear", "right_ear", "mouth_left",
@@ -30,6 +32,21 @@ ANALYSIS_POINTS = ("shoulder",) + LEG_POINTS
 def idx(side: str, point: str) -> int:
     """Index of ``<side>_<point>`` in the 33-point layout."""
     return INDEX[f"{side}_{point}"]
+
+
+def leg_length_px(xy_px: np.ndarray) -> float:
+    """Leg length in pixels: the median over frames and both legs of hip->knee + knee->ankle.
+
+    ``xy_px`` is a (T, 33, 2) landmark array; frames missing a point are skipped.
+    NaN when no frame has a complete leg. Thresholds scale with it so they do not
+    depend on how large the athlete is in the frame.
+    """
+    lengths = []
+    for side in SIDES:
+        hip, knee, ankle = (xy_px[:, idx(side, p)] for p in ("hip", "knee", "ankle"))
+        lengths.append(np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1))
+    value = np.nanmedian(np.concatenate(lengths))
+    return float(value) if np.isfinite(value) else float("nan")
 
 
 # Skeleton edges for drawing, as (name, name) pairs.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .landmarks import INDEX, idx
+from .landmarks import INDEX, leg_length_px
 from .runs import true_runs
 from .types import PoseTrack
 
@@ -23,19 +23,10 @@ COLLAPSE_LEG_FRAC = 0.12
 COLLAPSE_MIN_S = 0.15
 
 
-def _leg_length_px(xy: np.ndarray) -> float:
-    lengths = []
-    for side in ("left", "right"):
-        hip, knee, ankle = (xy[:, idx(side, p)] for p in ("hip", "knee", "ankle"))
-        lengths.append(np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1))
-    value = np.nanmedian(np.concatenate(lengths))
-    return float(value) if np.isfinite(value) else float("nan")
-
-
 def collapsed_frames(track: PoseTrack) -> np.ndarray:
     """(T,) True where both knees and both ankles coincide (far leg drawn on the near leg)."""
     xy = track.xy_px.astype(np.float64)
-    leg = _leg_length_px(xy)
+    leg = leg_length_px(xy)
     if not np.isfinite(leg) or leg <= 0:
         return np.zeros(len(xy), bool)
     knee = np.linalg.norm(xy[:, INDEX["left_knee"]] - xy[:, INDEX["right_knee"]], axis=1)

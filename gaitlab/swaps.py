@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .landmarks import idx
+from .landmarks import idx, leg_length_px
 from .runs import true_runs
 from .types import PoseTrack
 
@@ -151,7 +151,7 @@ def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "hee
     glitch = np.zeros(n, bool)
     fixed_l = np.where(out[:, None, None], right, left)
     fixed_r = np.where(out[:, None, None], left, right)
-    leg = _leg_length_px(track)
+    leg = leg_length_px(track.xy_px)
     for a, stop in true_runs(~anchored):
         b = stop - 1  # [a, b]: the gap's first and last frame
         if a == 0 or b == n - 1 or t[b + 1] - t[a - 1] > max_bridge_s + 2 * frame_s:
@@ -183,15 +183,6 @@ def _velocity_change_px_s(points: np.ndarray, t: np.ndarray, a: int, b: int) -> 
     v_after = (points[b + 2] - points[b + 1]) / (t[b + 2] - t[b + 1])
     dv = np.linalg.norm(v_after - v_before, axis=1)
     return float(np.nanmax(dv)) if np.isfinite(dv).any() else 0.0
-
-
-def _leg_length_px(track: PoseTrack) -> float:
-    lengths = []
-    for side in ("left", "right"):
-        hip, knee, ankle = (track.xy_px[:, idx(side, p)] for p in ("hip", "knee", "ankle"))
-        lengths.append(np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1))
-    v = np.nanmedian(np.concatenate(lengths))
-    return float(v) if np.isfinite(v) else float("nan")
 
 
 def repair_leg_swaps(track: PoseTrack, *, min_margin: float = 0.35) -> tuple[PoseTrack, np.ndarray]:

@@ -9,8 +9,9 @@ import pandas as pd
 from gaitlab import hazards
 from gaitlab.analysis import analyze_track
 from gaitlab.config import AnalysisConfig
-from gaitlab.events import _lowest_y, leg_length_px
+from gaitlab.events import _lowest_y
 from gaitlab.ground import ground_drift_px_s
+from gaitlab.landmarks import leg_length_px
 from synthetic import running_track
 from test_events import CONTACT_S, sprint_contacts
 
@@ -33,10 +34,11 @@ def test_ground_drift_is_recovered_and_level_ground_stays_level():
     lows = lambda tr: [_lowest_y(tr, s) for s in ("left", "right")]  # noqa: E731
     window = int(round(AnalysisConfig().events.ground_window_s * fps))
     assert ground_drift_px_s(level.time_s, lows(level), window_frames=window,
-                             leg_length_px=leg_length_px(level)) == 0.0
+                             leg_length_px=leg_length_px(level.xy_px)) == 0.0
     tilted = _tilted(level, drift)
-    found = ground_drift_px_s(tilted.time_s, lows(tilted), window_frames=window, leg_length_px=leg_length_px(tilted))
-    assert abs(found - drift) <= 0.02 * leg_length_px(tilted)  # one grid step
+    found = ground_drift_px_s(tilted.time_s, lows(tilted), window_frames=window,
+                              leg_length_px=leg_length_px(tilted.xy_px))
+    assert abs(found - drift) <= 0.02 * leg_length_px(tilted.xy_px)  # one grid step
 
 
 def test_tilted_ground_at_30fps_finds_every_contact_within_a_frame():
