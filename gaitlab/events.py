@@ -74,14 +74,19 @@ def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.
     return out
 
 
-def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, config: EventConfig, fs_hz: float,
-                drift_px_s: float = 0.0) -> FootSignal:
-    low = despike(_lowest_y(raw, side), fs_hz=fs_hz)
+def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, low_px: np.ndarray, leg_px: float,
+                config: EventConfig, fs_hz: float, drift_px_s: float = 0.0) -> FootSignal:
+    """One foot's height above its ground line and the contact threshold.
+
+    ``low_px`` is the despiked image y of the foot's lowest point on the unfiltered
+    track (``despike(_lowest_y(raw, side))``) and ``leg_px`` the leg length of
+    ``track``: ``detect_contacts`` computes both once, as the ground drift needs them too.
+    """
     window = int(round(config.ground_window_s * fs_hz))
-    ground = rolling_ground_px(track.time_s, low, window_frames=window, drift_px_s=drift_px_s)
+    ground = rolling_ground_px(track.time_s, low_px, window_frames=window, drift_px_s=drift_px_s)
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
-    threshold = config.contact_height_leg_frac * leg_length_px(track.xy_px)
-    return FootSignal(time_s=track.time_s, height_px=ground - low, visibility=vis, threshold_px=threshold,
+    threshold = config.contact_height_leg_frac * leg_px
+    return FootSignal(time_s=track.time_s, height_px=ground - low_px, visibility=vis, threshold_px=threshold,
                       ground_px=ground, toe_px=raw.xy_px[:, idx(side, "foot_index")].astype(np.float64),
                       heel_px=raw.xy_px[:, idx(side, "heel")].astype(np.float64))
 
@@ -301,10 +306,12 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
     rows = []
     # one ground drift for both feet (they run on the same ground; see ground.py)
     window = int(round(config.ground_window_s * fs_hz))
-    lows = [despike(_lowest_y(raw, side), fs_hz=fs_hz) for side in SIDES]
-    drift = ground_drift_px_s(track.time_s, lows, window_frames=window, leg_length_px=leg_length_px(track.xy_px))
+    lows = {side: despike(_lowest_y(raw, side), fs_hz=fs_hz) for side in SIDES}
+    leg_px = leg_length_px(track.xy_px)
+    drift = ground_drift_px_s(track.time_s, list(lows.values()), window_frames=window, leg_length_px=leg_px)
     for side in SIDES:
-        sig = foot_signal(track, raw, side, config=config, fs_hz=fs_hz, drift_px_s=drift)
+        sig = foot_signal(track, raw, side, low_px=lows[side], leg_px=leg_px, config=config, fs_hz=fs_hz,
+                          drift_px_s=drift)
         if not np.isfinite(sig.threshold_px):
             continue
         for first, last in candidate_contacts(sig, config=config):
