@@ -163,20 +163,36 @@ def cached_row(job: ClipJob, key: str) -> dict | None:
     already; otherwise the clip is hashed again (a touched but unchanged clip is
     still reused).
     """
+    return check_marker(job, key)[0]
+
+
+def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
+    """``(row, clip_hash)``: :func:`cached_row`'s answer, and the clip's hash if it was computed
+    here (else None).
+
+    ``clip_hash`` (``sha256``, and the ``size_bytes`` and ``mtime_ns`` read before
+    hashing) goes to the worker, which reuses it while the clip's size and time
+    still match, so a changed clip is hashed once, not twice.
+    """
     from .video import file_sha256
 
     marker = read_marker(job.out_dir)
     if marker is None:
-        return None
+        return None, None
+    clip_hash = None
     try:
         st = job.clip.stat()
         same_file = (st.st_size, st.st_mtime_ns) == (marker.get("size_bytes"), marker.get("mtime_ns"))
-        sha = marker["clip_sha256"] if same_file else file_sha256(job.clip)
+        if same_file:
+            sha = marker["clip_sha256"]
+        else:
+            sha = file_sha256(job.clip)
+            clip_hash = {"sha256": sha, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     except OSError:
-        return None
+        return None, None
     if marker.get("key") != marker_key(sha, key, job.capture_fps):
-        return None
-    return dict(marker["row"], athlete=job.athlete, session=job.session, clip=job.rel)
+        return None, clip_hash
+    return dict(marker["row"], athlete=job.athlete, session=job.session, clip=job.rel), None
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -244,9 +260,9 @@ def run_batch(source: Path, out: Path, *, workers: int | None = None, executor: 
     key = settings_key(settings, config, model_path=model_path)
 
     rows: dict[str, dict] = {}
-    todo = []
+    todo, clip_hashes = [], {}
     for job in jobs:
-        row = cached_row(job, key)
+        row, clip_hashes[job.rel] = check_marker(job, key)
         if row is not None:
             rows[job.rel] = row
         else:
@@ -254,7 +270,8 @@ def run_batch(source: Path, out: Path, *, workers: int | None = None, executor: 
     n_cached = len(rows)
     payloads = ({"clip": str(j.clip.resolve()), "rel": j.rel, "athlete": j.athlete, "session": j.session,
                  "out_dir": str(j.out_dir.resolve()), "batch_out_dir": str(out.resolve()),
-                 "capture_fps": j.capture_fps, "settings": settings, "config": config, "settings_key": key}
+                 "capture_fps": j.capture_fps, "settings": settings, "config": config, "settings_key": key,
+                 "clip_hash": clip_hashes[j.rel]}
                 for j in todo)
     bar = BatchProgress(len(todo), enabled=show_progress)
     try:

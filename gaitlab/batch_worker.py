@@ -86,9 +86,12 @@ def process_clip(job: dict) -> dict:
 
     ``job``: clip, rel (name shown in the table), athlete, session, out_dir,
     batch_out_dir, capture_fps, settings (PoseSettings), config (AnalysisConfig),
-    settings_key. Failures that depend only on the clip (bad video, no running)
-    get a marker like successes so a re-run skips them; others (unexpected
-    errors, unwritable output, missing model) do not, so they are retried.
+    settings_key, and optionally clip_hash (``batch.cached_row``'s hash of the clip:
+    used while the clip's size and modification time still match it, so the clip is
+    hashed once per run; the same sha keys the pose cache). Failures that depend
+    only on the clip (bad video, no running) get a marker like successes so a
+    re-run skips them; others (unexpected errors, unwritable output, missing
+    model) do not, so they are retried.
     """
     from .atomic import write_text_atomic
     from .errors import BadInputError, GaitlabError
@@ -102,11 +105,15 @@ def process_clip(job: dict) -> dict:
     sha, n_frames, pose_cached, cacheable = "", 0, False, True
     try:
         stat = clip.stat()
-        sha = file_sha256(clip)
+        known = job.get("clip_hash")
+        if known and (stat.st_size, stat.st_mtime_ns) == (known["size_bytes"], known["mtime_ns"]):
+            sha = known["sha256"]
+        else:
+            sha = file_sha256(clip)
         from .pipeline import analyze_clip
 
         done = analyze_clip(clip, out_dir=out_dir, capture_fps=job["capture_fps"], settings=job["settings"],
-                            config=job["config"], show_progress=False)
+                            config=job["config"], show_progress=False, clip_sha256=sha)
         summary = done.result.summary
         n_frames, pose_cached = int(summary.get("n_frames") or 0), done.pose_from_cache
         row = summary_row(summary, **ident, clip_sha256=sha, clip_out_dir=out_dir,

@@ -41,15 +41,17 @@ def default_out_dir(clip: Path) -> Path:
 
 def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path: Path | None = None,
                          show_progress: bool = True, use_cache: bool = True,
-                         workers: int | None = None) -> tuple[PoseTrack, bool]:
+                         workers: int | None = None, clip_sha256: str | None = None) -> tuple[PoseTrack, bool]:
     """The clip's pose track: from the cache when this clip, model and settings ran before.
 
     ``workers`` (processes for pose; None = all cores) is not part of the key: any count gives the same track.
+    ``clip_sha256``: the clip's hash when the caller has it already (a batch worker), else it is computed.
     """
     from .models import ensure_model, model_sha256
 
     model_path = model_path or ensure_model(settings.model)
-    key = pose_cache_key(clip_sha256=file_sha256(info.path), model_sha256=model_sha256(model_path),
+    clip_sha256 = clip_sha256 or file_sha256(info.path)
+    key = pose_cache_key(clip_sha256=clip_sha256, model_sha256=model_sha256(model_path),
                          settings={**settings.to_dict(), "capture_fps": info.capture_fps,
                                    "rotation_deg": info.rotation_deg, "extraction": EXTRACTION_VERSION})
     if use_cache and (track := load_pose(key)) is not None:
@@ -141,11 +143,12 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
                  settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
                  model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True,
                  annotate: bool = False, slowmo_factor: float = 1.0, crop: bool = False,
-                 workers: int | None = None) -> ClipAnalysis:
+                 workers: int | None = None, clip_sha256: str | None = None) -> ClipAnalysis:
     """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked).
 
     ``workers``: processes for this clip's pose pass (None = all cores). A batch that
     already runs one clip per core passes ``workers=1`` so the cores are not oversubscribed.
+    ``clip_sha256``: the clip's hash if the caller computed it (keys the pose cache; else hashed here).
     """
     t0 = time.perf_counter()
     clip = Path(clip)
@@ -156,7 +159,7 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
     try:
         t_probe = time.perf_counter()
         track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
-                                             use_cache=use_cache, workers=workers)
+                                             use_cache=use_cache, workers=workers, clip_sha256=clip_sha256)
         t_pose = time.perf_counter()
         result = _analyze_with_hazards(info, track, config=config, clip=clip)
         result.summary.update({"rotation_deg": info.rotation_deg, "frame_size_px": list(info.upright_size_px),
