@@ -5,7 +5,8 @@ The ``mediapipe`` wheel on PyPI ships the two BlazePose ``.tflite`` files of the
 normalization). :func:`build_full_bundle` writes that metadata into each, mirroring
 the official files byte for byte, and packs them into a ``.task`` zip whose bytes
 are the same on every machine. Where the input files come from, and how the
-result is checked and installed, is :mod:`gaitlab.models`' job.
+result is installed, is :mod:`gaitlab.models`' job; how it is checked when its bytes
+differ from the reference build, :mod:`gaitlab.model_bundle_check`'s.
 
 Nothing here runs at import time; mediapipe/flatbuffers are imported lazily.
 """

