@@ -189,7 +189,6 @@ def test_crop_view_moves_and_scales_points():
     img = blank()
     view = ViewTransform(x0_px=200, y0_px=50, scale=2.0)
     FrameAnnotator(ov, out_size_px=(W, H)).draw_skeleton(img, 0, view)
-    x, y = (300 - 200) * 2, (180 - 50) * 2 + 20  # a point on the near thigh just below the hip
     thigh_dir = np.array([60.0, 50.0]) / np.hypot(60, 50)
     p = np.array([(300 - 200) * 2, (180 - 50) * 2]) + thigh_dir * 40
     assert tuple(img[int(round(p[1])), int(round(p[0]))]) == NEAR_RGB
