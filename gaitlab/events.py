@@ -231,6 +231,8 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
                             t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
     lo, hi = max(mid, last - 2 * half), min(n - 1, last + half)
     pivot_h, _ = pivot_height_px(sig, first, last, fs_hz=fs_hz)
+    if np.isfinite(pivot_h[lo:hi + 1]).sum() < 0.8 * np.isfinite(h[lo:hi + 1]).sum():
+        pivot_h = h  # heel hidden on much of the window: no pivot, the lowest foot point as before
     to, to_rms = _fit_event(t[lo:hi + 1], pivot_h[lo:hi + 1], t_lo=t[max(mid, last - half)],
                             t_hi=t[min(last + half // 2, n - 1)], air_before=False, step_s=step)
     # the rounded-corner fit, centred on the frame where the foot came within the contact threshold
