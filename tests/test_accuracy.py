@@ -43,7 +43,7 @@ def test_algorithm_only_120hz_no_regression(sprint_row):
     assert row["toe_off_mae_ms"] <= 6.0
 
 
-@pytest.mark.xfail(strict=True, reason="target missed: contact-time MAE 21.9 ms at 120 Hz (late touchdown "
+@pytest.mark.xfail(strict=True, reason="target missed: contact-time MAE 21.6 ms at 120 Hz (late touchdown "
                                        "on forefoot landings, see docs/accuracy.md); tighten when fixed")
 def test_algorithm_only_120hz_contact_time_target(sprint_row):
     _, row = sprint_row
