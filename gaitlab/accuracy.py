@@ -28,13 +28,13 @@ class Truth:
     lab_contacts: pd.DataFrame
     joints: dict
     forward: np.ndarray
-    plates_m: tuple[float, float]
+    plates_m: list[tuple[float, float]]  # instrumented stretches along the running axis (mocap.plate_intervals_m)
 
     def on_plates(self, side: str, time_s: float) -> bool:
         """Was this foot over the instrumented floor at ``time_s`` (so a real contact would show)?"""
         k = int(np.clip(np.searchsorted(self.trial.time_s, time_s), 0, len(self.trial.time_s) - 1))
         x = [self.joints[f"{side}_{p}"][k] @ self.forward for p in ("heel", "foot_index")]
-        return bool(self.plates_m[0] <= min(x) and max(x) <= self.plates_m[1])
+        return mocap.within_plates(np.array(x), self.plates_m)
 
 
 def load_truth(c3d_path: Path) -> Truth:
@@ -44,7 +44,7 @@ def load_truth(c3d_path: Path) -> Truth:
     forward, _ = mocap.lab_axes(trial)
     return Truth(trial=trial, contacts=contacts, frames=frames, steps=steps,
                  lab_contacts=mocap.lab_event_contacts(trial), joints=mocap.joint_centres(trial),
-                 forward=forward, plates_m=mocap.plate_extent_m(trial, forward))
+                 forward=forward, plates_m=mocap.plate_intervals_m(trial, forward))
 
 
 def score(truth: Truth, result: AnalysisResult, *, trial: str, source: str, fps: float,

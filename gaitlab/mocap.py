@@ -218,6 +218,29 @@ def plate_extent_m(trial: MocapTrial, forward: np.ndarray) -> tuple[float, float
     return float(along.min()), float(along.max())
 
 
+def plate_intervals_m(trial: MocapTrial, forward: np.ndarray, *, join_m: float = 0.05) -> list[tuple[float, float]]:
+    """The instrumented stretches of floor along the running axis: each plate's range, touching plates
+    (gap <= ``join_m``) joined. A floor can miss a plate (JA1's jog trial has none at 2.71-3.61 m), and a
+    foot landing in such a gap makes no force although it lies within the plates' overall extent."""
+    along = sorted((float(a.min()), float(a.max())) for a in (trial.plate_corners_m @ forward))
+    out: list[list[float]] = []
+    for lo, hi in along:
+        if out and lo <= out[-1][1] + join_m:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
+def within_plates(along_m: np.ndarray, intervals: list[tuple[float, float]], *, margin_m: float = 0.0) -> bool:
+    """Do all these positions (m along the running axis) lie on one instrumented stretch?"""
+    along_m = np.asarray(along_m, float)
+    along_m = along_m[np.isfinite(along_m)]
+    if not along_m.size:
+        return False
+    return any(lo + margin_m < along_m.min() and along_m.max() < hi - margin_m for lo, hi in intervals)
+
+
 def _crossing(t: np.ndarray, f: np.ndarray, i: int, threshold: float) -> float:
     """Time where f crosses threshold between samples i and i+1 (linear)."""
     f0, f1 = f[i], f[i + 1]
@@ -238,7 +261,7 @@ def force_contacts(trial: MocapTrial, *, threshold_n: float = FORCE_THRESHOLD_N)
     starts, stops = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
     forward, up = lab_axes(trial)
     jc = joint_centres(trial)
-    lo, hi = plate_extent_m(trial, forward)
+    stretches = plate_intervals_m(trial, forward)
     rows = []
     for s in starts:
         after = stops[stops > s]
@@ -253,7 +276,7 @@ def force_contacts(trial: MocapTrial, *, threshold_n: float = FORCE_THRESHOLD_N)
         side = min(heights, key=heights.get)
         ks = slice(int(np.searchsorted(trial.time_s, td)), int(np.searchsorted(trial.time_s, to)) + 1)
         along = np.concatenate([jc[f"{side}_heel"][ks] @ forward, jc[f"{side}_foot_index"][ks] @ forward])
-        complete = bool(np.nanmin(along) > lo + 0.02 and np.nanmax(along) < hi - 0.02 and s > 0)
+        complete = bool(within_plates(along, stretches, margin_m=0.02) and s > 0)
         rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td,
                      "complete": complete})
     return pd.DataFrame(rows, columns=["side", "touchdown_s", "toe_off_s", "contact_time_s", "complete"])

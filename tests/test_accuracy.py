@@ -48,3 +48,17 @@ def test_algorithm_only_120hz_no_regression(sprint_row):
 def test_algorithm_only_120hz_contact_time_target(sprint_row):
     _, row = sprint_row
     assert row["contact_time_mae_ms"] <= 3.0
+
+
+def test_a_landing_between_plates_is_not_an_extra_detection(shared_data):
+    """JA1's floor has no plate at 2.71-3.61 m along the runway; the jogger's right foot lands there at
+    ~2.44 s. That real step makes no force, so a detection of it is neither a match nor an 'extra'."""
+    from gaitlab import mocap
+
+    truth = accuracy.load_truth(shared_data / "mocap/dorn2012_JA1/JA1Gait21_jog3.5ms.c3d")
+    assert len(truth.plates_m) == 2 and truth.plates_m[0][1] < 2.75 < 3.55 < truth.plates_m[1][0]
+    assert not truth.on_plates("right", 2.5)  # the foot in the gap
+    assert truth.on_plates("left", 1.4)  # the foot on a plate in mid-contact
+    row = accuracy.evaluate_markers(truth, 120.0, trial="JA1Gait21 jog")
+    assert row["missed"] == 0 and row["extra"] == 0
+    assert mocap.within_plates([0.5, 0.7], truth.plates_m) and not mocap.within_plates([2.6, 2.8], truth.plates_m)
