@@ -36,6 +36,7 @@ from gaitlab.synth.encode import yuv420p_frame
 from gaitlab.synth.gait_model import GaitModel  # noqa: E402
 from gaitlab.synth.params import GaitParams  # noqa: E402
 from gaitlab.synth.render import render_figure  # noqa: E402
+from gaitlab.synth.truth import gait_events  # noqa: E402
 from gaitlab.synth.scene import TrackBackground, draw_ground_shadow  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_videos" / "sprint_240fps_capture.mp4"
@@ -79,7 +80,7 @@ def frame_joints_px(model: GaitModel, cam: Camera, times: np.ndarray) -> dict[st
 def build_truth(model: GaitModel, cam: Camera, n_frames: int, capture_fps: float, stored_fps: float) -> dict:
     t0 = MODEL_T0_S
     t1 = t0 + (n_frames - 1) / capture_fps
-    ev = model.events(t0, t1)
+    ev = gait_events(model, t0, t1)
 
     time_keys = {"touchdown_s", "toe_off_s", "next_touchdown_s", "peak_hip_flexion_velocity_s", "max_hip_flexion_s",
                  "contralateral_touchdown_s"}

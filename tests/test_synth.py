@@ -11,6 +11,7 @@ import pytest
 from gaitlab.synth.gait_model import SIDES, GaitModel
 from gaitlab.synth.geometry import hip_flexion_deg
 from gaitlab.synth.params import GaitParams
+from gaitlab.synth.truth import gait_events
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "sprint_240fps_capture.mp4"
@@ -94,7 +95,7 @@ def test_contact_and_flight_times_from_foot_height(model):
 
 
 def test_events_schedule(model):
-    ev = model.events(0.0, 1.5)
+    ev = gait_events(model, 0.0, 1.5)
     p = model.p
     for c in ev["contacts"]:
         assert c["toe_off_s"] - c["touchdown_s"] == pytest.approx(p.contact_time_s)
@@ -112,7 +113,7 @@ def _hip_flexion_from_points(model, t, side):
 
 
 def test_truth_peak_velocity_matches_finite_differences(model):
-    ev = model.events(0.0, 1.2)
+    ev = gait_events(model, 0.0, 1.2)
     assert {s["side"] for s in ev["swings"]} == set(SIDES)
     h = 1e-5
     for sw in ev["swings"]:

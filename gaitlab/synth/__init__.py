@@ -1,7 +1,8 @@
 """Synthetic sprint clips with known truth.
 
 - :mod:`gaitlab.synth.gait_model`: a 2D sagittal sprint gait model (joint
-  positions in metres over time, contact/swing events, hip-flexion truth).
+  positions in metres over time, hip-flexion angle and velocity);
+  :mod:`gaitlab.synth.truth`: its contacts and per-swing hip-flexion events.
 - :mod:`gaitlab.synth.render`: draws a shaded, human-like side-view figure from
   2D joint positions in pixels; :mod:`gaitlab.synth.scene` the scrolling track background.
 

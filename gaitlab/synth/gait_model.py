@@ -1,4 +1,4 @@
-"""A 2D sagittal sprint gait model with known events and hip kinematics.
+"""A 2D sagittal sprint gait model with known event times and hip kinematics (truth: ``synth.truth``).
 
 World frame: metres, x forward (running direction), y up, ground at y = 0.
 Angles: radians inside, degrees in the public API.
@@ -63,7 +63,7 @@ JOINT_NAMES: tuple[str, ...] = (
 
 
 class GaitModel:
-    """Evaluate joint positions, events and hip-flexion truth of :class:`GaitParams`."""
+    """Evaluate joint positions, event times and hip-flexion angle/velocity of :class:`GaitParams`."""
 
     def __init__(self, params: GaitParams | None = None):
         self.p = p = params or GaitParams()
@@ -353,57 +353,3 @@ class GaitModel:
         if np.any(st):
             out[st] = (np.radians(self.hip_flexion_deg(t[st] + h, side) - self.hip_flexion_deg(t[st] - h, side))) / (2 * h)
         return np.degrees(out)
-
-    def _swing_truth(self, side: str, t_to: float, fs: float = 10000.0) -> dict:
-        """Truth of the swing starting with the toe-off at ``t_to`` (model time)."""
-        from scipy.optimize import minimize_scalar
-
-        t_td = t_to + self.S
-        tt = np.arange(t_to, t_td, 1.0 / fs)
-        hf = self.hip_flexion_deg(tt, side)
-        i = int(np.argmax(hf))
-        lo, hi = tt[max(i - 1, 0)], tt[min(i + 1, len(tt) - 1)]
-        r = minimize_scalar(lambda x: -float(self.hip_flexion_deg(x, side)[0]), bounds=(lo, hi), method="bounded",
-                            options={"xatol": 1e-9})
-        t_max = float(r.x)
-        tv = np.arange(t_to, t_max, 1.0 / fs)
-        vel = self.hip_flexion_velocity_deg_s(tv, side)
-        j = int(np.argmax(vel))
-        lo, hi = tv[max(j - 1, 0)], tv[min(j + 1, len(tv) - 1)]
-        r2 = minimize_scalar(lambda x: -float(self.hip_flexion_velocity_deg_s(x, side)[0]), bounds=(lo, hi),
-                             method="bounded", options={"xatol": 1e-9})
-        other = "right" if side == "left" else "left"
-        # contralateral touchdown inside this swing
-        t_ctd = t_to + np.mod(self.touchdown_offset_s(other) - t_to, self.T)
-        return {
-            "side": side,
-            "toe_off_s": t_to,
-            "next_touchdown_s": t_td,
-            "swing_time_s": self.S,
-            "peak_hip_flexion_velocity_deg_s": float(-r2.fun),
-            "peak_hip_flexion_velocity_s": float(r2.x),
-            "max_hip_flexion_s": t_max,
-            "max_hip_flexion_deg": float(-r.fun),
-            "time_to_max_hip_flexion_s": t_max - t_to,
-            "thigh_angle_at_contralateral_touchdown_deg": float(self.thigh_angle_deg(t_ctd, side)[0]),
-            "contralateral_touchdown_s": float(t_ctd),
-        }
-
-    def events(self, t_start: float, t_end: float) -> dict:
-        """Contacts and swings whose events all lie in [t_start, t_end] (model time)."""
-        contacts, swings = [], []
-        eps = 1e-9
-        for side in SIDES:
-            off = self.touchdown_offset_s(side)
-            k0 = math.floor((t_start - off) / self.T) - 1
-            k1 = math.ceil((t_end - off) / self.T) + 1
-            for k in range(k0, k1 + 1):
-                td = off + k * self.T
-                to = td + self.c
-                if td >= t_start - eps and to <= t_end + eps:
-                    contacts.append({"side": side, "touchdown_s": td, "toe_off_s": to})
-                if to >= t_start - eps and to + self.S <= t_end + eps:
-                    swings.append(self._swing_truth(side, to))
-        contacts.sort(key=lambda e: e["touchdown_s"])
-        swings.sort(key=lambda e: e["toe_off_s"])
-        return {"contacts": contacts, "swings": swings}
