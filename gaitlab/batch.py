@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import prepare_out_dir, write_text_atomic
-from .batch_worker import marker_key, read_marker
+from .batch_worker import marker_key, read_marker, unchanged_since
 from .config import AnalysisConfig
 from .errors import BadInputError
 from .library import VIDEO_SUFFIXES, read_sidecar, sanitize_name
@@ -182,8 +182,7 @@ def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
     clip_hash = None
     try:
         st = job.clip.stat()
-        same_file = (st.st_size, st.st_mtime_ns) == (marker.get("size_bytes"), marker.get("mtime_ns"))
-        if same_file:
+        if unchanged_since(st, marker):
             sha = marker["clip_sha256"]
         else:
             sha = file_sha256(job.clip)

@@ -66,6 +66,12 @@ def read_marker(out_dir: Path) -> dict | None:
     return marker if isinstance(marker, dict) and marker.get("format") == MARKER_FORMAT_VERSION else None
 
 
+def unchanged_since(stat: os.stat_result, record: dict | None) -> bool:
+    """Same size and modification time as ``record`` (``size_bytes``, ``mtime_ns``) noted when the
+    clip was hashed: its recorded sha256 still holds, no need to hash it again."""
+    return bool(record) and (stat.st_size, stat.st_mtime_ns) == (record.get("size_bytes"), record.get("mtime_ns"))
+
+
 def marker_key(clip_sha256: str, settings_key: str, capture_fps: float | None) -> str:
     import hashlib
 
@@ -106,7 +112,7 @@ def process_clip(job: dict) -> dict:
     try:
         stat = clip.stat()
         known = job.get("clip_hash")
-        if known and (stat.st_size, stat.st_mtime_ns) == (known["size_bytes"], known["mtime_ns"]):
+        if unchanged_since(stat, known):
             sha = known["sha256"]
         else:
             sha = file_sha256(clip)

@@ -23,6 +23,13 @@ def run(*args, timeout=180):
                           timeout=timeout, cwd=REPO)
 
 
+def encode_all(out, stream, frames=()) -> None:
+    """Encode the frames, flush the encoder, mux every packet."""
+    for frame in [*frames, None]:
+        for packet in stream.encode(frame):
+            out.mux(packet)
+
+
 def write_clip(path: Path, *, n_frames: int = 30, fps: int = 30, size=(96, 64), seed: int = 0) -> Path:
     """A small real H.264 MP4: a moving bright block on noise (no person)."""
     rng = np.random.default_rng(seed)
@@ -31,14 +38,13 @@ def write_clip(path: Path, *, n_frames: int = 30, fps: int = 30, size=(96, 64), 
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.options = {"g": "5"}  # several keyframes, so damage in the middle leaves readable parts
+        frames = []
         for i in range(n_frames):
             img = rng.integers(0, 60, (h, w, 3), dtype=np.uint8)
             x = (i * 3) % (w - 16)
             img[20:40, x:x + 16] = 230
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            frames.append(av.VideoFrame.from_ndarray(img, format="rgb24"))
+        encode_all(out, stream, frames)
     return path
 
 
@@ -85,15 +91,14 @@ def make_audio_only(d):
         stream.layout = "mono"
         t = np.arange(1024 * 20) / 44100
         samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        frames = []
         for k in range(0, len(samples), 1024):
             frame = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format="fltp", layout="mono")
             frame.sample_rate = 44100
             frame.pts = k
             frame.time_base = Fraction(1, 44100)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+            frames.append(frame)
+        encode_all(out, stream, frames)
     return p
 
 
@@ -102,11 +107,7 @@ def make_image(d):
     with av.open(str(p), "w", format="image2") as out:
         stream = out.add_stream("png", rate=1)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb24"
-        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 128, np.uint8), format="rgb24")
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+        encode_all(out, stream, [av.VideoFrame.from_ndarray(np.full((48, 64, 3), 128, np.uint8), format="rgb24")])
     return p
 
 
@@ -116,8 +117,7 @@ def make_zero_frames(d):
         stream = out.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         out.start_encoding()  # header written, no frame ever encoded
-        for packet in stream.encode():
-            out.mux(packet)
+        encode_all(out, stream)
     return p
 
 
