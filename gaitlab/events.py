@@ -121,10 +121,23 @@ def pivot_height_px(sig: FootSignal, first: int, last: int, *, fs_hz: float) -> 
     return sig.ground_px - pivot_y, offset_px
 
 
-def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[int, int]]:
-    """[first, last] frame index runs of ground contact, complete within the data."""
+def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[int, int, int]]:
+    """Ground-contact runs complete within the data: (first, last, exit) frame indices.
+
+    A contact starts when the foot comes below the threshold. ``last`` is the last
+    frame below it; ``exit`` the last before the foot rises above
+    ``contact_exit_factor`` times it (hysteresis, ``exit >= last``). A pose model's
+    toe often hovers near the threshold while the foot rolls over it: the plain
+    threshold then ends the contact well before the foot leaves, and the toe-off
+    fit must be allowed to search up to ``exit``.
+    """
     h = sig.height_px
-    on = np.isfinite(h) & (h < sig.threshold_px)
+    below = np.isfinite(h) & (h < sig.threshold_px)
+    on = below.copy()
+    for start, stop in true_runs(np.isfinite(h) & (h < config.contact_exit_factor * sig.threshold_px)):
+        entered = np.flatnonzero(below[start:stop])
+        if len(entered):
+            on[start + entered[0]:stop] = True
     runs = true_runs(on)
     # merge runs split by a short pose glitch (up to ~25 ms, at least 2 frames)
     t = sig.time_s
@@ -138,16 +151,16 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
             merged.append([start, stop])
     out = []
     for start, stop in merged:
-        last = stop - 1
         # a contact must start and end inside the data, with the foot seen in the air on both sides
         if start == 0 or stop >= len(h) or not (np.isfinite(h[start - 1]) and np.isfinite(h[stop])):
             continue
+        last = start + int(np.flatnonzero(below[start:stop])[-1])
         duration = (last - start + 1) * frame_s
         if duration < 0.5 * config.min_contact_s:  # the refined time is checked again later
             continue
         if duration > config.max_contact_s + frame_s:
             continue
-        out.append((start, last))
+        out.append((start, last, stop - 1))
     return out
 
 
@@ -213,8 +226,10 @@ def _touchdown_smoothed_corner(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_h
     return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
 
 
-def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float) -> dict:
-    """Sub-frame touchdown and toe-off for one candidate contact [first, last]."""
+def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float,
+                   exit_last: int | None = None) -> dict:
+    """Sub-frame touchdown and toe-off for one candidate contact [first, last] (``candidate_contacts``;
+    ``exit_last``: its hysteresis end, ``last`` when not given)."""
     t, h = sig.time_s, sig.height_px
     half = max(3, int(round(config.fit_half_window_s * fs_hz)))
     n = len(t)
@@ -229,12 +244,14 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     lo, hi = max(0, first - half), min(mid, first + 2 * half)
     td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
                             t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
-    lo, hi = max(mid, last - 2 * half), min(n - 1, last + half)
+    # The fit starts where it would on the plain threshold and may run on to the hysteresis exit.
+    end = last if exit_last is None else max(last, exit_last)
+    lo, hi = max(mid, last - 2 * half), min(n - 1, end + half)
     pivot_h, _ = pivot_height_px(sig, first, last, fs_hz=fs_hz)
     if np.isfinite(pivot_h[lo:hi + 1]).sum() < 0.8 * np.isfinite(h[lo:hi + 1]).sum():
         pivot_h = h  # heel hidden on much of the window: no pivot, the lowest foot point as before
     to, to_rms = _fit_event(t[lo:hi + 1], pivot_h[lo:hi + 1], t_lo=t[max(mid, last - half)],
-                            t_hi=t[min(last + half // 2, n - 1)], air_before=False, step_s=step)
+                            t_hi=t[min(end + half // 2, n - 1)], air_before=False, step_s=step)
     # the rounded-corner fit, centred on the frame where the foot came within the contact threshold
     # Fitted on +-span around the frame where the (low-pass) foot came within the contact
     # threshold; when the best corner lies at the edge of the search range (a fast descent
@@ -316,8 +333,8 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
                           drift_px_s=drift)
         if not np.isfinite(sig.threshold_px):
             continue
-        for first, last in candidate_contacts(sig, config=config):
-            ev = refine_contact(sig, first, last, config=config, fs_hz=fs_hz)
+        for first, last, exit_last in candidate_contacts(sig, config=config):
+            ev = refine_contact(sig, first, last, config=config, fs_hz=fs_hz, exit_last=exit_last)
             contact = ev["toe_off_s"] - ev["touchdown_s"]
             if not (config.min_contact_s <= contact <= config.max_contact_s):
                 continue

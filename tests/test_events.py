@@ -136,3 +136,39 @@ def test_rollover_pivot_stays_on_the_ground_until_toe_off(fps):
     assert np.ptp(pivot_h[rolling]) < 1.0 < np.ptp(toe_h[rolling])  # the pivot stays put, the toe point rises
     ev = refine_contact(sig, first, last, config=EventConfig(), fs_hz=fps)
     assert abs(ev["toe_off_s"] - tip_off_s) < 0.5 / fps
+
+
+def _hovering_foot(fps, *, toe_off_s=0.3, threshold_px=15.0):
+    """A foot on the ground until ``toe_off_s`` whose landmarks the pose model draws too high for the last
+    60 ms of the contact: creeping up to 1.2x the contact threshold by 30 ms before toe-off, then hovering
+    there until the foot really leaves (600 px/s + 30000 px/s^2), as MediaPipe's foot did on a rendered
+    sprinter (a toe-off 62 ms early). Image y grows down; ground y = 400; the foot does not roll."""
+    from gaitlab.events import FootSignal
+    t = np.arange(int(0.45 * fps)) / fps
+    t_ramp, t_hover = toe_off_s - 0.06, toe_off_s - 0.03
+    drawn_up = 1.2 * threshold_px * np.clip((t - t_ramp) / (t_hover - t_ramp), 0.0, 1.0)
+    s = np.clip(t - toe_off_s, 0.0, None)
+    height = np.where(t < 0.05, 400.0 * (0.05 - t), 0.0) + drawn_up + 600.0 * s + 30000.0 * s * s
+    toe = np.stack([np.full_like(t, 300.0), 400.0 - height], axis=1)
+    heel = toe + np.array([-50.0, 0.0])
+    ground = np.full_like(t, 400.0)
+    return t, FootSignal(time_s=t, height_px=height, visibility=np.ones_like(t), threshold_px=threshold_px,
+                         ground_px=ground, toe_px=toe, heel_px=heel)
+
+
+@pytest.mark.parametrize("fps", [240.0, 120.0])
+def test_toe_off_found_when_the_foot_hovers_above_the_threshold_before_leaving(fps):
+    """Hysteresis: the contact lasts until the foot rises clearly above the threshold, so the toe-off
+    fit can reach the real lift-off instead of stopping where the drawn foot first crossed the threshold."""
+    from gaitlab.config import EventConfig
+    from gaitlab.events import candidate_contacts, refine_contact
+
+    toe_off_s = 0.3
+    t, sig = _hovering_foot(fps, toe_off_s=toe_off_s)
+    (first, last, exit_last), = candidate_contacts(sig, config=EventConfig())
+    assert t[last] < toe_off_s - 0.03 < toe_off_s <= t[exit_last]  # the plain threshold ends it >= 30 ms early
+    ev = refine_contact(sig, first, last, config=EventConfig(), fs_hz=fps, exit_last=exit_last)
+    # the drawn ramp and hover bend the ground part of the hinge model: within 1.5 frames (5.6 ms at 240 fps)
+    assert abs(ev["toe_off_s"] - toe_off_s) < 1.5 / fps
+    plain = refine_contact(sig, first, last, config=EventConfig(), fs_hz=fps)  # without the hysteresis exit
+    assert plain["toe_off_s"] < toe_off_s - 0.05  # 67-68 ms early

@@ -75,8 +75,10 @@ def _velocity_errors(sample_run, sample_truth, leg: str) -> list[float]:
         if swing["side"] != side:
             continue
         same = steps[steps["side"] == swing["side"]]
-        k = (same["toe_off_s"] - swing["toe_off_s"]).abs().idxmin()
-        measured = same.loc[k, "peak_swing_hip_flexion_velocity_deg_s"]
+        gap_s = (same["toe_off_s"] - swing["toe_off_s"]).abs()
+        if gap_s.min() > 0.03:
+            continue  # no step starts this swing (its contact began before the clip): not measured
+        measured = same.loc[gap_s.idxmin(), "peak_swing_hip_flexion_velocity_deg_s"]
         if np.isfinite(measured):
             errors.append(measured / swing["peak_hip_flexion_velocity_deg_s"] - 1.0)
     n_true = sum(1 for s in sample_truth["swings"] if s["side"] == side)
