@@ -106,7 +106,9 @@ def measure_quality(steps: pd.DataFrame, usable: dict, leg_of_side: dict, captur
             if m in SWING_MEASURES and capture_fps < config.quality.min_fps_swing_velocity:
                 reasons.append(f"capture rate below {config.quality.min_fps_swing_velocity:.0f} fps")
             if m not in usable.get(side, set()) and not reasons:
-                reasons.append("leg unreliable (collapsed or swapped far leg)")
+                far_only = leg_of_side.get(side) == "far" and m in FAR_LEG_BIASED_MEASURES
+                reasons.append("far (occluded) leg: the pose model sees it only partly" if far_only
+                               else "leg unreliable (collapsed or swapped far leg)")
             out[side][m] = {
                 "leg": leg_of_side.get(side, "unknown"),
                 "resolution_ms": _resolution_ms(capture_fps) if m in TIME_MEASURES else None,
@@ -230,8 +232,9 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
     usable[far] -= FAR_LEG_BIASED_MEASURES
     if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
-        quality.append(f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (the pose "
-                       f"model reads the occluded leg's swing ~10 % slow); film the other side to assess it.")
+        quality.append(f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (on the "
+                       f"sample clip the pose model reads the occluded leg's swing 8-11 % slow); film the other "
+                       f"side to assess it.")
     if orientation.method == "default":
         quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
 
