@@ -228,12 +228,12 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
             if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
                 usable[side] = set()
     # MediaPipe damps the occluded far leg's motion: on the sample clip its peak swing
-    # velocity reads 8-11 % low while the near leg's is within 10 % (README "Accuracy").
+    # velocity reads 6-10 % low per swing, the near leg's -1..+8 % (README "Accuracy").
     # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
     usable[far] -= FAR_LEG_BIASED_MEASURES
     if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
         quality.append(f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (on the "
-                       f"sample clip the pose model reads the occluded leg's swing 8-11 % slow); film the other "
+                       f"sample clip the pose model reads the occluded leg's swing 6-10 % slow); film the other "
                        f"side to assess it.")
     if orientation.method == "default":
         quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")

@@ -53,8 +53,8 @@ def smooth_trunk_angle_deg(trunk_deg: np.ndarray, time_s: np.ndarray, *, cutoff_
     The trunk's lean changes slowly (a few degrees within a stride), but pose
     models pull the shoulder landmarks along with the swinging arms, so the raw
     shoulder-hip line oscillates at the stride rate. That oscillation adds to one
-    leg's hip-flexion velocity and subtracts from the other's (on the sample
-    clip: near leg +8..+17 %, far leg -8..-14 % before; see README "Accuracy").
+    leg's hip-flexion velocity and subtracts from the other's; the cutoff
+    (``CleanConfig.trunk_cutoff_hz``) sits well below the stride rate.
     """
     from .clean import lowpass_1d, sample_rate_hz
 

@@ -93,9 +93,8 @@ def test_sample_near_leg_peak_swing_velocity_within_10pct(sample_run, sample_tru
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="far (occluded) leg: MediaPipe damps its thigh motion; peak swing "
-                   "velocity reads 8-11 % low on this clip (README 'Accuracy')")
 def test_sample_far_leg_peak_swing_velocity_within_10pct(sample_run, sample_truth):
+    """The occluded leg reads 6.5-9.6 % slow per swing here: little margin (README 'Accuracy')."""
     errors = _velocity_errors(sample_run, sample_truth, "far")
     assert np.all(np.abs(errors) <= 0.10), errors
 
