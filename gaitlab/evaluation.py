@@ -116,7 +116,7 @@ def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_
         fl_err.append((fb["touchdown_s"] - fa["toe_off_s"]) - (tb["touchdown_s"] - ta["toe_off_s"]))
         sf_true.append(1.0 / (tb["touchdown_s"] - ta["touchdown_s"]))
         sf_found.append(1.0 / (fb["touchdown_s"] - fa["touchdown_s"]))
-    vel_err = []
+    vel_err, vel_err_leg = [], {"near": [], "far": []}
     if truth_steps is not None and steps is not None and len(steps):
         for i in complete:
             if i not in pairs:
@@ -125,6 +125,8 @@ def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_
             v_meas = steps.loc[pairs[i], "peak_swing_hip_flexion_velocity_deg_s"]
             if np.isfinite(v_true) and np.isfinite(v_meas) and v_true > 0:
                 vel_err.append(100.0 * (v_meas - v_true) / v_true)
+                if near_side:
+                    vel_err_leg["near" if truth.loc[i, "side"] == near_side else "far"].append(vel_err[-1])
     rmse = rmse_near = math.nan
     if truth_frames is not None and frames is not None and len(truth):
         sub = truth.loc[complete] if complete else truth
@@ -156,5 +158,11 @@ def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_
                                              if found_ct else math.nan),
         "hip_flexion_rmse_near_deg": rmse_near,
         "peak_swing_velocity_bias_pct": float(np.mean(vel_err)) if vel_err else math.nan,
+        # per leg (near = facing the camera): mean absolute per-swing error and the per-swing range
+        **{f"peak_swing_velocity_error_{leg}_pct": float(np.mean(np.abs(e))) if e else math.nan
+           for leg, e in vel_err_leg.items()},
+        **{f"peak_swing_velocity_range_{leg}_pct": [float(min(e)), float(max(e))] if e else None
+           for leg, e in vel_err_leg.items()},
+        **{f"n_swings_scored_{leg}": len(e) for leg, e in vel_err_leg.items()},
         "n_swings_scored": len(vel_err),
     }

@@ -35,6 +35,19 @@ def test_algorithm_only_120hz_counts_and_angles(sprint_row):
     assert row["peak_swing_velocity_error_pct"] <= 10.0
 
 
+def test_peak_swing_velocity_error_is_split_by_leg(sprint_row):
+    """Every scored swing belongs to the near or the far leg; the per-leg errors average to the overall one."""
+    _, row = sprint_row
+    n_near, n_far = row["n_swings_scored_near"], row["n_swings_scored_far"]
+    assert n_near > 0 and n_far > 0 and n_near + n_far == row["n_swings_scored"]
+    for leg in ("near", "far"):
+        lo, hi = row[f"peak_swing_velocity_range_{leg}_pct"]
+        assert lo <= hi and max(abs(lo), abs(hi)) >= row[f"peak_swing_velocity_error_{leg}_pct"]
+    mean = (n_near * row["peak_swing_velocity_error_near_pct"] + n_far * row["peak_swing_velocity_error_far_pct"]) \
+        / row["n_swings_scored"]
+    assert mean == pytest.approx(row["peak_swing_velocity_error_pct"])
+
+
 def test_algorithm_only_120hz_no_regression(sprint_row):
     # Guard at the level measured when this test was written (contact-time MAE 26.4 ms,
     # touchdown +23 ms late on this forefoot sprinter): it must not get worse.
