@@ -52,8 +52,8 @@ class EventConfig:
     # pose model's foot drawn hovering just above the threshold before it really leaves does not end
     # the contact early (a toe-off 62 ms early on a re-rendered sample). On the mocap-rendered
     # videos toe-off MAE drops on 6 of 9 rows (e.g. jog 60 fps 48 -> 26 ms) and rises on 2 (JA1
-    # 240 fps 21 -> 27 ms); on perfect jog markers (a slow, smooth toe rise) it rises 2.5-3.9 ms,
-    # on the sample clip 3.5 -> 4.1 ms.
+    # 240 fps 21 -> 27 ms, jog 240 fps 23 -> 28 ms); on perfect jog markers (a slow, smooth toe
+    # rise) it rises 2.5-3.9 ms, on the sample clip 3.5 -> 4.1 ms.
     contact_exit_factor: float = 1.5
     min_contact_s: float = 0.04
     max_contact_s: float = 0.6

@@ -141,8 +141,9 @@ def test_rollover_pivot_stays_on_the_ground_until_toe_off(fps):
 def _hovering_foot(fps, *, toe_off_s=0.3, threshold_px=15.0):
     """A foot on the ground until ``toe_off_s`` whose landmarks the pose model draws too high for the last
     60 ms of the contact: creeping up to 1.2x the contact threshold by 30 ms before toe-off, then hovering
-    there until the foot really leaves (600 px/s + 30000 px/s^2), as MediaPipe's foot did on a rendered
-    sprinter (a toe-off 62 ms early). Image y grows down; ground y = 400; the foot does not roll."""
+    there until the foot really leaves (600 px/s + 30000 px/s^2), as MediaPipe's foot did on a re-rendered
+    sample sprinter (branch `pelvis`: toe-offs 45 and 62 ms early). Image y grows down; ground y = 400; the
+    foot does not roll."""
     from gaitlab.events import FootSignal
     t = np.arange(int(0.45 * fps)) / fps
     t_ramp, t_hover = toe_off_s - 0.06, toe_off_s - 0.03
