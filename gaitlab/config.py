@@ -39,7 +39,8 @@ class CleanConfig:
     # probability that the point is in view; below 0.5 it thinks the point more likely hidden.
     # Where the thighs cross it draws the hidden far knee on the near one with visibility
     # 0.3-0.47: masking those frames (filled from both sides) lifts the far leg's peak swing
-    # velocity on the sample clip from 12-14 % to 8-11 % low (0.3 before).
+    # velocity on the sample clip from 12-14 % to 8-11 % low (0.3 before; with the 2 Hz trunk
+    # filter of the time).
     min_visibility: float = 0.5
 
 
