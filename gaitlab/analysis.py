@@ -143,7 +143,7 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
 
     depth_near = near_side_from_depth(track)
-    # leg identity first: swapped labels would break every later step (swaps.py, legs.py)
+    # leg identity first: swapped labels would break every later step (swaps.py)
     repaired, swapped = repair_leg_swaps(track)
     if swapped.any():
         quality.append(f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "

@@ -52,11 +52,11 @@ class OverlayData:
     leg_of_side: dict[str, str]
     flags: list[dict] = field(default_factory=list)
     mirrored: bool = False  # the athlete runs towards -x in the image
-    _row_of_frame: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._row_of_frame = {int(f): i for i, f in enumerate(self.frame_index)}
-        self._sorted_frames = np.sort(np.asarray(self.frame_index, dtype=np.int64))
+        frames = np.asarray(self.frame_index, dtype=np.int64)
+        self._frame_order = np.argsort(frames, kind="stable")
+        self._sorted_frames = frames[self._frame_order]
         # numpy copies for per-frame look-ups (pandas filtering per frame would cost ~1 ms each)
         c = self.contacts.sort_values("touchdown_s", ignore_index=True)
         self.contacts = c
@@ -70,16 +70,14 @@ class OverlayData:
         """Row of a stored frame in the tables, or None when the analysis has no row for it.
 
         Repeated frames (dropped before pose, see dedupe.py) show the same image as the
-        last analyzed frame before them, so they take that frame's row.
+        last analyzed frame before them, so they take that frame's row. Frames before the
+        first or after the last analyzed frame lie outside the analysis: None.
         """
         frame_index = int(frame_index)
-        row = self._row_of_frame.get(frame_index)
-        if row is not None or not len(self.frame_index):
-            return row
         k = int(np.searchsorted(self._sorted_frames, frame_index, side="right")) - 1
         if k < 0 or frame_index > self._sorted_frames[-1]:
             return None
-        return self._row_of_frame[int(self._sorted_frames[k])]
+        return int(self._frame_order[k])
 
     def color(self, side: str) -> tuple[int, int, int]:
         return FAR_RGB if self.leg_of_side.get(side) == "far" else NEAR_RGB

@@ -241,9 +241,6 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     step = 0.1 * frame_s
     if last - first + 1 < config.subframe_min_contact_frames:
         return _frame_resolution_contact(sig, first, last, frame_s=frame_s, half=half)
-    lo, hi = max(0, first - half), min(mid, first + 2 * half)
-    td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
-                            t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
     # The fit starts where it would on the plain threshold and may run on to the hysteresis exit.
     end = last if exit_last is None else max(last, exit_last)
     lo, hi = max(mid, last - 2 * half), min(n - 1, end + half)
@@ -252,37 +249,43 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
         pivot_h = h  # heel hidden on much of the window: no pivot, the lowest foot point as before
     to, to_rms = _fit_event(t[lo:hi + 1], pivot_h[lo:hi + 1], t_lo=t[max(mid, last - half)],
                             t_hi=t[min(end + half // 2, n - 1)], air_before=False, step_s=step)
-    # the rounded-corner fit, centred on the frame where the foot came within the contact threshold
-    # Fitted on +-span around the frame where the (low-pass) foot came within the contact
-    # threshold; when the best corner lies at the edge of the search range (a fast descent
-    # crosses the threshold well before the corner), the window moves there and the fit repeats.
+    # Touchdown: the rounded-corner fit on +-span around the frame where the foot came within
+    # the contact threshold; when the best corner lies at the edge of the search range (a fast
+    # descent crosses the threshold well before the corner), the window moves there and the
+    # fit repeats.
     span = max(3, int(round(config.touchdown_span_s * fs_hz)))
     anchor = first
-    td_corner = td_corner_rms = float("nan")
+    td = td_rms = float("nan")
     for _ in range(4):
         lo, hi = max(0, anchor - span), min(mid, anchor + span)
-        td_corner, td_corner_rms = _touchdown_smoothed_corner(
-            t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, anchor - span // 2)], t_hi=t[min(mid, anchor + span // 2)],
-            step_s=step, sigmas_s=config.touchdown_blur_s)
-        if not np.isfinite(td_corner):
-            break
         t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
-        if min(td_corner - t_lo, t_hi - td_corner) > frame_s:
+        td, td_rms = _touchdown_smoothed_corner(t[lo:hi + 1], h[lo:hi + 1], t_lo=t_lo, t_hi=t_hi,
+                                                step_s=step, sigmas_s=config.touchdown_blur_s)
+        if not np.isfinite(td):
+            break
+        if min(td - t_lo, t_hi - td) > frame_s:
             break  # an interior optimum
-        new_anchor = int(np.clip(np.argmin(np.abs(t - td_corner)), 0, mid))
+        new_anchor = int(np.clip(np.argmin(np.abs(t - td)), 0, mid))
         if new_anchor == anchor:
             break
         anchor = new_anchor
-    if np.isfinite(td_corner):
-        td, td_rms = td_corner, td_corner_rms
+    if not np.isfinite(td):  # no corner (e.g. the foot never came down): the ground/air hinge fit
+        lo, hi = max(0, first - half), min(mid, first + 2 * half)
+        td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
+                                t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
     if not (np.isfinite(td) and np.isfinite(to)) or to <= td:
         td, to = t[first] - 0.5 * frame_s, t[last] + 0.5 * frame_s  # fall back to frame resolution
         td_rms = to_rms = sig.threshold_px
-    vis = float(np.nanmean(sig.visibility[max(0, first - half):min(n, last + half + 1)]))
     fit_quality = float(np.exp(-max(td_rms, to_rms) / max(1e-6, 0.5 * sig.threshold_px)))
-    samples = min(1.0, (last - first + 1) / 6.0)  # fewer than ~6 frames in contact: coarse timing
-    confidence = float(np.clip(vis, 0, 1) * fit_quality * (0.5 + 0.5 * samples))
-    return {"touchdown_s": td, "toe_off_s": to, "confidence": confidence}
+    return {"touchdown_s": td, "toe_off_s": to, "confidence": _confidence(sig, first, last, half, fit_quality)}
+
+
+def _confidence(sig: FootSignal, first: int, last: int, half: int, quality: float) -> float:
+    """Event confidence in [0, 1]: the feet's mean visibility around the contact x the timing
+    ``quality`` x a penalty for contacts seen on fewer than ~6 frames (coarse timing)."""
+    vis = float(np.nanmean(sig.visibility[max(0, first - half):min(len(sig.time_s), last + half + 1)]))
+    samples = min(1.0, (last - first + 1) / 6.0)
+    return float(np.clip(vis, 0, 1) * quality * (0.5 + 0.5 * samples))
 
 
 def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s: float, half: int) -> dict:
@@ -298,16 +301,13 @@ def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s
     td = 0.5 * (t[first - 1] + t[first]) if first > 0 else t[first] - 0.5 * frame_s
     to = 0.5 * (t[last] + t[last + 1]) if last + 1 < len(t) else t[last] + 0.5 * frame_s
     n = len(t)
-    vis = float(np.nanmean(sig.visibility[max(0, first - half):min(n, last + half + 1)]))
     # how clearly the frames separate: ground frames well below the threshold, air frames above it
     h = sig.height_px
     ground = h[first:last + 1]
     air = h[[i for i in (first - 1, last + 1) if 0 <= i < n]]
     margin = min(np.nanmin(sig.threshold_px - ground), np.nanmin(air - sig.threshold_px)) if len(air) else 0.0
     clarity = float(ndtr(margin / max(1e-6, 0.5 * sig.threshold_px))) if np.isfinite(margin) else 0.0
-    samples = min(1.0, (last - first + 1) / 6.0)
-    confidence = float(np.clip(vis, 0, 1) * clarity * (0.5 + 0.5 * samples))
-    return {"touchdown_s": float(td), "toe_off_s": float(to), "confidence": confidence}
+    return {"touchdown_s": float(td), "toe_off_s": float(to), "confidence": _confidence(sig, first, last, half, clarity)}
 
 
 def time_to_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> float:

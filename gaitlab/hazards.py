@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
 from .types import PoseTrack, VideoInfo
 
@@ -91,15 +92,14 @@ def split_segments(track: PoseTrack, starts_s: list[float], *, max_gap_fill_s: f
     return replace(track, xy_px=xy, visibility=vis)
 
 
-def motion_slowmo_factor(summary: dict, tb: TimeBase, steps=None) -> tuple[float | None, float | None]:
+def motion_slowmo_factor(summary: dict, tb: TimeBase, steps: pd.DataFrame) -> tuple[float | None, float | None]:
     """(factor to apply or None, step frequency seen) from the running's step rate.
 
-    The median step frequency when the steps are given: one spurious contact makes a
-    step 3x shorter than the rest and would drag the mean across the running range.
+    The median step frequency of the steps, not the mean: one spurious contact makes
+    a step 3x shorter than the rest and would drag the mean across the running range.
     """
-    st = summary.get("both_legs", {}).get("step_frequency_hz", {})
-    freq = st.get("mean") if isinstance(st, dict) else None
-    if steps is not None and len(steps) and "step_frequency_hz" in steps:
+    freq = None
+    if len(steps) and "step_frequency_hz" in steps:
         sf = steps["step_frequency_hz"].dropna().to_numpy(np.float64)
         if sf.size:
             freq = float(np.median(sf))

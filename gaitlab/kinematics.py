@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .clean import lowpass_1d, sample_rate_hz
 from .landmarks import SIDES, idx
 from .types import PoseTrack
 
@@ -56,8 +57,6 @@ def smooth_trunk_angle_deg(trunk_deg: np.ndarray, time_s: np.ndarray, *, cutoff_
     leg's hip-flexion velocity and subtracts from the other's; the cutoff
     (``CleanConfig.trunk_cutoff_hz``) sits well below the stride rate.
     """
-    from .clean import lowpass_1d, sample_rate_hz
-
     fs = sample_rate_hz(time_s)
     if not np.isfinite(fs) or len(trunk_deg) < 16:
         return trunk_deg

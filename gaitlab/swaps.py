@@ -10,8 +10,14 @@ Two cues decide, per frame, whether the legs' labels are swapped:
   flipped between two frames, unless the legs are too close to tell
   (they cross twice a stride), which ends a *segment*;
 - majority: within a segment all frames are labelled consistently; MediaPipe is
-  right most of the time, so the labelling it used on most of the segment's
-  frames is taken as the true one.
+  right most of the time, so the labelling it used on most of the frames is
+  taken as the true one.
+
+``swap_mask`` builds on these: long enough segments are *anchors*; consecutive
+anchors are chained across short gaps (the model's in-between frames) by
+extrapolating each leg's motion, each chain takes its majority labelling, and
+the frames in the gaps are labelled one by one against the line between the
+anchors, those fitting neither leg becoming missing ("glitch") frames.
 """
 
 from __future__ import annotations
@@ -191,9 +197,11 @@ def repair_leg_swaps(track: PoseTrack, *, min_margin: float = 0.35) -> tuple[Pos
     group (points on neither leg) become missing, to be interpolated later."""
     xy, z, vis = track.xy_px.copy(), track.z.copy(), track.visibility.copy()
     any_mask = np.zeros(track.n_frames, bool)
+    any_glitch = False
     for group in SWAP_GROUPS:
         mask, glitch = swap_mask(track, COST_POINTS[group], min_margin=min_margin)
         any_mask |= mask
+        any_glitch |= bool(glitch.any())
         for p in group:
             a, b = idx("left", p), idx("right", p)
             for arr in (xy, z, vis):
@@ -203,6 +211,6 @@ def repair_leg_swaps(track: PoseTrack, *, min_margin: float = 0.35) -> tuple[Pos
             for k in (a, b):
                 xy[glitch, k] = np.nan
                 vis[glitch, k] = 0.0
-    if not any_mask.any() and not np.isnan(xy).sum() > np.isnan(track.xy_px).sum():
+    if not (any_mask.any() or any_glitch):
         return track, any_mask
     return track.with_xy(xy, z=z, visibility=vis), any_mask

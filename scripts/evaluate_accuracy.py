@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gaitlab import accuracy  # noqa: E402
+from gaitlab import accuracy, extract  # noqa: E402
 from gaitlab.atomic import write_text_atomic  # noqa: E402
 from gaitlab.evaluation import ROW_KEYS  # noqa: E402
 
@@ -181,9 +181,10 @@ def video_notes(video_rows: list[dict]) -> list[str]:
              f"athlete {r.get('athlete_height_px') or float('nan'):.0f} px tall, crop-follow pass "
              f"{'used' if r.get('pose_crop_pass') else 'not used'}" for r in video_rows]
     return ["Pose stage per clip (from the analysis summary and pose-track metadata): " + "; ".join(parts) + ". "
-            "gaitlab runs its crop-follow pose pass only when the athlete is under 30 % of the frame height or "
-            "well seen on under 60 % of frames in the full-frame pass (`gaitlab.extract`); frames without a pose "
-            "leave gaps the events cannot bridge."]
+            f"gaitlab runs its crop-follow pose pass only when the athlete is under "
+            f"{extract.SMALL_ATHLETE_HEIGHT_FRAC:.0%} of the frame height or well seen on under "
+            f"{extract.MIN_GOOD_FRAC:.0%} of frames in the full-frame pass (`gaitlab.extract`); frames without a "
+            "pose leave gaps the events cannot bridge."]
 
 
 def main(argv=None) -> int:

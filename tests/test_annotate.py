@@ -209,3 +209,15 @@ def test_load_overlay_names_missing_outputs(tmp_path, missing):
     (tmp_path / missing).unlink()
     with pytest.raises(BadInputError, match=missing):
         load_overlay(tmp_path)
+
+
+def test_repeated_frames_take_the_row_of_the_last_analyzed_frame_before_them():
+    from gaitlab.annotate import OverlayData
+    empty = pd.DataFrame(columns=["side", "touchdown_s", "toe_off_s", "contact_time_s",
+                                  "peak_swing_hip_flexion_velocity_s"])
+    data = OverlayData(frame_size_px=(64, 48), frame_index=np.array([3, 0, 5]), time_s=np.zeros(3),
+                       detected=np.ones(3, bool), points={}, hip_flexion_deg={}, hip_flexion_velocity_deg_s={},
+                       contacts=empty, swing_peaks=empty, leg_of_side={})
+    # rows are in table order (frame 3 is row 0); 1-2 repeat frame 0, 4 repeats frame 3
+    assert [data.row(f) for f in range(7)] == [1, 1, 1, 0, 0, 2, None]
+    assert data.row(-1) is None
