@@ -167,30 +167,27 @@ def cached_row(job: ClipJob, key: str) -> dict | None:
 
 
 def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
-    """``(row, clip_hash)``: :func:`cached_row`'s answer, and the clip's hash if it was computed
-    here (else None).
+    """``(row, clip_hash)``: :func:`cached_row`'s answer, and, when there is no row, the clip's
+    hash if it is known here (else None).
 
     ``clip_hash`` (``sha256``, and the ``size_bytes`` and ``mtime_ns`` read before
     hashing) goes to the worker, which reuses it while the clip's size and time
-    still match, so a changed clip is hashed once, not twice.
+    still match, so a changed clip is hashed once, not twice. It is known when the
+    clip was hashed here (changed clip) and when the marker's hash still holds
+    (unchanged clip, other settings): then the worker hashes nothing.
     """
     from .video import file_sha256
 
     marker = read_marker(job.out_dir)
     if marker is None:
         return None, None
-    clip_hash = None
     try:
         st = job.clip.stat()
-        if unchanged_since(st, marker):
-            sha = marker["clip_sha256"]
-        else:
-            sha = file_sha256(job.clip)
-            clip_hash = {"sha256": sha, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+        sha = marker["clip_sha256"] if unchanged_since(st, marker) else file_sha256(job.clip)
     except OSError:
         return None, None
     if marker.get("key") != marker_key(sha, key, job.capture_fps):
-        return None, clip_hash
+        return None, {"sha256": sha, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     return dict(marker["row"], athlete=job.athlete, session=job.session, clip=job.rel), None
 
 

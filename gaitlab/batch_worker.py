@@ -118,8 +118,9 @@ def process_clip(job: dict) -> dict:
             sha = file_sha256(clip)
         from .pipeline import analyze_clip
 
+        # workers=1: the batch already runs one clip per core (pool process or Ray task with 1 CPU)
         done = analyze_clip(clip, out_dir=out_dir, capture_fps=job["capture_fps"], settings=job["settings"],
-                            config=job["config"], show_progress=False, clip_sha256=sha)
+                            config=job["config"], show_progress=False, clip_sha256=sha, workers=1)
         summary = done.result.summary
         n_frames, pose_cached = int(summary.get("n_frames") or 0), done.pose_from_cache
         row = summary_row(summary, **ident, clip_sha256=sha, clip_out_dir=out_dir,

@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
     a.add_argument("--single-person", action="store_true",
-                   help="the clip shows only the athlete: track one pose per frame (about half the pose "
-                        "time; no protection against hopping to another person)")
+                   help="the clip shows only the athlete: track one pose per frame (~30 %% less pose "
+                        "time, see README 'Speed'; no protection against hopping to another person)")
     a.add_argument("--athlete-hint", metavar="X,Y[,W,H]", default="",
                    help="choose the athlete when several people are in view: a point or box in pixels of the "
                         "upright frame (default: the largest, most consistently tracked runner)")

@@ -56,6 +56,26 @@ def match_contacts(truth: pd.DataFrame, found: pd.DataFrame) -> dict[int, int]:
     return pairs
 
 
+def nearest_contacts(found: pd.DataFrame, truth: list[dict], tol_s: float) -> list[tuple[dict, pd.Series]]:
+    """Pair each true contact with the found contact of the same foot nearest in touchdown time.
+
+    ``truth``: dicts with ``side`` and ``touchdown_s`` (a ``.truth.json``'s
+    ``contacts``); ``found``: a ``contacts.csv`` table. A true contact whose
+    nearest found touchdown is more than ``tol_s`` away (or whose foot has no
+    contact at all) is left out; a found contact may pair with several true ones.
+    Pairs are in the order of ``truth``.
+    """
+    pairs = []
+    for c in truth:
+        same = found[found["side"] == c["side"]]
+        if len(same) == 0:
+            continue
+        k = (same["touchdown_s"] - c["touchdown_s"]).abs().idxmin()
+        if abs(same.loc[k, "touchdown_s"] - c["touchdown_s"]) <= tol_s:
+            pairs.append((c, same.loc[k]))
+    return pairs
+
+
 def _stats_ms(errors_s: list[float]) -> dict:
     e = np.asarray(errors_s, dtype=float) * 1000.0
     if not e.size:

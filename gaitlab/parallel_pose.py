@@ -1,7 +1,7 @@
 """One clip on every core: the scan and the main landmarker pass in one decode, split over processes.
 
 Each frame is decoded once. The process that decodes it computes its scan
-numbers (``scan.thumbnail_gray``/``compare_thumbs``: repeats, camera motion,
+numbers (``scan.ThumbScanner``: repeats, camera motion,
 cuts) and runs the landmarker on it (``num_poses`` candidates,
 ``person.CandidateRows``). Exact copies of the previous frame (change <= 1 gray
 level, a repeat whatever ``dedupe`` decides) skip the landmarker; other repeats
@@ -32,30 +32,22 @@ in ``pose_workers``.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .batch_exec import default_workers
 from .person import CandidateRows
-from .pose import PoseSettings, run_landmarker
-from .pose_workers import OVERLAP_FRAMES, ChunkResult, _Chunk, _Pool, _TimedFrames
+from .pose import PoseSettings
+from .pose_workers import OVERLAP_FRAMES, ChunkResult, _Pool, run_chunk
 from .scan import ClipScan
 from .types import VideoInfo
 from .video import DecodeStats, _open
 
 # Below this many frames per process, splitting costs more (startup, overlap) than it saves.
 MIN_FRAMES_PER_WORKER = 60
-
-
-def default_workers() -> int:
-    """All cores this process may use (the default for one clip)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def packet_pts(info: VideoInfo) -> np.ndarray | None:
@@ -100,11 +92,12 @@ class ScanAndPose:
 
 
 def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, workers: int | None = None,
-                  show_progress: bool = True, overlap: int = OVERLAP_FRAMES) -> ScanAndPose:
+                  show_progress: bool = True) -> ScanAndPose:
     """Scan every frame and run the main landmarker pass, over ``workers`` processes.
 
-    ``workers=None``: all cores, or 1 when this process is itself a pool worker
-    (a batch parallel over clips), so clip- and frame-level parallelism never stack.
+    ``workers=None``: all cores this process may use. A batch parallel over clips
+    passes ``workers=1`` (``batch_worker.process_clip``), so clip- and frame-level
+    parallelism never stack.
     """
     import multiprocessing as mp
 
@@ -112,10 +105,7 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
     from .progress import progress
 
     t0 = time.perf_counter()
-    if workers is None:
-        # inside a process pool (a batch running one clip per core) the cores are taken already
-        workers = 1 if mp.parent_process() is not None else default_workers()
-    workers = max(1, int(workers))
+    workers = max(1, int(workers if workers is not None else default_workers()))
     if mp.current_process().daemon:
         workers = 1  # daemonic pool workers may not start processes
     pts_sorted = packet_pts(info)
@@ -126,41 +116,32 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
     with quiet_native_stderr() as user_stderr, \
             progress(f"pose {info.path.name}", n, enabled=show_progress, stream=user_stderr) as bar:
         try:
-            def poll(pos: int) -> None:
-                if pool is None:
-                    return
+            def drain_progress(block_s: float = 0.0) -> None:
                 before = pool.progress
-                pool.drain()
+                pool.drain(block_s=block_s)
                 if pool.progress > before:
                     bar.advance(pool.progress - before)
-                if plan["bounds"] is None and len(pool.ready) == extra:
-                    bounds = split_remaining(pos + 1, n, extra + 1, overlap)
-                    plan["bounds"] = bounds
-                    chunk.end = bounds[1]
-                    for wid in range(extra):
-                        pool.jobs[wid].put((bounds[wid + 1], bounds[wid + 2]))
 
-            chunk = _Chunk(info, pts_sorted, start=0, end=None, lock_from=0,
-                           pose_all=not settings.drop_repeated_frames, poll=poll)
-            rows = CandidateRows()
-            t_main = time.perf_counter()
-            timed = _TimedFrames(chunk.frames_to_pose())
-            run_landmarker(timed, model_path, settings, label="", total=None, show_progress=False, rows=rows,
-                           on_frame=bar.advance)
-            own = chunk.out
-            own.rows = rows
-            main_wall = time.perf_counter() - t_main
-            own.timings_s = {"wall_s": main_wall, "decode_s": chunk.t_decode, "scan_s": chunk.t_scan,
-                             "pose_s": main_wall - timed.producer_s, "posed_frames": timed.n,
-                             "owned_frames": len(own.keys)}
+            def poll(pos: int) -> int | None:
+                """Show the workers' progress; once all are ready, hand out the ranges and return our end."""
+                if pool is None:
+                    return None
+                drain_progress()
+                if plan["bounds"] is not None or len(pool.ready) < extra:
+                    return None
+                bounds = split_remaining(pos + 1, n, extra + 1, OVERLAP_FRAMES)
+                plan["bounds"] = bounds
+                for wid in range(extra):
+                    pool.jobs[wid].put((bounds[wid + 1], bounds[wid + 2]))
+                return bounds[1]
+
+            own = run_chunk(info, pts_sorted, model_path, settings, start=0, end=None, poll=poll,
+                            on_owned=bar.advance)
             parts = [own]
             # (if the clip ended before the workers were ready, they are not needed: closed below)
             if pool is not None and plan["bounds"] is not None:
                 while len(pool.done) < extra:
-                    before = pool.progress
-                    pool.drain(block_s=0.2)
-                    if pool.progress > before:
-                        bar.advance(pool.progress - before)
+                    drain_progress(block_s=0.2)
                     pool.check_alive()
                 parts += [pool.done[w] for w in range(extra)]
         finally:

@@ -4,8 +4,8 @@ Each worker seeks to the keyframe before its range, decodes forward, scans and
 poses every frame from ``OVERLAP_FRAMES`` before the range (so the VIDEO-mode
 tracker has locked on), and returns the rows, scan numbers and times of the
 frames it owns (``ChunkResult``). The calling process runs the same
-``_Chunk``/``_TimedFrames`` machinery on its own range; ``_Pool`` starts the
-"spawn" workers (``_worker_main``) with one thread each.
+``run_chunk`` on its own range; ``_Pool`` starts the "spawn" workers
+(``_worker_main``) with one thread each.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Iterator
 
 import numpy as np
 
+from .batch_worker import thread_env
 from .person import CandidateRows
 from .pose import PoseSettings, run_landmarker
-from .scan import _hist, _hist_distance, compare_thumbs, thumbnail_gray
+from .scan import SCAN_KEYS, ThumbScanner
 from .types import VideoInfo
 from .video import Frame, _open, upright
 
@@ -30,10 +31,8 @@ from .video import Frame, _open, upright
 OVERLAP_FRAMES = 8
 # A change this small (99.5th pct of |gray diff|) is a repeat for any threshold dedupe picks (it floors at 1).
 SURE_REPEAT_P995 = 1.0
-_SCAN_KEYS = ("change_p995", "shift_x_frac", "shift_y_frac", "shift_response", "residual", "hist_distance")
-# Threads per worker: set before the worker imports numpy/cv2/mediapipe.
-_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "NUMEXPR_NUM_THREADS": "1"}
+# Progress messages a worker sends: one per this many owned frames (the remainder comes before "done").
+_PROGRESS_EVERY = 10
 
 
 class _SeekMissed(Exception):
@@ -46,23 +45,27 @@ class ChunkResult:
 
     keys: list[int] = field(default_factory=list)           # per owned decoded frame: pts (or position)
     stored_time_s: list[float] = field(default_factory=list)  # raw, from the file (not yet from frame 0)
-    scan: dict = field(default_factory=lambda: {k: [] for k in _SCAN_KEYS + ("hist_distance_2",)})
+    scan: dict = field(default_factory=lambda: {k: [] for k in SCAN_KEYS})
     rows: CandidateRows = field(default_factory=CandidateRows)  # posed owned frames; frame index = key
     bad_packets: int = 0
     timings_s: dict = field(default_factory=dict)
 
 
 class _Chunk:
-    """Decode ``[lock_from, end)`` (positions), scan and pose; keep what falls in ``[start, end)``."""
+    """Decode ``[lock_from, end)`` (positions), scan and pose; keep what falls in ``[start, end)``.
+
+    ``poll(pos)`` is called after each decoded frame and may return a new ``end``
+    (never at or before ``pos``); ``on_owned()`` once per decoded frame the chunk owns.
+    """
 
     def __init__(self, info: VideoInfo, pts_sorted: np.ndarray | None, *, start: int, end: int | None,
-                 lock_from: int, pose_all: bool, poll=None):
+                 lock_from: int, pose_all: bool, poll=None, on_owned=None):
         self.info, self.pts_sorted = info, pts_sorted
         self.start, self.end, self.lock_from = start, end, lock_from
-        self.pose_all, self.poll = pose_all, poll
+        self.pose_all, self.poll, self.on_owned = pose_all, poll, on_owned
         self.out = ChunkResult()
         self.t_decode = self.t_scan = 0.0
-        self._prev = self._prev_hist = self._prev2_hist = None
+        self._scanner = ThumbScanner()
 
     def _decoded(self) -> Iterator[tuple[int, int, float, np.ndarray]]:
         try:
@@ -122,26 +125,22 @@ class _Chunk:
 
     def frames_to_pose(self) -> Iterator[Frame]:
         """Scan every decoded frame; yield those the landmarker must see (``Frame.index`` = key)."""
-        nan = float("nan")
         for pos, key, stored_t, rgb in self._decoded():
             t = time.perf_counter()
-            thumb = thumbnail_gray(rgb)
-            hist = _hist(thumb)
-            if self._prev is None or self._prev.shape != thumb.shape:
-                values = (nan,) * 6
-            else:
-                values = compare_thumbs(self._prev, thumb, self._prev_hist, hist)
-            hist2 = _hist_distance(self._prev2_hist, hist)
-            self._prev, self._prev_hist, self._prev2_hist = thumb, hist, self._prev_hist
-            if pos >= self.start:
+            values = self._scanner.step(rgb)
+            owned = pos >= self.start
+            if owned:
                 self.out.keys.append(key)
                 self.out.stored_time_s.append(float(stored_t))
-                for name, value in zip(_SCAN_KEYS, values):
+                for name, value in zip(SCAN_KEYS, values):
                     self.out.scan[name].append(value)
-                self.out.scan["hist_distance_2"].append(hist2)
             self.t_scan += time.perf_counter() - t
+            if owned and self.on_owned is not None:
+                self.on_owned()
             if self.poll is not None:
-                self.poll(pos)  # may set self.end (never at or before pos)
+                new_end = self.poll(pos)
+                if new_end is not None:
+                    self.end = new_end
             if pos < self.lock_from:
                 continue
             sure_repeat = np.isfinite(values[0]) and values[0] <= SURE_REPEAT_P995
@@ -162,20 +161,23 @@ class _KeepOwned(CandidateRows):
 
 
 def run_chunk(info: VideoInfo, pts_sorted: np.ndarray | None, model_path: Path, settings: PoseSettings, *,
-              start: int, end: int | None, overlap: int = OVERLAP_FRAMES, poll=None, bar=None) -> ChunkResult:
-    """Scan and pose one range of positions (the whole clip with ``start=0, end=None``)."""
+              start: int, end: int | None, poll=None, on_owned=None) -> ChunkResult:
+    """Scan and pose one range of positions (the whole clip with ``start=0, end=None``).
+
+    ``poll``/``on_owned``: see ``_Chunk`` (the calling process learns its ``end``
+    through ``poll`` once the workers are ready; ``on_owned`` advances a progress count).
+    """
     if pts_sorted is not None and start >= len(pts_sorted):
         return ChunkResult(timings_s={"wall_s": 0.0, "decode_s": 0.0, "scan_s": 0.0, "pose_s": 0.0,
                                       "posed_frames": 0, "owned_frames": 0})
-    lock_from = max(0, start - overlap)
+    lock_from = max(0, start - OVERLAP_FRAMES)
     chunk = _Chunk(info, pts_sorted, start=start, end=end, lock_from=lock_from,
-                   pose_all=not settings.drop_repeated_frames, poll=poll)
+                   pose_all=not settings.drop_repeated_frames, poll=poll, on_owned=on_owned)
     owned_from = int(pts_sorted[start]) if (pts_sorted is not None and start > 0) else None
     rows = _KeepOwned(owned_from)
     t0 = time.perf_counter()
     detect = _TimedFrames(chunk.frames_to_pose())
-    run_landmarker(detect, model_path, settings, label="", total=None, show_progress=False, rows=rows,
-                   on_frame=bar)
+    run_landmarker(detect, model_path, settings, label="", total=None, show_progress=False, rows=rows)
     wall = time.perf_counter() - t0
     chunk.out.rows = rows
     chunk.out.timings_s = {"wall_s": wall, "decode_s": chunk.t_decode, "scan_s": chunk.t_scan,
@@ -221,14 +223,17 @@ def _worker_main(wid: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: 
         if job is None:
             return
         start, end = job
-        sent = [start]
+        unsent = [0]  # owned frames not yet reported
 
-        def progress(n: int = 1) -> None:
-            sent[0] += n
-            if sent[0] % 10 == 0:
-                results.put(("progress", wid, 10))
+        def count_owned() -> None:
+            unsent[0] += 1
+            if unsent[0] == _PROGRESS_EVERY:
+                results.put(("progress", wid, unsent[0]))
+                unsent[0] = 0
 
-        out = run_chunk(info, pts_sorted, Path(model_path), settings, start=start, end=end, bar=progress)
+        out = run_chunk(info, pts_sorted, Path(model_path), settings, start=start, end=end, on_owned=count_owned)
+        if unsent[0]:
+            results.put(("progress", wid, unsent[0]))  # same queue, so read before "done"
         results.put(("done", wid, out))
     except BaseException:  # noqa: BLE001 - the parent re-raises it with the worker's traceback
         results.put(("error", wid, traceback.format_exc()))
@@ -244,8 +249,9 @@ class _Pool:
         self.results = ctx.Queue()
         self.jobs = [ctx.Queue() for _ in range(n)]
         self.procs = []
-        saved = {k: os.environ.get(k) for k in list(_THREAD_ENV) + ["GAITLAB_WORKER"]}
-        os.environ.update(_THREAD_ENV, GAITLAB_WORKER="1")  # inherited by the spawned interpreters only
+        one_thread = thread_env(1)
+        saved = {k: os.environ.get(k) for k in list(one_thread) + ["GAITLAB_WORKER"]}
+        os.environ.update(one_thread, GAITLAB_WORKER="1")  # inherited by the spawned interpreters only
         try:
             for wid in range(n):
                 p = ctx.Process(target=_worker_main, args=(wid, info, pts_sorted, str(model_path), settings,

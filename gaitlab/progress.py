@@ -21,10 +21,8 @@ class _PlainProgress:
         self._next_report = 0.1
 
     def advance(self, n: int = 1) -> None:
-        # parallel workers also pose a few lock-on frames twice: never show more than the total
-        before = self.done
-        self.done = min(self.done + n, self.total) if self.total else self.done + n
-        if not self.total or self.done == before:
+        self.done += n
+        if not self.total:
             return
         frac = self.done / self.total
         if frac >= self._next_report or self.done == self.total:
@@ -37,14 +35,10 @@ class _PlainProgress:
 
 
 class _RichProgress:
-    def __init__(self, progress, task, total: int | None):
-        self._progress, self._task, self._total = progress, task, total
-        self._done = 0
+    def __init__(self, progress, task):
+        self._progress, self._task = progress, task
 
     def advance(self, n: int = 1) -> None:
-        if self._total:
-            n = max(0, min(n, self._total - self._done))
-        self._done += n
         self._progress.advance(self._task, n)
 
 
@@ -67,4 +61,4 @@ def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bo
                TextColumn(unit), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
     with Progress(*columns, console=Console(file=stream)) as prog:
         task = prog.add_task(label, total=total)
-        yield _RichProgress(prog, task, total)
+        yield _RichProgress(prog, task)

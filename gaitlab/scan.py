@@ -132,24 +132,42 @@ def _hist(thumb: np.ndarray) -> np.ndarray:
     return hist / max(1.0, float(hist.sum()))
 
 
+# Per-frame scan numbers, in ClipScan's field order (after stored_time_s).
+SCAN_KEYS = ("change_p995", "shift_x_frac", "shift_y_frac", "shift_response", "residual", "hist_distance",
+             "hist_distance_2")
+
+
+class ThumbScanner:
+    """The per-frame scan step: feed decoded frames in order, get each frame's ``SCAN_KEYS`` values.
+
+    Keeps the previous thumbnail and the last two histograms; shared by
+    :func:`scan_clip` and the parallel scan-and-pose workers so both compute
+    the same numbers with the same code.
+    """
+
+    def __init__(self):
+        self._prev = self._prev_hist = self._prev2_hist = None
+
+    def step(self, rgb: np.ndarray) -> tuple:
+        """Scan numbers of this frame against the previous ones (NaN where there is none)."""
+        thumb = thumbnail_gray(rgb)
+        hist = _hist(thumb)
+        if self._prev is None or self._prev.shape != thumb.shape:
+            values = (float("nan"),) * 6
+        else:
+            values = compare_thumbs(self._prev, thumb, self._prev_hist, hist)
+        hist2 = _hist_distance(self._prev2_hist, hist)
+        self._prev, self._prev_hist, self._prev2_hist = thumb, hist, self._prev_hist
+        return values + (hist2,)
+
+
 def scan_clip(info: VideoInfo) -> ClipScan:
     """Decode every frame once (gray) and measure frame-to-frame change."""
     stats = DecodeStats()
-    out = {k: [] for k in ("stored_time_s", "change_p995", "shift_x_frac", "shift_y_frac", "shift_response",
-                           "residual", "hist_distance", "hist_distance_2")}
-    prev = prev_hist = prev2_hist = None
-    nan = float("nan")
+    out = {k: [] for k in ("stored_time_s",) + SCAN_KEYS}
+    scanner = ThumbScanner()
     for frame in iter_frames(info, stats=stats):
-        thumb = thumbnail_gray(frame.rgb)
-        hist = _hist(thumb)
-        if prev is None or prev.shape != thumb.shape:
-            values = (nan,) * 6
-        else:
-            values = compare_thumbs(prev, thumb, prev_hist, hist)
         out["stored_time_s"].append(float(frame.stored_time_s))
-        for key, value in zip(("change_p995", "shift_x_frac", "shift_y_frac", "shift_response", "residual",
-                               "hist_distance"), values):
+        for key, value in zip(SCAN_KEYS, scanner.step(frame.rgb)):
             out[key].append(value)
-        out["hist_distance_2"].append(_hist_distance(prev2_hist, hist))
-        prev, prev_hist, prev2_hist = thumb, hist, prev_hist
     return ClipScan(**out, bad_packets=stats.bad_packets)

@@ -105,3 +105,20 @@ def test_pose_cache_key_uses_the_given_clip_hash(tmp_path, monkeypatch):
                               settings={**PoseSettings().to_dict(), "capture_fps": 240.0, "rotation_deg": 0,
                                         "extraction": pipeline.EXTRACTION_VERSION})
     assert keys == [expected]
+
+
+def test_unchanged_clip_with_new_settings_is_not_hashed_again(tmp_path, counted):
+    hashes, seen = counted
+    clip = tmp_path / "a.mp4"
+    job = ClipJob(clip=clip, rel="a.mp4", athlete="A", session="2024-05-01", capture_fps=None,
+                  out_dir=tmp_path / "out" / "a")
+    _write(clip, b"one", 1_700_000_000)
+    process_clip(_payload(job, None))
+    assert read_marker(job.out_dir)["clip_sha256"] == _sha(b"one")
+
+    # same bytes, same size and time, other settings: the marker's hash holds, no row
+    hashes.clear()
+    row, clip_hash = check_marker(job, "s" * 32)
+    assert row is None and clip_hash["sha256"] == _sha(b"one") and hashes == []
+    process_clip(_payload(job, clip_hash))
+    assert hashes == [] and seen["clip_sha256"] == _sha(b"one")

@@ -23,19 +23,52 @@ def test_split_remaining_balances_landmarker_calls():
 
 @pytest.fixture(scope="module")
 def single_and_parallel(sample_clip, full_model):
+    """(info, 1-process track, 2-process track, what each scan_and_pose call reported)."""
+    from contextlib import contextmanager
+
+    from gaitlab import extract, progress
     from gaitlab.extract import extract_clip_pose
     from gaitlab.pose import PoseSettings
     from gaitlab.video import probe
 
+    calls = []
+    real_scan, real_progress = extract.scan_and_pose, progress.progress
+
+    @contextmanager
+    def counting_progress(*args, **kwargs):
+        with real_progress(*args, **kwargs) as bar:
+            calls[-1]["bar"] = bar
+            yield bar
+
+    def recording(*args, **kwargs):
+        calls.append({})
+        done = real_scan(*args, **kwargs)
+        calls[-1].update(workers_used=done.workers_used, bounds=done.timings_s["bounds"])
+        return done
+
     info = probe(sample_clip)
-    one = extract_clip_pose(info, full_model, PoseSettings(), show_progress=False, workers=1)
-    two = extract_clip_pose(info, full_model, PoseSettings(), show_progress=False, workers=2)
-    return info, one, two
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(extract, "scan_and_pose", recording)
+        mp.setattr(progress, "progress", counting_progress)
+        one = extract_clip_pose(info, full_model, PoseSettings(), show_progress=False, workers=1)
+        two = extract_clip_pose(info, full_model, PoseSettings(), show_progress=False, workers=2)
+    return info, one, two, calls
+
+
+@pytest.mark.slow
+def test_parallel_run_really_split_the_clip(single_and_parallel):
+    info, _, _, calls = single_and_parallel
+    assert [c["workers_used"] for c in calls] == [1, 2]
+    assert calls[0]["bounds"] is None
+    bounds = calls[1]["bounds"]
+    assert len(bounds) == 3 and 0 < bounds[1] < bounds[2] == info.n_frames
+    # progress: every decoded frame counted once, whichever process owned it (no lock-on frames)
+    assert [c["bar"].done for c in calls] == [info.n_frames, info.n_frames]
 
 
 @pytest.mark.slow
 def test_parallel_track_matches_single_pass(single_and_parallel):
-    info, one, two = single_and_parallel
+    info, one, two, _ = single_and_parallel
     assert two.meta["decoded_frames"] == one.meta["decoded_frames"] == info.n_frames
     np.testing.assert_array_equal(one.frame_index, two.frame_index)
     np.testing.assert_allclose(one.time_s, two.time_s, atol=1e-9)
@@ -54,7 +87,7 @@ def test_parallel_events_within_one_capture_frame(single_and_parallel):
     from gaitlab.pipeline import _analyze_with_hazards
     from gaitlab.config import AnalysisConfig
 
-    info, one, two = single_and_parallel
+    info, one, two, _ = single_and_parallel
     a = _analyze_with_hazards(info, one, config=AnalysisConfig(), clip=info.path).contacts
     b = _analyze_with_hazards(info, two, config=AnalysisConfig(), clip=info.path).contacts
     assert len(a) > 0 and len(a) == len(b)

@@ -14,19 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-
-
-def match_contacts(found: pd.DataFrame, truth: list[dict], tol_s: float) -> list[tuple[dict, pd.Series]]:
-    """Pair each true contact with the found contact of the same foot nearest in touchdown time."""
-    pairs = []
-    for c in truth:
-        same = found[found["side"] == c["side"]]
-        if len(same) == 0:
-            continue
-        k = (same["touchdown_s"] - c["touchdown_s"]).abs().idxmin()
-        if abs(same.loc[k, "touchdown_s"] - c["touchdown_s"]) <= tol_s:
-            pairs.append((c, same.loc[k]))
-    return pairs
+from gaitlab.evaluation import nearest_contacts
+from gaitlab.landmarks import OTHER_SIDE
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +29,7 @@ def sample_run(sample_clip, tmp_path_factory, full_model):
 
 def _pairs(sample_run, sample_truth):
     found = pd.read_csv(sample_run / "contacts.csv")
-    return found, match_contacts(found, sample_truth["contacts"], tol_s=0.03)
+    return found, nearest_contacts(found, sample_truth["contacts"], tol_s=0.03)
 
 
 @pytest.mark.slow
@@ -69,7 +58,7 @@ def test_sample_toe_off_and_contact_time_targets(sample_run, sample_truth):
 def _velocity_errors(sample_run, sample_truth, leg: str) -> list[float]:
     steps = pd.read_csv(sample_run / "steps.csv")
     near = sample_truth["near_side"]
-    side = near if leg == "near" else ("left" if near == "right" else "right")
+    side = near if leg == "near" else OTHER_SIDE[near]
     errors = []
     for swing in sample_truth["swings"]:
         if swing["side"] != side:
