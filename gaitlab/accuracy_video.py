@@ -20,15 +20,18 @@ capture rate in the ``com.android.capture.fps`` metadata. The full pipeline
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
-import math
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from . import mocap
 from .accuracy import Truth, score
+from .atomic import write_text_atomic
+from .synth.geometry import _angle_from_down, hand_tip, head_points
+from .synth.params import GaitParams
 
 FRAME_SIZE_PX = (1920, 1080)
 PX_PER_M = 200.0  # a 1.8 m athlete ~360 px tall: 9.6 m of track in the 1920 px frame
@@ -36,14 +39,13 @@ GROUND_Y_FRAC = 0.85  # floor row as a share of the frame height
 EDGE_MARGIN_FRAC = 0.03  # the clip runs while the hip is at least this far inside the frame
 NEAR_SIDE = "right"  # running towards +x in the image: the athlete's right side faces the camera
 SENSOR_NOISE_SD = 1.6  # grey levels, like the sample clip
-RENDER_VERSION = 2  # bump when the rendering changes, so cached clips are redrawn
+X264_CRF, X264_PRESET = 23, "veryfast"
+# Bump when the rendering changes in a way the cache key cannot see (the key already holds the render
+# constants, the source of this module's frame functions and of the synth modules that draw and encode).
+RENDER_VERSION = 2
 
-# Head and hand proportions (metres), as in ``gaitlab.synth.gait_model.GaitParams``.
-HEAD_CENTRE_ABOVE_SHOULDER_M = 0.22
-HEAD_RADIUS_M = 0.11
-HAND_LENGTH_M = 0.09
-HEAD_PITCH_DEG = 6.0  # looking slightly down the track
-NECK_LEAN_SHARE = 0.6  # the head leans forward 0.6 x as much as the trunk
+# Head and hand sizes as in the gait model of the sample clip.
+_FIGURE = GaitParams()
 
 DESCRIPTION = ("each trial rendered as a 1920x1080 side-view clip of the shaded human-like figure of the sample clip "
                "(`gaitlab.synth.render`) driven by the mocap joint centres (head/face synthesized on the neck line, "
@@ -58,34 +60,6 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _sagittal(fwd: np.ndarray, up_: np.ndarray, forward: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """3D points from (T,) forward and up components."""
-    return np.outer(fwd, forward) + np.outer(up_, up)
-
-
-def _head_points(sh_mid: np.ndarray, trunk_up: np.ndarray, forward: np.ndarray, up: np.ndarray) -> dict:
-    """Head centre/top, nose, eyes, ears, mouth (T,3), placed as ``GaitModel._head`` places them."""
-    lean = np.arctan2(trunk_up @ forward, trunk_up @ up)  # trunk lean from the vertical, + = forward
-    neck = NECK_LEAN_SHARE * lean
-    c = sh_mid + HEAD_CENTRE_ABOVE_SHOULDER_M * _sagittal(np.sin(neck), np.cos(neck), forward, up)
-    pitch = math.radians(HEAD_PITCH_DEG)
-    f = math.cos(pitch) * forward - math.sin(pitch) * up  # face direction
-    hup = math.sin(pitch) * forward + math.cos(pitch) * up
-    r = HEAD_RADIUS_M
-    eye = c + 0.72 * r * f + 0.22 * r * hup
-    ear = c - 0.05 * r * f
-    return {"head_center": c, "head_top": c + 1.05 * r * hup, "nose": c + 1.0 * r * f - 0.12 * r * hup,
-            "left_eye": eye, "right_eye": eye.copy(), "left_ear": ear, "right_ear": ear.copy(),
-            "mouth": c + 0.82 * r * f - 0.55 * r * hup}
-
-
-def _hand_tip(elbow: np.ndarray, wrist: np.ndarray, forward: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Hand tip (T,3): the forearm direction turned 15 deg forward (a loose fist), hand length on."""
-    d = wrist - elbow
-    a = np.arctan2(d @ forward, -(d @ up)) + math.radians(15)  # angle from straight down, + = forward
-    return wrist + HAND_LENGTH_M * _sagittal(np.sin(a), -np.cos(a), forward, up)
-
-
 def figure_joints_m(truth: Truth) -> dict[str, np.ndarray]:
     """3D (T,3) positions of every point ``render_figure`` draws, from markers and joint centres."""
     trial, jc = truth.trial, dict(truth.joints)
@@ -93,7 +67,10 @@ def figure_joints_m(truth: Truth) -> dict[str, np.ndarray]:
     m = trial.markers_m
     sh_mid = (jc["left_shoulder"] + jc["right_shoulder"]) / 2
     hip_mid = (jc["left_hip"] + jc["right_hip"]) / 2
-    jc.update(_head_points(sh_mid, _unit(sh_mid - hip_mid), forward, up))
+    trunk_up = _unit(sh_mid - hip_mid)
+    lean = np.arctan2(trunk_up @ forward, trunk_up @ up)  # trunk lean from the vertical, + = forward
+    jc.update(head_points(sh_mid, lean, centre_above_shoulder_m=_FIGURE.head_center_above_shoulder_m,
+                          radius_m=_FIGURE.head_radius_m, forward=forward, up=up))
     for side in ("left", "right"):
         s = side[0].upper()
         if f"{s}ELB" in m and f"{s}WR" in m:
@@ -108,7 +85,9 @@ def figure_joints_m(truth: Truth) -> dict[str, np.ndarray]:
             # forearm points forward)
             fore = _unit(np.outer(-(arm @ up), forward) + np.outer(arm @ forward, up))
             jc[f"{side}_wrist"] = jc[f"{side}_elbow"] + 0.27 * fore
-        jc[f"{side}_index"] = _hand_tip(jc[f"{side}_elbow"], jc[f"{side}_wrist"], forward, up)
+        forearm = jc[f"{side}_wrist"] - jc[f"{side}_elbow"]
+        jc[f"{side}_index"] = hand_tip(jc[f"{side}_wrist"], _angle_from_down(forearm @ forward, forearm @ up),
+                                       hand_length_m=_FIGURE.hand_length_m, forward=forward, up=up)
     return jc
 
 
@@ -148,8 +127,8 @@ def clip_times(truth: Truth, projection: mocap.Projection, fps: float, *, phase_
 
 def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed: int = 0):
     """Yield (mocap time, BGR frame) of the rendered clip; also usable to inspect single frames."""
-    from .synth.render import render_figure
-    from .synth.scene import TrackBackground, draw_ground_shadow
+    from .synth.encode import SensorNoise, composite_frame
+    from .synth.scene import TrackBackground
 
     projection = clip_projection(truth)
     times = clip_times(truth, projection, fps, phase_frames=phase_frames)
@@ -158,57 +137,61 @@ def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed:
     w, h = FRAME_SIZE_PX
     ground_y = GROUND_Y_FRAC * h
     bg = TrackBackground(w, h, px_per_m=PX_PER_M, ground_y=ground_y, max_pan_px=0.0, seed=seed).frame(0.0)
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0.0, SENSOR_NOISE_SD, (8, h, w, 1)).astype(np.float32)  # recycled sensor noise
+    noise = SensorNoise(w, h, sd=SENSOR_NOISE_SD, seed=seed)
     for k, t in enumerate(times):
-        img = bg.copy()
         hip_x = 0.5 * (px["left_hip"][k][0] + px["right_hip"][k][0])
-        draw_ground_shadow(img, hip_x + 0.05 * PX_PER_M, ground_y + 2, PX_PER_M)
-        img = render_figure(img, {name: v[k] for name, v in px.items()}, near_side=NEAR_SIDE, px_per_m=PX_PER_M)
-        img = np.clip(img.astype(np.float32) + noise[k % len(noise)], 0, 255).astype(np.uint8)
-        yield float(t), img
+        yield float(t), composite_frame(bg.copy(), px, k, hip_x_px=hip_x, ground_y_px=ground_y, px_per_m=PX_PER_M,
+                                        near_side=NEAR_SIDE, noise=noise)
+
+
+# What draws and encodes the clips: an edit to any of these makes a new cache key.
+_RENDER_SOURCES = ("synth/render.py", "synth/scene.py", "synth/encode.py", "synth/geometry.py")
+
+
+def render_key(truth: Truth, fps: float, *, phase_frames: float = 0.37) -> dict:
+    """Everything a rendered clip depends on (JSON-comparable): a cached clip is reused only on an equal key."""
+    sources = hashlib.sha256()
+    for rel in _RENDER_SOURCES:
+        sources.update((Path(__file__).parent / rel).read_bytes())
+    for fn in (figure_joints_m, clip_projection, _floor_up_m, clip_times, render_frames, render_clip):
+        sources.update(inspect.getsource(fn).encode())
+    return {"version": RENDER_VERSION, "trial": str(truth.trial.path), "fps": fps, "stored_fps": _stored_fps(fps),
+            "phase_frames": phase_frames, "size": list(FRAME_SIZE_PX), "px_per_m": PX_PER_M,
+            "ground_y_frac": GROUND_Y_FRAC, "edge_margin_frac": EDGE_MARGIN_FRAC, "near_side": NEAR_SIDE,
+            "sensor_noise_sd": SENSOR_NOISE_SD, "x264": [X264_CRF, X264_PRESET],
+            "figure_m": [_FIGURE.head_center_above_shoulder_m, _FIGURE.head_radius_m, _FIGURE.hand_length_m],
+            "sources_sha256": sources.hexdigest()}
+
+
+def _stored_fps(fps: float) -> float:
+    """A phone stores up to 60 fps in real time and slow motion at 30 fps."""
+    return fps if fps <= 60 else 30.0
 
 
 def render_clip(truth: Truth, fps: float, path: Path, *, phase_frames: float = 0.37) -> float:
     """Write the clip (reused when an identical render exists); returns the mocap time of its first frame."""
-    import av
+    from .synth.encode import write_mp4
 
     path = Path(path)
-    stored_fps = fps if fps <= 60 else 30.0
-    key = {"version": RENDER_VERSION, "trial": str(truth.trial.path), "fps": fps, "stored_fps": stored_fps,
-           "phase_frames": phase_frames, "size": list(FRAME_SIZE_PX), "px_per_m": PX_PER_M}
+    stored_fps = _stored_fps(fps)
+    key = render_key(truth, fps, phase_frames=phase_frames)
     sidecar = path.with_suffix(".render.json")
     if path.exists() and sidecar.exists():
         done = json.loads(sidecar.read_text())
         if done.get("key") == key:
             return float(done["t0_s"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    from .synth.encode import yuv420p_frame
+    times = []
 
-    tmp = path.with_suffix(".part.mp4")
-    t0 = None
-    # use_metadata_tags: Android's capture-rate key in the MP4 'meta' box; track time base exactly 1/stored fps.
-    with av.open(str(tmp), "w", format="mp4",
-                 options={"movflags": "use_metadata_tags", "video_track_timescale": str(int(stored_fps))}) as out:
-        if stored_fps != fps:
-            out.metadata["com.android.capture.fps"] = f"{fps:.6f}"
-        stream = out.add_stream("libx264", rate=Fraction(int(stored_fps)))
-        stream.width, stream.height = FRAME_SIZE_PX
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = Fraction(1, int(stored_fps))
-        stream.options = {"crf": "23", "preset": "veryfast", "tune": "film"}
-        for i, (t, img) in enumerate(render_frames(truth, fps, phase_frames=phase_frames)):
-            if t0 is None:
-                t0 = t
-            frame = yuv420p_frame(img)
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    tmp.replace(path)
-    sidecar.write_text(json.dumps({"key": key, "t0_s": t0}) + "\n")
-    return float(t0)
+    def images():
+        for t, img in render_frames(truth, fps, phase_frames=phase_frames):
+            times.append(t)
+            yield img
+
+    write_mp4(path, images(), size_px=FRAME_SIZE_PX, stored_fps=stored_fps,
+              capture_fps=fps if stored_fps != fps else None, crf=X264_CRF, preset=X264_PRESET)
+    write_text_atomic(sidecar, json.dumps({"key": key, "t0_s": times[0]}) + "\n")
+    return float(times[0])
 
 
 def evaluate_video(truth: Truth, fps: float, *, trial: str, work_dir: Path) -> dict:

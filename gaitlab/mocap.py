@@ -212,12 +212,6 @@ def joint_centres(trial: MocapTrial) -> dict[str, np.ndarray]:
     return out
 
 
-def plate_extent_m(trial: MocapTrial, forward: np.ndarray) -> tuple[float, float]:
-    """Range of the instrumented floor along the running axis."""
-    along = trial.plate_corners_m @ forward
-    return float(along.min()), float(along.max())
-
-
 def plate_intervals_m(trial: MocapTrial, forward: np.ndarray, *, join_m: float = 0.05) -> list[tuple[float, float]]:
     """The instrumented stretches of floor along the running axis: each plate's range, touching plates
     (gap <= ``join_m``) joined. A floor can miss a plate (JA1's jog trial has none at 2.71-3.61 m), and a
@@ -316,21 +310,14 @@ class Projection:
         return p @ right
 
 
-def default_projection(trial: MocapTrial, *, px_per_m: float = PX_PER_M,
-                       frame_size_px: tuple[int, int] | None = None) -> tuple[Projection, tuple[int, int]]:
-    """A projection that keeps the whole trial in view (or centres the plates in a given frame)."""
+def default_projection(trial: MocapTrial, *, px_per_m: float = PX_PER_M) -> tuple[Projection, tuple[int, int]]:
+    """A projection that keeps the whole trial in view, and that frame's size."""
     forward, up = lab_axes(trial)
     jc = joint_centres(trial)
     along = np.concatenate([v @ forward for v in jc.values()])
-    if frame_size_px is None:
-        lo, hi = float(np.nanmin(along)), float(np.nanmax(along))
-        width = int(np.ceil((hi - lo) * px_per_m)) + 200
-        frame = (width, 1080)
-        ox = 100 - lo * px_per_m
-    else:
-        frame = frame_size_px
-        lo, hi = plate_extent_m(trial, forward)
-        ox = frame[0] / 2 - (lo + hi) / 2 * px_per_m
+    lo, hi = float(np.nanmin(along)), float(np.nanmax(along))
+    frame = (int(np.ceil((hi - lo) * px_per_m)) + 200, 1080)
+    ox = 100 - lo * px_per_m
     return Projection(forward=forward, up=up, px_per_m=px_per_m, origin_px=(ox, frame[1] - 120.0)), frame
 
 

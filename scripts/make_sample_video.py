@@ -24,20 +24,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gaitlab.synth.encode import yuv420p_frame
+from gaitlab.atomic import write_text_atomic  # noqa: E402
+from gaitlab.synth.encode import SensorNoise, composite_frame, write_mp4  # noqa: E402
 from gaitlab.synth.gait_model import GaitModel  # noqa: E402
 from gaitlab.synth.params import GaitParams  # noqa: E402
-from gaitlab.synth.render import render_figure  # noqa: E402
+from gaitlab.synth.scene import TrackBackground  # noqa: E402
 from gaitlab.synth.truth import gait_events  # noqa: E402
-from gaitlab.synth.scene import TrackBackground, draw_ground_shadow  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_videos" / "sprint_240fps_capture.mp4"
 NEAR_SIDE = "right"  # running +x (to the right on screen): the athlete's right side faces the camera
@@ -135,45 +133,23 @@ def make_video(out: Path, *, capture_fps: float = 240.0, stored_fps: float = 30.
     bg = TrackBackground(cam.w, cam.h, px_per_m=cam.px_per_m, ground_y=cam.ground_y,
                          max_pan_px=cam.pan_px(times[-1]) + 2, seed=seed)
     px = frame_joints_px(model, cam, times)
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0.0, 1.6, (8, cam.h, cam.w, 1)).astype(np.float32)  # recycled sensor noise
+    noise = SensorNoise(cam.w, cam.h, sd=1.6, seed=seed)
+
+    def frames():
+        for i in range(n):
+            yield composite_frame(bg.frame(cam.pan_px(times[i])), px, i, hip_x_px=px["left_hip"][i][0],
+                                  ground_y_px=cam.ground_y, px_per_m=cam.px_per_m, near_side=NEAR_SIDE, noise=noise)
+            if verbose and i % 60 == 0:
+                print(f"frame {i}/{n}", file=sys.stderr)
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fps_tag = f"{capture_fps:.6f}"
-    # use_metadata_tags: write arbitrary keys (Android's capture-rate tag) into the MP4 'meta' box;
-    # video_track_timescale: the stored track's time base is exactly 1/stored_fps.
-    mux_opts = {"movflags": "use_metadata_tags"}
-    if float(stored_fps).is_integer():
-        mux_opts["video_track_timescale"] = str(int(stored_fps))
-    with av.open(str(out), mode="w", format="mp4", options=mux_opts) as container:
-        container.metadata["com.android.capture.fps"] = fps_tag
-        stream = container.add_stream("libx264", rate=Fraction(stored_fps).limit_denominator(1001))
-        stream.width, stream.height = cam.w, cam.h
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = Fraction(1, 1) / Fraction(stored_fps).limit_denominator(1001)
-        stream.codec_context.thread_count = 1  # bit-exact reruns
-        stream.options = {"crf": str(crf), "preset": preset, "tune": "film"}
-        for i in range(n):
-            t = times[i]
-            img = bg.frame(cam.pan_px(t))
-            hip = px["left_hip"][i]
-            draw_ground_shadow(img, hip[0] + 0.05 * cam.px_per_m, cam.ground_y + 2, cam.px_per_m)
-            jp = {k: px[k][i] for k in px}
-            img = render_figure(img, jp, near_side=NEAR_SIDE, px_per_m=cam.px_per_m)
-            img = np.clip(img.astype(np.float32) + noise[i % len(noise)], 0, 255).astype(np.uint8)
-            frame = yuv420p_frame(img)
-            frame.pts = i
-            for pkt in stream.encode(frame):
-                container.mux(pkt)
-            if verbose and i % 60 == 0:
-                print(f"frame {i}/{n}", file=sys.stderr)
-        for pkt in stream.encode():
-            container.mux(pkt)
+    # single-threaded x264: the committed sample is reproduced byte for byte
+    write_mp4(out, frames(), size_px=(cam.w, cam.h), stored_fps=stored_fps, capture_fps=capture_fps, crf=crf,
+              preset=preset, thread_count=1)
 
     truth = build_truth(model, cam, n, capture_fps, stored_fps)
-    truth_path = out.with_name(out.stem + ".truth.json")
-    truth_path.write_text(json.dumps(truth, indent=1) + "\n")
+    write_text_atomic(out.with_name(out.stem + ".truth.json"), json.dumps(truth, indent=1) + "\n")
     return truth
 
 

@@ -34,6 +34,15 @@ def test_runner_crosses_the_frame_towards_plus_x_face_forward(truth):
     assert hip[-1, 0] - hip[0, 0] > 0  # +x, so the right side faces the camera (NEAR_SIDE)
     assert accuracy_video.NEAR_SIDE == "right"
     assert np.mean(proj(joints["nose"])[:, 0] > proj(joints["right_ear"])[:, 0]) > 0.99
+    # The figure is drawn with NEAR_SIDE in front: the marker data must put that hip nearer the camera. The
+    # camera looks along image x (forward) cross image y (-up); left/right labels or the running direction
+    # inferred the wrong way round would put the other hip in front.
+    view = np.cross(proj.forward, -proj.up)
+    far_side = "left" if accuracy_video.NEAR_SIDE == "right" else "right"
+    nearer = joints[f"{accuracy_video.NEAR_SIDE}_hip"] @ view < joints[f"{far_side}_hip"] @ view
+    assert np.mean(nearer) > 0.95
+    # depth_m (distance along the athlete's right) agrees: the right side faces this camera
+    assert np.mean(proj.depth_m(joints["right_hip"]) > proj.depth_m(joints["left_hip"])) > 0.95
     # the clip spans every force-plate contact
     times = accuracy_video.clip_times(truth, proj, 60.0)
     assert times[0] < truth.contacts["touchdown_s"].min() and times[-1] > truth.contacts["toe_off_s"].max()

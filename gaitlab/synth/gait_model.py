@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from .geometry import _angle_from_down, _down_dir
+from .geometry import _angle_from_down, _down_dir, hand_tip, head_points
 from .params import GaitParams, SwingParams
 from .spline import QuinticSpline
 
@@ -295,31 +295,13 @@ class GaitModel:
         sh = self.shoulder_position(t)
         el = sh + p.upper_arm_length_m * _down_dir(alpha)
         wr = el + p.forearm_length_m * _down_dir(alpha + eps)
-        ix = wr + p.hand_length_m * _down_dir(alpha + eps + math.radians(15))
+        ix = hand_tip(wr, alpha + eps, hand_length_m=p.hand_length_m)
         return dict(shoulder=sh, elbow=el, wrist=wr, index=ix)
 
     def _head(self, t) -> dict:
         p = self.p
-        lam = self.trunk_lean(t)
-        sh = self.shoulder_position(t)
-        neck_lean = 0.6 * lam
-        c = sh + p.head_center_above_shoulder_m * np.stack([np.sin(neck_lean), np.cos(neck_lean)], axis=-1)
-        pitch = math.radians(6.0)  # looking slightly down the track
-        f = np.array([math.cos(pitch), -math.sin(pitch)])
-        up = np.array([math.sin(pitch), math.cos(pitch)])
-        r = p.head_radius_m
-        eye = c + 0.72 * r * f + 0.22 * r * up
-        ear = c - 0.05 * r * f + 0.0 * up
-        return {
-            "head_center": c,
-            "head_top": c + 1.05 * r * up,
-            "nose": c + 1.0 * r * f - 0.12 * r * up,
-            "left_eye": eye,
-            "right_eye": eye.copy(),
-            "left_ear": ear,
-            "right_ear": ear.copy(),
-            "mouth": c + 0.82 * r * f - 0.55 * r * up,
-        }
+        return head_points(self.shoulder_position(t), self.trunk_lean(t),
+                           centre_above_shoulder_m=p.head_center_above_shoulder_m, radius_m=p.head_radius_m)
 
     def joints(self, t) -> dict[str, np.ndarray]:
         """All points of :data:`JOINT_NAMES` at times ``t`` (s): arrays (N, 2) in metres."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class SwingParams:
@@ -99,7 +99,3 @@ class GaitParams:
     @property
     def step_length_m(self) -> float:
         return self.speed_m_s * self.step_time_s
-
-def default_params(**overrides) -> GaitParams:
-    """:class:`GaitParams` with some fields replaced."""
-    return replace(GaitParams(), **overrides)
