@@ -15,7 +15,7 @@ frame running towards +x, so the RIGHT side faces the camera. The clip spans
 the time the hip is inside the frame. Clips are stored as a phone stores them:
 60 fps real time; 120 and 240 fps as slow motion stored at 30 fps with the
 capture rate in the ``com.android.capture.fps`` metadata. The full pipeline
-(probe, MediaPipe pose "full", analysis, default settings) then runs on the file.
+(probe, MediaPipe pose model of the row, analysis, default settings) then runs on the file.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ DESCRIPTION = ("each trial rendered as a 1920x1080 side-view clip of the shaded 
                "the frame towards +x (right side facing the camera), athletics-track background, ~200 px/m "
                "(~360 px athlete), H.264 with mild sensor noise; 60 fps stored real-time, 120/240 fps stored as "
                "30 fps slow motion with `com.android.capture.fps` metadata; then the full `gaitlab analyze` "
-               "(MediaPipe pose 'full', capture rate from the metadata, default settings).")
+               "(the row's MediaPipe pose model, capture rate from the metadata, default settings).")
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -194,15 +194,19 @@ def render_clip(truth: Truth, fps: float, path: Path, *, phase_frames: float = 0
     return float(times[0])
 
 
-def evaluate_video(truth: Truth, fps: float, *, trial: str, work_dir: Path) -> dict:
-    """Render (reused if already rendered), run ``analyze_clip`` and score it."""
+def evaluate_video(truth: Truth, fps: float, *, trial: str, work_dir: Path, model: str = "full") -> dict:
+    """Render (reused if already rendered), run ``analyze_clip`` with pose ``model`` and score it."""
     from .pipeline import analyze_clip
+    from .pose import PoseSettings
 
     stem = f"{truth.trial.path.stem}_{fps:.0f}fps"
     clip = Path(work_dir) / f"{stem}.mp4"
     t0 = render_clip(truth, fps, clip)
-    done = analyze_clip(clip, out_dir=Path(work_dir) / f"{stem}.gaitlab", show_progress=False)
+    done = analyze_clip(clip, out_dir=Path(work_dir) / f"{stem}_{model}.gaitlab", settings=PoseSettings(model=model),
+                        show_progress=False)
     row = score(truth, done.result, trial=trial, source="video", fps=fps, time_offset_s=t0)
+    row["model"] = model
+    row["pose_from_cache"] = done.pose_from_cache
     row["capture_fps_source"] = done.info.capture_fps_source
     row["pose_detected_frac"] = done.result.summary["pose_detected_frac"]
     roi = ((done.result.track.meta or {}).get("person") or {}).get("roi") or {}

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .landmarks import SIDES
 
-ROW_KEYS = ("trial", "source", "fps", "contacts_true", "contacts_found", "missed", "extra",
+ROW_KEYS = ("trial", "source", "model", "fps", "contacts_true", "contacts_found", "missed", "extra",
             "true_contact_time_mean_ms", "touchdown_mae_ms", "toe_off_mae_ms", "contact_time_mae_ms",
             "flight_time_mae_ms", "step_frequency_error_pct", "hip_flexion_rmse_deg",
             "peak_swing_velocity_error_pct")
@@ -102,14 +102,16 @@ def _rmse_on(frames: pd.DataFrame, truth_frames: pd.DataFrame, sides, t_lo: floa
 
 def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_steps: pd.DataFrame | None,
              truth_frames: pd.DataFrame | None, found: pd.DataFrame, steps: pd.DataFrame | None,
-             frames: pd.DataFrame | None, on_plates, near_side: str | None = None) -> dict:
+             frames: pd.DataFrame | None, on_plates, near_side: str | None = None,
+             model: str | None = None) -> dict:
     """One row of errors (keys ``ROW_KEYS`` plus details) for one analysis against truth.
 
     ``truth``: side, touchdown_s, toe_off_s, complete; ``found``: gaitlab contacts
     on the same time axis; ``on_plates(side, time_s) -> bool`` says whether a
     detection there could have been seen by the plates; ``truth_steps`` /
     ``steps``: per-contact rows with ``peak_swing_hip_flexion_velocity_deg_s``;
-    ``truth_frames`` / ``frames``: per-frame ``hip_flexion_deg_<side>``.
+    ``truth_frames`` / ``frames``: per-frame ``hip_flexion_deg_<side>``; ``model``: the pose model
+    (None for landmarks that come from no pose model).
     """
     truth = truth.reset_index(drop=True)
     found = found.reset_index(drop=True)
@@ -158,7 +160,7 @@ def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_
     true_ct = truth.loc[complete, "contact_time_s"] if complete else pd.Series(dtype=float)
     found_ct = [found.loc[pairs[i], "contact_time_s"] for i in complete if i in pairs]
     return {
-        "trial": trial, "source": source, "fps": fps,
+        "trial": trial, "source": source, "model": model, "fps": fps,
         "contacts_true": len(complete), "contacts_found": sum(1 for i in complete if i in pairs),
         "missed": sum(1 for i in complete if i not in pairs), "extra": extra,
         "true_contact_time_mean_ms": float(true_ct.mean() * 1000) if len(true_ct) else math.nan,

@@ -52,6 +52,17 @@ MAT_REL = Path("data") / "mocap" / "footnet_treadmill_example.mat"
 RATE_HZ = 200.0
 TRUNK_LENGTH_M = 0.5
 FORWARD, UP = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])
+DESCRIPTION = ("FootNet's treadmill example, 27 + 27 consecutive strides of real runners at 200 Hz with each "
+               "foot's contact labelled from its force plate (`rlabels` / `llabels`; touchdown half a sample "
+               "before the first on-ground sample, toe-off half a sample after the last). Knee, ankle and the "
+               "foot's proximal/distal points (standing in for heel and toe) are measured; the hip is constructed "
+               "from the knee, the shank and the knee angle, the trunk is upright, and the left leg's series is "
+               "placed half a stride after the right one (from the feet's kinematics): see `gaitlab.footnet`. "
+               "The treadmill frame is kept (the stance foot moves back at belt speed, as under a panning "
+               "camera). Only events are scored: no truth trunk, so no angle figures.")
+TOE_NOTE = ("FootNet's 'toe' is the foot segment's distal point, 0.13 m from its proximal ('heel') point, so "
+            "nearer the metatarsal heads than the toe tip: like maxSprint's, its toe-off errors depend on that "
+            "stand-in (the metatarsal heads rise before the tip leaves).")
 _POINTS = {"knee": "tib_prox", "ankle": "tib_dist", "heel": "foot_prox", "foot_index": "foot_dist"}
 
 
@@ -155,13 +166,13 @@ def footnet_track(trial: FootnetTrial, fps: float, *, phase_frames: float = 0.37
                      source="mocap-projection", meta={"path": str(trial.path), "fps": fps})
 
 
-def analyze_footnet(trial: FootnetTrial, fps: float, *, config: AnalysisConfig = AnalysisConfig()) -> AnalysisResult:
-    return analyze_track(footnet_track(trial, fps), config=config, stored_fps=fps, capture_fps=fps,
+def analyze_footnet(trial: FootnetTrial, fps: float, *, config: AnalysisConfig | None = None) -> AnalysisResult:
+    return analyze_track(footnet_track(trial, fps), config=config or AnalysisConfig(), stored_fps=fps, capture_fps=fps,
                          clip=str(trial.path))
 
 
 def evaluate_footnet(trial: FootnetTrial, fps: float, *, trial_name: str,
-                     config: AnalysisConfig = AnalysisConfig()) -> dict:
+                     config: AnalysisConfig | None = None) -> dict:
     """A ``markers`` row (``evaluation.evaluate``; every detection inside the span can be judged:
     the whole treadmill is instrumented)."""
     result = analyze_footnet(trial, fps, config=config)

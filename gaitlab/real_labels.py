@@ -50,6 +50,17 @@ import pandas as pd
 LABELS_REL = Path("data") / "labels" / "real_clip_events.csv"
 CLIPS_REL = Path("data") / "clips"
 LEGS = ("near", "far")
+DESCRIPTION = ("the labelled clips of `shared/data/labels/real_clip_events.csv` (3 clips, 38 events labelled frame by "
+               "frame by eye) through `gaitlab analyze` with default settings, each pose model; its contacts.csv "
+               "scored by `gaitlab.real_labels` (definitions in its docstring). One frame of error = one *new image*: "
+               "3 stored frames on the repeated-frame sprint clip, one stored frame elsewhere; the slow-motion part "
+               "of track_run_pan_screenrec.mp4 (factor 3.4-4.5, not known) is scored in stored frames, so that clip "
+               "has no fps and no ms. A labelled event's instant is half a frame before the labelled frame (the "
+               "first image showing the new state). Contacts match when their [touchdown, toe-off] overlap on the "
+               "same foot, gaitlab's near/far taken as-is or swapped per clip, whichever matches more. `extra` = "
+               "detections matching no labelled contact with their midpoint inside the labelled span. Contact-time "
+               "means use contacts with both events labelled except the one spanning the change to slow motion; "
+               "CT mean err = found minus labelled mean over the matched ones.")
 ROW_KEYS = ("trial", "source", "model", "fps", "events_labelled", "events_within_1_frame",
             "events_within_3_frames", "extra", "event_mae_frames", "labelled_contact_time_mean_ms",
             "contact_time_mean_error_ms", "contact_time_mean_error_frames")
