@@ -260,15 +260,19 @@ def _choice(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
 
 
 def usable_models(models: list[str], notes: list[str]) -> list[str]:
-    """The requested pose models whose .task file is provisioned (`gaitlab models NAME`); others noted."""
-    from gaitlab.models import model_filename, models_dir
+    """The requested pose models gaitlab can load (`gaitlab models NAME`); the others are noted and skipped."""
+    from gaitlab.models import ensure_model
 
-    missing = [m for m in models if not (models_dir() / model_filename(m)).exists()]
-    for m in missing:
-        msg = f"pose model '{m}' is not provisioned ({models_dir() / model_filename(m)}): its rows were not run"
-        print(f"evaluate_accuracy: {msg}", file=sys.stderr)
-        notes.append(msg + ".")
-    return [m for m in models if m not in missing]
+    usable = []
+    for m in models:
+        try:
+            ensure_model(m)
+            usable.append(m)
+        except Exception as exc:  # noqa: BLE001 - any failure to provide the model means: no rows for it
+            msg = f"pose model '{m}' is not available ({str(exc).splitlines()[0][:160]}): its rows were not run"
+            print(f"evaluate_accuracy: {msg}", file=sys.stderr)
+            notes.append(msg + ".")
+    return usable
 
 
 def markers_rows(mocap_dir: Path, truths: dict) -> list[dict]:
