@@ -262,16 +262,14 @@ def _choice(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
 def usable_models(models: list[str], notes: list[str]) -> list[str]:
     """The requested pose models gaitlab can load (`gaitlab models NAME`); the others are noted and skipped."""
     from gaitlab.models import ensure_model
-
     usable = []
     for m in models:
         try:
             ensure_model(m)
             usable.append(m)
         except Exception as exc:  # noqa: BLE001 - any failure to provide the model means: no rows for it
-            msg = f"pose model '{m}' is not available ({str(exc).splitlines()[0][:160]}): its rows were not run"
-            print(f"evaluate_accuracy: {msg}", file=sys.stderr)
-            notes.append(msg + ".")
+            notes.append(f"pose model '{m}' is not available ({str(exc).splitlines()[0][:160]}): no rows for it.")
+            print(f"evaluate_accuracy: {notes[-1]}", file=sys.stderr)
     return usable
 
 
@@ -279,7 +277,6 @@ def markers_rows(mocap_dir: Path, truths: dict) -> list[dict]:
     rows = [accuracy.evaluate_markers(truth, fps, trial=name) for name, truth in truths.items() for fps in MARKER_FPS]
     trial = footnet.load_footnet(mocap_dir.parent.parent / footnet.MAT_REL)
     rows += [footnet.evaluate_footnet(trial, fps, trial_name=FOOTNET_NAME) for fps in FOOTNET_FPS]
-    print(f"markers rows done ({len(rows)})", file=sys.stderr)
     return rows
 
 
