@@ -61,8 +61,12 @@ class EventConfig:
     # Half-width of the window in which the touchdown/toe-off instant is fitted.
     fit_half_window_s: float = 0.03
     # Touchdown: half-width of the data window (and twice the search range) around the frame
-    # where the foot comes within the contact threshold, and the corner roundings tried (s).
+    # where a foot point comes within ``touchdown_anchor_frac`` of the contact threshold of its own
+    # stance level, and the corner roundings tried (s). Anchoring below the threshold keeps the fit
+    # off a slow approach that hovers near the threshold before the final drop (jog heel; table in
+    # docs/accuracy.md "Event detection").
     touchdown_span_s: float = 0.04
+    touchdown_anchor_frac: float = 0.75
     touchdown_blur_s: tuple = (0.0, 0.004, 0.008, 0.012, 0.016, 0.024)
     # A contact seen on fewer frames than this (a sprint contact below ~45 fps) gets frame-resolution
     # events: the sub-frame fits need a few samples on each side of each corner.

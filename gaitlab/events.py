@@ -1,25 +1,27 @@
 """Touchdown and toe-off per foot, with sub-frame times and a confidence.
 
 Method (per foot):
-1. Foot height above the local ground, ``h(t)``: the lowest of heel and toe,
-   measured up from a rolling "ground line" (the lowest the foot gets within a
-   window that holds at least one of its contacts), in pixels.
-2. Candidate contacts: runs where ``h`` is within a fraction of the leg length
-   of the ground (on the despiked unfiltered track; runs split by a short glitch are merged).
+1. Heel and toe heights, each above its *own* stance level: the rolling lowest
+   position of that point (a window that holds at least one contact), carried
+   along the ground's drift (``ground.py``), in pixels. The heel landmark sits
+   higher above the sole than the toe landmark, so a single ground line for the
+   lowest of the two keeps a planted heel "in the air" until the toe comes down.
+   The foot's height is the lower of the two.
+2. Candidate contacts: runs where the foot is within a fraction of the leg length
+   of the ground (on the despiked unfiltered track; runs split by a short glitch are
+   merged; a frame or two without a pose at either edge does not hide the landing).
 3. Sub-frame refinement on the *unfiltered* track, because a low-pass filter
-   rounds the corner where the foot lands or leaves: within a short window we
-   fit ``h = c + g*(t - t0)`` on the ground side (the foot may still settle) and ``h = c + b*s + a*s^2`` (``s`` = time
-   in the air from the event, a, b >= 0) on the air side, choosing the event
-   time that minimises the squared error on a 0.1-frame grid (toe-off; the
-   toe peels off, so the quadratic term). Toe-off is fitted on the height of
-   the point the foot rolls over (``pivot_height_px``), not on the pose model's
-   toe point, which sits behind the tip and rises before the tip leaves.
-   Touchdown is the centre of the
-   corner where the descent meets the ground, fitted as a hinge blurred by a
-   Gaussian of free width (0 = sharp): impact rounds that corner (shoe and soft
-   tissue compress, pose models and marker processing smooth) but a symmetric
-   rounding keeps its centre at the impact, where a level crossing or the end
-   of the settling would depend on how much the foot settles.
+   rounds the corner where the foot lands or leaves:
+   - Touchdown: for heel and toe separately, the centre of the corner where the
+     point's descent meets its stance level, fitted as a hinge blurred by a
+     Gaussian of free width (impact, shoe compression and the pose model round
+     that corner; a symmetric rounding keeps its centre at the impact); the
+     foot is down when the first of the two is (heel strike or forefoot strike).
+   - Toe-off: within a short window, ``h = c + g*(t - t0)`` on the ground side
+     and ``h = c + b*s + a*s^2`` (``s`` = time in the air, a, b >= 0) on the air
+     side, fitted on the height of the point the foot rolls over
+     (``pivot_height_px``), not on the pose model's toe point, which sits behind
+     the tip and rises before the tip leaves.
 4. Confidence: how well that model fits (residual vs the contact threshold),
    how visible the foot was, and how many frames the event window holds.
 """
@@ -50,9 +52,13 @@ class FootSignal:
     height_px: np.ndarray  # despiked, unfiltered: detection and timing both use it
     visibility: np.ndarray
     threshold_px: float
-    ground_px: np.ndarray  # image y of the ground line under this foot
+    ground_px: np.ndarray  # image y of the toe's stance level (the toe-off pivot is measured from it)
     toe_px: np.ndarray  # (T, 2) unfiltered toe (foot index) and heel: the toe-off pivot comes from them
     heel_px: np.ndarray
+    # Each point's height above its own stance level (the heel point sits higher above the sole than
+    # the toe point, so one ground line for both puts a planted heel "in the air"); None: ``height_px``.
+    heel_height_px: np.ndarray | None = None
+    toe_height_px: np.ndarray | None = None
 
 
 def _lowest_y(track: PoseTrack, side: str) -> np.ndarray:
@@ -74,21 +80,28 @@ def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.
     return out
 
 
-def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, low_px: np.ndarray, leg_px: float,
-                config: EventConfig, fs_hz: float, drift_px_s: float = 0.0) -> FootSignal:
-    """One foot's height above its ground line and the contact threshold.
+def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, leg_px: float, config: EventConfig,
+                fs_hz: float, drift_px_s: float = 0.0) -> FootSignal:
+    """One foot's heel and toe heights above their own stance levels, and the contact threshold.
 
-    ``low_px`` is the despiked image y of the foot's lowest point on the unfiltered
-    track (``despike(_lowest_y(raw, side))``) and ``leg_px`` the leg length of
-    ``track``: ``detect_contacts`` computes both once, as the ground drift needs them too.
+    Each point's stance level is the rolling lowest position of that point (despiked,
+    unfiltered), carried along the ground drift. ``height_px`` is the lower of the two
+    heights: the foot is on the ground as soon as either point is at its stance level.
+    ``leg_px`` is the leg length of ``track`` (``detect_contacts`` measures it once).
     """
     window = int(round(config.ground_window_s * fs_hz))
-    ground = rolling_ground_px(track.time_s, low_px, window_frames=window, drift_px_s=drift_px_s)
+    heights, grounds = {}, {}
+    for point in ("heel", "foot_index"):
+        y = despike(raw.xy_px[:, idx(side, point), 1].astype(np.float64), fs_hz=fs_hz)
+        grounds[point] = rolling_ground_px(track.time_s, y, window_frames=window, drift_px_s=drift_px_s)
+        heights[point] = grounds[point] - y
+    height = np.fmin(heights["heel"], heights["foot_index"])
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
     threshold = config.contact_height_leg_frac * leg_px
-    return FootSignal(time_s=track.time_s, height_px=ground - low_px, visibility=vis, threshold_px=threshold,
-                      ground_px=ground, toe_px=raw.xy_px[:, idx(side, "foot_index")].astype(np.float64),
-                      heel_px=raw.xy_px[:, idx(side, "heel")].astype(np.float64))
+    return FootSignal(time_s=track.time_s, height_px=height, visibility=vis, threshold_px=threshold,
+                      ground_px=grounds["foot_index"], toe_px=raw.xy_px[:, idx(side, "foot_index")].astype(np.float64),
+                      heel_px=raw.xy_px[:, idx(side, "heel")].astype(np.float64), heel_height_px=heights["heel"],
+                      toe_height_px=heights["foot_index"])
 
 
 def pivot_height_px(sig: FootSignal, first: int, last: int, *, fs_hz: float) -> tuple[np.ndarray, float]:
@@ -152,7 +165,10 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
     out = []
     for start, stop in merged:
         # a contact must start and end inside the data, with the foot seen in the air on both sides
-        if start == 0 or stop >= len(h) or not (np.isfinite(h[start - 1]) and np.isfinite(h[stop])):
+        # (a frame or two without a pose between the air and the ground does not hide the landing)
+        seen_before = np.flatnonzero(np.isfinite(h[max(0, start - 1 - max_gap):start]))
+        seen_after = np.flatnonzero(np.isfinite(h[stop:stop + 1 + max_gap]))
+        if start == 0 or stop >= len(h) or not (len(seen_before) and len(seen_after)):
             continue
         last = start + int(np.flatnonzero(below[start:stop])[-1])
         duration = (last - start + 1) * frame_s
@@ -226,6 +242,27 @@ def _touchdown_smoothed_corner(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_h
     return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
 
 
+
+def _touchdown_search(t: np.ndarray, h: np.ndarray, anchor: int, mid: int, *, span: int, step_s: float,
+                      frame_s: float, blur_s: tuple[float, ...]) -> tuple[float, float]:
+    """``_touchdown_smoothed_corner`` on +-``span`` frames around ``anchor``; when the best corner lies
+    at the edge of the search range (a fast descent crosses the anchor level well before the corner),
+    the window moves there and the fit repeats."""
+    t0 = rms = float("nan")
+    for _ in range(6):
+        lo, hi = max(0, anchor - span), min(mid, anchor + span)
+        t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
+        t0, rms = _touchdown_smoothed_corner(t[lo:hi + 1], h[lo:hi + 1], t_lo=t_lo, t_hi=t_hi, step_s=step_s,
+                                             sigmas_s=blur_s)
+        if not np.isfinite(t0) or min(t0 - t_lo, t_hi - t0) > frame_s:
+            break  # an interior optimum
+        new_anchor = int(np.clip(np.argmin(np.abs(t - t0)), 0, mid))
+        if new_anchor == anchor:
+            break
+        anchor = new_anchor
+    return t0, rms
+
+
 def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float,
                    exit_last: int | None = None) -> dict:
     """Sub-frame touchdown and toe-off for one candidate contact [first, last] (``candidate_contacts``;
@@ -249,26 +286,20 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
         pivot_h = h  # heel hidden on much of the window: no pivot, the lowest foot point as before
     to, to_rms = _fit_event(t[lo:hi + 1], pivot_h[lo:hi + 1], t_lo=t[max(mid, last - half)],
                             t_hi=t[min(end + half // 2, n - 1)], air_before=False, step_s=step)
-    # Touchdown: the rounded-corner fit on +-span around the frame where the foot came within
-    # the contact threshold; when the best corner lies at the edge of the search range (a fast
-    # descent crosses the threshold well before the corner), the window moves there and the
-    # fit repeats.
+    # Touchdown: the landing corner of each foot point on its own stance level, searched around the
+    # frame where that point came within ``touchdown_anchor_frac`` of the threshold; the foot is down
+    # when the first of them is (a heel strike lands on the heel, a forefoot strike on the toe).
     span = max(3, int(round(config.touchdown_span_s * fs_hz)))
-    anchor = first
+    anchor_px = config.touchdown_anchor_frac * sig.threshold_px
     td = td_rms = float("nan")
-    for _ in range(4):
-        lo, hi = max(0, anchor - span), min(mid, anchor + span)
-        t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
-        td, td_rms = _touchdown_smoothed_corner(t[lo:hi + 1], h[lo:hi + 1], t_lo=t_lo, t_hi=t_hi,
-                                                step_s=step, sigmas_s=config.touchdown_blur_s)
-        if not np.isfinite(td):
-            break
-        if min(td - t_lo, t_hi - td) > frame_s:
-            break  # an interior optimum
-        new_anchor = int(np.clip(np.argmin(np.abs(t - td)), 0, mid))
-        if new_anchor == anchor:
-            break
-        anchor = new_anchor
+    for point_h in (sig.heel_height_px, sig.toe_height_px) if sig.heel_height_px is not None else (h,):
+        near_ground = np.isfinite(point_h[first:mid + 1]) & (point_h[first:mid + 1] < anchor_px)
+        if not near_ground.any():
+            continue  # this point never reached its stance level early in the contact (e.g. a forefoot heel)
+        t_point, rms = _touchdown_search(t, point_h, first + int(np.argmax(near_ground)), mid, span=span,
+                                         step_s=step, frame_s=frame_s, blur_s=config.touchdown_blur_s)
+        if np.isfinite(t_point) and not (t_point >= td):
+            td, td_rms = t_point, rms
     if not np.isfinite(td):  # no corner (e.g. the foot never came down): the ground/air hinge fit
         lo, hi = max(0, first - half), min(mid, first + 2 * half)
         td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
@@ -329,7 +360,7 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
     leg_px = leg_length_px(track.xy_px)
     drift = ground_drift_px_s(track.time_s, list(lows.values()), window_frames=window, leg_length_px=leg_px)
     for side in SIDES:
-        sig = foot_signal(track, raw, side, low_px=lows[side], leg_px=leg_px, config=config, fs_hz=fs_hz,
+        sig = foot_signal(track, raw, side, leg_px=leg_px, config=config, fs_hz=fs_hz,
                           drift_px_s=drift)
         if not np.isfinite(sig.threshold_px):
             continue

@@ -122,6 +122,11 @@ GAP_STEP_FACTOR = 2.0
 # (running alternates, its touchdowns are >= 0.15 s apart).
 TOGETHER_S = 0.05
 MIN_TOGETHER_LANDINGS = 2
+# Both feet down together on this share of contacts (and at least this many) is walking, not running;
+# pose noise on a runner overlaps a contact's edges by a frame, not a third of it.
+DOUBLE_SUPPORT_FRAC = 0.3
+DOUBLE_SUPPORT_SHARE = 0.25
+MIN_DOUBLE_SUPPORT_CONTACTS = 3
 # Contacts found on fewer than this share of the steps running would show over the time the athlete
 # is seen: the contact detector missed most of them, so the clip can say neither yes nor no.
 MIN_CONTACT_COVERAGE = 0.5
@@ -135,6 +140,26 @@ def landings_together(contacts, *, frame_s: float) -> int:
     left = contacts.loc[contacts["side"] == "left", "touchdown_s"].to_numpy(np.float64)
     right = contacts.loc[contacts["side"] == "right", "touchdown_s"].to_numpy(np.float64)
     return int(sum(bool(np.any(np.abs(right - t) <= tol)) for t in left))
+
+
+def double_support(contacts) -> int:
+    """How many contacts share much of their time with a contact of the other foot.
+
+    Running alternates single-foot contacts with flights, so the feet are never on the
+    ground together; walking has both feet down at every step change. A contact counts
+    when the other foot is down for over ``DOUBLE_SUPPORT_FRAC`` of the shorter of the two.
+    """
+    if not len(contacts):
+        return 0
+    td, to = contacts["touchdown_s"].to_numpy(np.float64), contacts["toe_off_s"].to_numpy(np.float64)
+    side = contacts["side"].to_numpy()
+    count = 0
+    for i in range(len(td)):
+        other = side != side[i]
+        overlap = np.minimum(to[other], to[i]) - np.maximum(td[other], td[i])
+        shorter = np.minimum(to[other] - td[other], to[i] - td[i])
+        count += bool(np.any(overlap > DOUBLE_SUPPORT_FRAC * shorter))
+    return count
 
 
 def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
@@ -157,6 +182,11 @@ def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
     if together >= MIN_TOGETHER_LANDINGS:
         return "no_running_detected", (f"both feet land together {together} times (jumping), not the "
                                        f"alternating steps of running")
+    both_down = double_support(contacts) if contacts is not None else 0
+    if both_down >= MIN_DOUBLE_SUPPORT_CONTACTS and both_down >= DOUBLE_SUPPORT_SHARE * len(contacts):
+        return "no_running_detected", (f"both feet are on the ground together during {both_down} of "
+                                       f"{len(contacts)} contacts (walking or standing): running has a flight "
+                                       f"between contacts")
     st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
     measured = st[st <= GAP_STEP_FACTOR * hi]
     good = int(((measured >= lo) & (measured <= hi)).sum())
