@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import clean, legs
+from . import clean, legs, uncertainty
 from .config import AnalysisConfig
 from .events import CONTACT_COLUMNS, detect_contacts
 from .flags import compute_flags
@@ -126,17 +126,21 @@ def _resolution_ms(fps: float) -> float:
 
 
 def analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float, capture_fps: float,
-                  clip: str, notes: list[str] | None = None) -> AnalysisResult:
-    """Clean, measure and summarise one landmark track."""
+                  clip: str, notes: list[str] | None = None, pose_model: str | None = None) -> AnalysisResult:
+    """Clean, measure and summarise one landmark track.
+
+    ``pose_model``: the MediaPipe model that made a ``mediapipe`` track (``full``, ``heavy``...),
+    which selects the known errors (``gaitlab.uncertainty``); None for other sources or unknown.
+    """
     # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return _analyze_track(track, config=config, stored_fps=stored_fps, capture_fps=capture_fps,
-                              clip=clip, notes=notes)
+                              clip=clip, notes=notes, pose_model=pose_model)
 
 
 def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float, capture_fps: float,
-                   clip: str, notes: list[str] | None) -> AnalysisResult:
+                   clip: str, notes: list[str] | None, pose_model: str | None) -> AnalysisResult:
     quality = list(notes or [])
     n = track.n_frames
     detected_frac = float(track.detected.mean()) if n else 0.0
@@ -173,7 +177,10 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     contacts = _mark_collapse(contacts, collapsed, smooth.time_s, far)
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
     steps = _mark_steps(steps, contacts)
-    leg_stats = leg_statistics(steps)
+    error_key = uncertainty.source_key(track.source, pose_model)
+    scatter_stats = leg_statistics(steps)
+    known_errors = uncertainty.leg_known_errors(scatter_stats, leg_of_side, key=error_key, capture_fps=capture_fps)
+    leg_stats = uncertainty.widen(scatter_stats, known_errors)
 
     # --- status: is there analyzable running here? ---
     status, reason = "ok", ""
@@ -238,7 +245,8 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     if orientation.method == "default":
         quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
 
-    flags = compute_flags(leg_stats, cfg=config.flags, usable=usable) if status == "ok" else []
+    withheld: list[dict] = []
+    flags = compute_flags(leg_stats, cfg=config.flags, usable=usable, withheld=withheld) if status == "ok" else []
     summary = {
         "status": status,
         "status_reason": reason,
@@ -259,10 +267,13 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
         "n_contacts": int(len(contacts)),
         "leg_swap_frames": int(swapped.sum()),
         "flags": [f.to_dict() for f in flags],
-        "measure_quality": measure_quality(steps, usable, leg_of_side, capture_fps, config),
+        "flags_withheld": withheld,
+        "measure_quality": uncertainty.add_confidence(measure_quality(steps, usable, leg_of_side, capture_fps, config),
+                                                      leg_stats, known_errors),
         "far_leg_collapsed_frac": collapsed_frac,
         "quality": quality,
         "config": config.to_dict(),
     }
+    summary.update(uncertainty.summary_fields(summary, key=error_key, capture_fps=capture_fps))
     return AnalysisResult(summary=summary, contacts=contacts, steps=steps, frames=frames, track=smooth,
                           quality=quality)

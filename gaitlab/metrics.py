@@ -147,6 +147,24 @@ def describe(values) -> dict:
     return {"mean": mean, "sd": sd, "ci95_low": mean - half, "ci95_high": mean + half, "n": n}
 
 
+def with_known_error(stat: dict, known_error: float | None) -> dict:
+    """``stat`` (from ``describe``) with the 95 % CI widened by a known systematic error.
+
+    Added fields: ``known_error`` (the measure's known error against ground truth, in its unit;
+    None when no accuracy row covers it), ``ci95_stat_low`` / ``ci95_stat_high`` (the CI from the
+    step-to-step scatter alone). ``ci95_low`` / ``ci95_high`` become mean -/+ (t half-width +
+    known error): a bounded systematic error shifts every step alike, so only the linear sum keeps
+    95 % coverage of the true value for any error up to the bound (a root-sum-square would treat it
+    as random and under-cover). Unknown error: the CI stays the scatter-only one.
+    """
+    out = {**stat, "known_error": known_error, "ci95_stat_low": stat["ci95_low"],
+           "ci95_stat_high": stat["ci95_high"]}
+    if known_error is not None and stat["ci95_low"] is not None:
+        half = (stat["ci95_high"] - stat["ci95_low"]) / 2.0 + abs(known_error)
+        out["ci95_low"], out["ci95_high"] = stat["mean"] - half, stat["mean"] + half
+    return out
+
+
 def leg_statistics(steps: pd.DataFrame) -> dict:
     """``{left|right|both: {measure: describe(...)}}`` over the steps of the clip."""
     out = {}

@@ -21,6 +21,7 @@ from .extract import EXTRACTION_VERSION, extract_clip_pose
 from .pose import PoseSettings
 from .report import write_report
 from .types import PoseTrack, VideoInfo
+from .uncertainty import status_label
 from .video import file_sha256, probe
 
 
@@ -101,8 +102,12 @@ def _seen_s(track: PoseTrack) -> float:
     return float(np.sum(dt[track.detected[:-1]]))
 
 
-def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path) -> AnalysisResult:
-    """Real time base, segments, analysis; redone once if the step rate shows a k-times slowed clip."""
+def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path,
+                          pose_model: str | None = None) -> AnalysisResult:
+    """Real time base, segments, analysis; redone once if the step rate shows a k-times slowed clip.
+
+    ``pose_model`` selects the measures' known errors (``analyze_track``).
+    """
     tb = hazards.time_base(info, track.meta)
 
     def run(tb: hazards.TimeBase) -> tuple[AnalysisResult, int]:
@@ -114,7 +119,7 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         if bad:
             notes.append(f"{bad} damaged packet(s) could not be decoded and were skipped.")
         res = analyze_track(timed, config=config, stored_fps=info.stored_fps, capture_fps=tb.capture_fps,
-                            clip=str(clip), notes=notes)
+                            clip=str(clip), notes=notes, pose_model=pose_model)
         return res, len(starts) + 1
 
     result, segments = run(tb)
@@ -130,7 +135,9 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         status, why = hazards.running_rhythm(result.steps, result.contacts, seen_s=_seen_s(result.track),
                                              frame_s=1.0 / tb.capture_fps)
         if status != "ok":
-            result.summary.update(status=status, status_reason=why, flags=[])
+            result.summary.update(status=status, status_reason=why, flags=[], flags_withheld=[],
+                                  confidence="low", confidence_reason=f"status {status}")
+            result.summary["status_label"] = status_label(result.summary)
             result.summary["quality"].append(f"Status {status}: {why}.")
             step_hz = None
     extra = hazards.hazard_notes(info, track, tb, step_hz=step_hz, segments=segments)
@@ -161,7 +168,7 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
         track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
                                              use_cache=use_cache, workers=workers, clip_sha256=clip_sha256)
         t_pose = time.perf_counter()
-        result = _analyze_with_hazards(info, track, config=config, clip=clip)
+        result = _analyze_with_hazards(info, track, config=config, clip=clip, pose_model=settings.model)
         result.summary.update({"rotation_deg": info.rotation_deg, "frame_size_px": list(info.upright_size_px),
                                "pose_model": settings.model})
         t_analysis = time.perf_counter()

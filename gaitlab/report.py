@@ -47,6 +47,10 @@ h1{font-size:1.35rem;margin:.2em 0}h2{font-size:1.1rem;margin:1.2em 0 .4em;borde
 .meta{color:#555;font-size:.85rem;word-break:break-all}
 .status{padding:.5em .7em;border-radius:6px;margin:.6em 0}
 .ok{background:#e7f5e9}.bad{background:#fdecea}
+.medium{background:#fff8e1;border-left:5px solid #f9a825}.low{background:#fff3e0;border-left:5px solid #e65100}
+.conf{font-size:.75rem;display:block}.conf-low{color:#b23c00}.conf-medium{color:#8a6d00}
+.withheld{background:#f3f3f3;border-left:5px solid #9e9e9e;padding:.4em .7em;margin:.3em 0;border-radius:4px;
+font-size:.9rem}
 .flag{background:#fdecea;border-left:5px solid #c62828;padding:.5em .7em;margin:.4em 0;border-radius:4px}
 .noflag{background:#e7f5e9;padding:.5em .7em;border-radius:4px}
 .warn{background:#fff8e1;border-left:5px solid #f9a825;padding:.4em .7em;margin:.3em 0;border-radius:4px;
@@ -80,18 +84,37 @@ def _attr(value) -> str:
     return "" if value is None else repr(float(value)) if isinstance(value, (int, float)) else html.escape(str(value))
 
 
-def headline_cell(stat: dict, digits: int, unit: str, side: str, measure: str) -> str:
-    """One headline value: mean (big), 95 % CI and n below; data- attributes carry the exact numbers."""
+def _ci_words(stat: dict, digits: int, unit: str, quality: dict) -> str:
+    """'95% CI a to b (±h unit incl. known error ...)': the CI shown is the one widened by the known error."""
+    known = quality.get("known_error_text")
+    if stat["ci95_low"] is None:
+        return "no CI (one step)" + (f"; {known}" if known else "")
+    ci = f'95% CI {_fmt(stat["ci95_low"], digits)} to {_fmt(stat["ci95_high"], digits)}'
+    if not known:
+        return ci
+    half = (stat["ci95_high"] - stat["ci95_low"]) / 2.0
+    if stat.get("known_error") is None:
+        return f"{ci} (scatter only; {known})"
+    return f"{ci} (±{_fmt(half, digits)} {unit} incl. {known})"
+
+
+def headline_cell(stat: dict, digits: int, unit: str, side: str, measure: str, quality: dict | None = None) -> str:
+    """One headline value: mean (big), 95 % CI (widened by the known error, named) and n, confidence
+    in words; data- attributes carry the exact numbers. ``quality``: the measure-quality entry."""
+    quality = quality or {}
+    level = quality.get("confidence")
     attrs = (f'data-side="{side}" data-measure="{measure}" data-mean="{_attr(stat["mean"])}" '
              f'data-ci95-low="{_attr(stat["ci95_low"])}" data-ci95-high="{_attr(stat["ci95_high"])}" '
-             f'data-n="{stat["n"]}"')
+             f'data-n="{stat["n"]}" data-known-error="{_attr(stat.get("known_error"))}" '
+             f'data-confidence="{html.escape(level or "")}"')
     if stat["mean"] is None:
         return f'<td {attrs}><span class="val">-</span><span class="ci">no steps</span></td>'
-    ci = (f'95% CI {_fmt(stat["ci95_low"], digits)} to {_fmt(stat["ci95_high"], digits)}'
-          if stat["ci95_low"] is not None else "no CI (one step)")
     steps_word = "step" if stat["n"] == 1 else "steps"
+    conf = (f'<span class="conf conf-{html.escape(level)}" title="{html.escape(quality.get("confidence_reason", ""))}">'
+            f"{html.escape(level)} confidence</span>" if level else "")
     return (f'<td {attrs}><span class="val">{_fmt(stat["mean"], digits)} {html.escape(unit)}</span>'
-            f'<span class="ci">{ci}; {stat["n"]} {steps_word}</span></td>')
+            f'<span class="ci">{html.escape(_ci_words(stat, digits, unit, quality))}; {stat["n"]} {steps_word}</span>'
+            f"{conf}</td>")
 
 
 def _headline_table(summary: dict) -> str:
@@ -100,9 +123,12 @@ def _headline_table(summary: dict) -> str:
     rows = []
     for m in HEADLINE_MEASURES:
         label, unit, digits = LABELS[m]
-        cells = "".join(headline_cell(summary["legs"][s][m], digits, unit, s, m) for s in SIDES)
+        quality = summary.get("measure_quality") or {}
+        cells = "".join(headline_cell(summary["legs"][s][m], digits, unit, s, m, quality.get(s, {}).get(m))
+                        for s in SIDES)
         rows.append(f"<tr><th scope=\"row\">{html.escape(label)} <small>[{html.escape(unit)}]</small></th>{cells}</tr>")
-    return (f'<div class="scroll"><table id="headline"><thead><tr><th>measure (mean, 95% CI, steps)</th>{head}</tr>'
+    return (f'<div class="scroll"><table id="headline"><thead><tr><th>measure (mean, 95% CI incl. known error, steps)'
+            f'</th>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
@@ -119,14 +145,30 @@ def _steps_table(steps: pd.DataFrame) -> str:
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
+def _status(summary: dict) -> tuple[str, str]:
+    """The status in words and its CSS class: green ('ok') only for an analysis of high confidence."""
+    if summary["status"] != "ok":
+        return f"{summary['status']}: {summary.get('status_reason', '')}", "bad"
+    level = summary.get("confidence")
+    label = summary.get("status_label") or "analyzed"
+    return label, {"medium": "medium", "low": "low"}.get(level, "ok")
+
+
+def _withheld_words(w: dict) -> str:
+    label = LABELS[w["measure"]][0]
+    return (f"{w['side']} leg, {w['code'].replace('_', ' ')}: {label} {w['value']:.4g} vs reference "
+            f"{w['reference']:.4g} would be flagged from the step-to-step scatter, but {w['why']}.")
+
+
 def render_html(summary: dict, steps: pd.DataFrame, pngs: dict[str, bytes]) -> str:
     """The report page; ``pngs`` maps plot file names to PNG bytes (inlined)."""
-    ok = summary["status"] == "ok"
-    status = "analyzed" if ok else f"{summary['status']}: {summary.get('status_reason', '')}"
+    status, status_class = _status(summary)
     flags = summary.get("flags") or []
     flag_html = ("".join(f'<div class="flag"><b>{html.escape(f["side"])} leg</b>: {html.escape(f["message"])}</div>'
                          for f in flags)
                  or '<div class="noflag">No slow swing-leg recovery flag was raised.</div>')
+    flag_html += "".join(f'<div class="withheld">Withheld: {html.escape(_withheld_words(w))}</div>'
+                         for w in summary.get("flags_withheld") or [])
     warn_html = "".join(f'<div class="warn">{html.escape(q)}</div>' for q in summary.get("quality") or []) \
         or "<p>None.</p>"
     figs = []
@@ -146,7 +188,7 @@ def render_html(summary: dict, steps: pd.DataFrame, pngs: dict[str, bytes]) -> s
 <body><main>
 <h1>Sprint swing report</h1>
 <div class="meta">{html.escape(str(summary['clip']))}<br>{html.escape(meta)}</div>
-<div class="status {'ok' if ok else 'bad'}">Status: {html.escape(status)}</div>
+<div class="status {status_class}" id="status">Status: {html.escape(status)}</div>
 <h2>Headline</h2>
 {_headline_table(summary)}
 <h2>Flags: slow swing-leg recovery</h2>

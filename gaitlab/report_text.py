@@ -18,6 +18,7 @@ LABELS = {
 
 
 def _cell(stat: dict, digits: int) -> str:
+    """mean ±half-width of the 95 % CI (widened by the known error when there is one) (n=...)."""
     if stat["mean"] is None:
         return "-"
     text = f"{stat['mean']:.{digits}f}"
@@ -28,9 +29,12 @@ def _cell(stat: dict, digits: int) -> str:
 
 
 def format_summary(summary: dict) -> str:
-    """Plain text: status, per-leg measures (mean ±95% CI half-width, n), flags, warnings."""
-    lines = [f"gaitlab: {summary['clip']}",
-             f"  status: {summary['status']}" + (f" ({summary['status_reason']})" if summary.get("status_reason") else ""),
+    """Plain text: status, confidence, per-leg measures (mean ±95% CI half-width incl. known error, n),
+    flags, flags withheld for the known error, warnings."""
+    status = f"  status: {summary['status']}" + (f" ({summary['status_reason']})" if summary.get("status_reason") else "")
+    if summary["status"] == "ok" and summary.get("status_label"):
+        status = f"  status: {summary['status']} ({summary['status_label']})"
+    lines = [f"gaitlab: {summary['clip']}", status,
              f"  capture {summary['capture_fps']:.4g} fps ({summary.get('capture_fps_source', '?')}), "
              f"stored {summary['stored_fps']:.4g} fps, {summary['n_frames']} frames, "
              f"pose on {summary['pose_detected_frac']:.0%}, {summary['n_contacts']} contacts, "
@@ -40,7 +44,7 @@ def format_summary(summary: dict) -> str:
     lines.append("")
     legs_of = summary.get("leg_of_side", {})
     head = {side: f"{side} ({legs_of[side]})" if side in legs_of else side for side in ("left", "right")}
-    lines.append(f"  {'measure (mean ±95% CI, n steps)':<{width}} {head['left']:>22} {head['right']:>22}")
+    lines.append(f"  {'measure (mean ±95% CI incl. known error, n)':<{width}} {head['left']:>22} {head['right']:>22}")
     for m in MEASURES:
         label, unit, digits = LABELS[m]
         name = f"{label} [{unit}]"
@@ -51,6 +55,12 @@ def format_summary(summary: dict) -> str:
         lines.extend(f"   - {f['message']}" for f in summary["flags"])
     else:
         lines.append("  no flags")
+    for w in summary.get("flags_withheld") or []:
+        lines.append(f"   withheld: {w['side']} {w['code']} ({w['measure']} {w['value']:.4g} vs {w['reference']:.4g}): "
+                     f"{w['why']}")
+    if summary.get("known_error_source"):
+        lines.append(f"  known errors: {summary['known_error_source']['label']}, "
+                     f"{summary['known_error_source']['band']} fps band (docs/uncertainty.md)")
     if summary["quality"]:
         lines.append("  quality notes:")
         lines.extend(f"   - {q}" for q in summary["quality"])

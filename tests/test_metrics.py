@@ -78,3 +78,56 @@ def test_leg_lag_and_late_knee_drive():
     flags = compute_flags(_stats(vals), cfg=cfg, usable=usable)
     assert {(f.code, f.side) for f in flags} == {("leg_lag", "right"), ("late_knee_drive", "right")}
     assert all("right" in f.message.lower() and f.n == 4 for f in flags)
+
+
+def test_known_error_widens_the_ci_by_exactly_its_size():
+    from gaitlab.metrics import with_known_error
+
+    d = with_known_error(describe([1.0, 2.0, 3.0, 4.0]), 0.5)
+    sd = math.sqrt(((1.5**2) * 2 + (0.5**2) * 2) / 3)
+    half = 3.182446305284263 * sd / 2.0  # the scatter-only half-width of the test above
+    assert d["ci95_stat_low"] == pytest.approx(2.5 - half) and d["ci95_stat_high"] == pytest.approx(2.5 + half)
+    assert d["ci95_low"] == pytest.approx(2.5 - half - 0.5)
+    assert d["ci95_high"] == pytest.approx(2.5 + half + 0.5)
+    assert d["known_error"] == 0.5 and d["mean"] == 2.5 and d["n"] == 4
+    # unknown error: nothing to widen by, the scatter CI stays (the measure is low confidence instead)
+    u = with_known_error(describe([1.0, 2.0, 3.0, 4.0]), None)
+    assert u["known_error"] is None and u["ci95_high"] == pytest.approx(2.5 + half)
+
+
+def _with_error(values_by_side, errors_by_side):
+    from gaitlab.metrics import with_known_error
+
+    stats = _stats(values_by_side)
+    return {side: {m: with_known_error(st, errors_by_side.get(side, {}).get(m, 0.0)) for m, st in by.items()}
+            for side, by in stats.items()}
+
+
+def test_flag_withheld_when_known_error_reaches_its_margin():
+    v = "peak_swing_hip_flexion_velocity_deg_s"
+    cfg = FlagConfig()  # reference 600 deg/s
+    usable = {"left": {v}, "right": set()}
+    slow = {"left": {v: [540, 530, 550, 540]}}  # mean 540: margin 60 deg/s; scatter half-width 13.0
+    half = 3.182446305284263 * math.sqrt(200 / 3) / 2.0
+    # known error 30: 13.0 + 30 < 60, still clearly below: raised, its CI the widened one
+    raised = compute_flags(_with_error(slow, {"left": {v: 30.0}}), cfg=cfg, usable=usable)
+    assert [f.code for f in raised] == ["slow_swing_velocity"]
+    assert raised[0].ci95_high == pytest.approx(540 + half + 30.0)
+    assert "incl. known error 30 deg/s" in raised[0].message
+    # known error 65 > margin 60: withheld, and said why
+    withheld = []
+    assert not compute_flags(_with_error(slow, {"left": {v: 65.0}}), cfg=cfg, usable=usable, withheld=withheld)
+    assert [(w["code"], w["side"]) for w in withheld] == [("slow_swing_velocity", "left")]
+    assert withheld[0]["margin"] == pytest.approx(60.0) and withheld[0]["known_error"] == 65.0
+    assert "at least its margin" in withheld[0]["why"]
+    # known error 55 < margin 60, but 13.0 + 55 >= 60: the widened CI reaches the reference
+    withheld = []
+    assert not compute_flags(_with_error(slow, {"left": {v: 55.0}}), cfg=cfg, usable=usable, withheld=withheld)
+    assert "widened" in withheld[0]["why"]
+    # ...which, judging the mean alone, is raised: 55 < 60
+    mean_only = FlagConfig(require_ci_beyond_reference=False)
+    assert compute_flags(_with_error(slow, {"left": {v: 55.0}}), cfg=mean_only, usable=usable)
+    # unknown error: withheld (never treated as zero)
+    withheld = []
+    assert not compute_flags(_with_error(slow, {"left": {v: None}}), cfg=cfg, usable=usable, withheld=withheld)
+    assert "unknown" in withheld[0]["why"]

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from chromium import find_chromium, in_ci, png_is_blank, visit
@@ -95,7 +96,34 @@ def test_headline_numbers_equal_summary(synthetic_report):
     html_text = (synthetic_report / "report.html").read_text()
     ct = summary["legs"]["left"]["contact_time_s"]
     assert f"{ct['mean']:.3f} s" in html_text
-    assert f"95% CI {ct['ci95_low']:.3f} to {ct['ci95_high']:.3f}; {ct['n']} steps" in html_text
+    # the CI shown is the one widened by the known error, and names it: markers at 240 fps, contact
+    # time 22.1 ms (docs/accuracy.md: worst of the markers rows at 240 fps, JA1 sprint trial-mean error)
+    half = (ct["ci95_high"] - ct["ci95_low"]) / 2
+    assert half == pytest.approx((ct["ci95_stat_high"] - ct["ci95_stat_low"]) / 2 + 0.0221)
+    assert (f"95% CI {ct['ci95_low']:.3f} to {ct['ci95_high']:.3f} (±{half:.3f} s incl. known error 22.1 ms "
+            f"at 240 fps, markers (no pose model)); {ct['n']} steps") in html_text
+    # confidence in words, in the headline cell and the status: 22.1 ms of a 110 ms contact is 20 %: medium
+    assert summary["measure_quality"]["left"]["contact_time_s"]["confidence"] == "medium"
+    assert summary["confidence"] == "medium"
+    assert "medium confidence</span>" in html_text
+    status = re.search(r'<div class="status (\w+)" id="status">Status: ([^<]*)</div>', html_text)
+    assert status.group(1) == "medium" and status.group(2).startswith("analyzed — medium confidence: ")
+
+
+def test_low_confidence_headline_is_not_green(synthetic_report):
+    from gaitlab.report import render_html
+    from gaitlab.uncertainty import status_label
+
+    summary = json.loads((synthetic_report / "summary.json").read_text())
+    summary.update(confidence="high", confidence_reason="")
+    summary["status_label"] = status_label(summary)
+    assert '<div class="status ok" id="status">Status: analyzed</div>' in render_html(summary, pd.DataFrame(), {})
+    summary.update(confidence="low", confidence_reason="contact time known error 60 ms, 55% of the value")
+    summary["status_label"] = status_label(summary)
+    text = render_html(summary, pd.DataFrame(), {})
+    assert ('<div class="status low" id="status">Status: analyzed — low confidence: contact time known '
+            'error 60 ms, 55% of the value</div>') in text
+    assert 'class="status ok"' not in text
 
 
 def test_report_is_self_contained_and_plots_are_pngs(synthetic_report):

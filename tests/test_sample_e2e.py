@@ -98,7 +98,8 @@ def test_sample_outputs_complete(sample_run):
                   "peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
                   "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg",
                   "step_frequency_hz"):
-            assert set(summary["legs"][side][m]) == {"mean", "sd", "ci95_low", "ci95_high", "n"}
+            assert set(summary["legs"][side][m]) == {"mean", "sd", "ci95_low", "ci95_high", "n", "known_error",
+                                                     "ci95_stat_low", "ci95_stat_high"}
     contacts = pd.read_csv(sample_run / "contacts.csv")
     assert list(contacts.columns) == ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown_s",
                                       "toe_off_s", "contact_time_s", "confidence", "reliable"]
