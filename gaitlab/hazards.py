@@ -123,8 +123,8 @@ GAP_STEP_FACTOR = 2.0
 TOGETHER_S = 0.05
 MIN_TOGETHER_LANDINGS = 2
 # Both feet down together on this share of contacts (and at least this many) is walking, not running;
-# pose noise on a runner overlaps a contact's edges by a frame, not a third of it.
-DOUBLE_SUPPORT_FRAC = 0.3
+# pose noise on a runner overlaps a contact's edges by a frame at most.
+DOUBLE_SUPPORT_FRAC = 0.1
 DOUBLE_SUPPORT_SHARE = 0.25
 MIN_DOUBLE_SUPPORT_CONTACTS = 3
 # Contacts found on fewer than this share of the steps running would show over the time the athlete
@@ -142,14 +142,15 @@ def landings_together(contacts, *, frame_s: float) -> int:
     return int(sum(bool(np.any(np.abs(right - t) <= tol)) for t in left))
 
 
-def double_support(contacts) -> int:
+def double_support(contacts, *, frame_s: float = 0.0) -> int:
     """How many contacts share much of their time with a contact of the other foot.
 
     Running alternates single-foot contacts with flights, so the feet are never on the
-    ground together; walking has both feet down at every step change. A contact counts
-    when the other foot is down for over ``DOUBLE_SUPPORT_FRAC`` of the shorter of the two.
+    ground together; walking has both feet down at every step change (~17 % of each
+    stance). A contact counts when the other foot is down for over ``DOUBLE_SUPPORT_FRAC``
+    of the shorter of the two and over 1.5 frames (event timing is good to about a frame).
     """
-    if not len(contacts):
+    if not len(contacts) or "toe_off_s" not in contacts:
         return 0
     td, to = contacts["touchdown_s"].to_numpy(np.float64), contacts["toe_off_s"].to_numpy(np.float64)
     side = contacts["side"].to_numpy()
@@ -158,7 +159,7 @@ def double_support(contacts) -> int:
         other = side != side[i]
         overlap = np.minimum(to[other], to[i]) - np.maximum(td[other], td[i])
         shorter = np.minimum(to[other] - td[other], to[i] - td[i])
-        count += bool(np.any(overlap > DOUBLE_SUPPORT_FRAC * shorter))
+        count += bool(np.any(overlap > np.maximum(DOUBLE_SUPPORT_FRAC * shorter, 1.5 * frame_s)))
     return count
 
 
@@ -182,7 +183,7 @@ def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
     if together >= MIN_TOGETHER_LANDINGS:
         return "no_running_detected", (f"both feet land together {together} times (jumping), not the "
                                        f"alternating steps of running")
-    both_down = double_support(contacts) if contacts is not None else 0
+    both_down = double_support(contacts, frame_s=frame_s) if contacts is not None else 0
     if both_down >= MIN_DOUBLE_SUPPORT_CONTACTS and both_down >= DOUBLE_SUPPORT_SHARE * len(contacts):
         return "no_running_detected", (f"both feet are on the ground together during {both_down} of "
                                        f"{len(contacts)} contacts (walking or standing): running has a flight "

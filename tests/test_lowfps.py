@@ -92,6 +92,20 @@ def test_rhythm_too_few_steps_or_too_sparse_contacts_is_insufficient_data():
     assert status == "insufficient_data" and "too poorly seen" in why
 
 
+def test_rhythm_both_feet_down_together_is_walking():
+    """Walking: each foot lands before the other leaves (double support); running never does."""
+    walk = pd.DataFrame({"side": ["left", "right"] * 4, "touchdown_s": 0.5 * np.arange(8),
+                         "toe_off_s": 0.5 * np.arange(8) + 0.65})
+    status, why = hazards.running_rhythm(_steps([0.5] * 7 + [np.nan]), walk, seen_s=4.0, frame_s=1 / 30)
+    assert hazards.double_support(walk, frame_s=1 / 30) == 8
+    assert status == "no_running_detected" and "both feet are on the ground together during 8 of 8" in why
+    run = walk.assign(touchdown_s=0.25 * np.arange(8), toe_off_s=0.25 * np.arange(8) + 0.11)
+    assert hazards.double_support(run, frame_s=1 / 30) == 0
+    # a frame of overlap at a contact's edge (pose noise) is not double support
+    run.loc[1, "touchdown_s"] = run.loc[0, "toe_off_s"] - 1 / 30
+    assert hazards.double_support(run, frame_s=1 / 30) == 0
+
+
 def test_rhythm_many_steps_outside_running_range_is_not_running():
     contacts = _contacts([("left" if k % 2 else "right", 0.7 * k) for k in range(8)])
     status, why = hazards.running_rhythm(_steps([0.7] * 7 + [np.nan]), contacts, seen_s=5.6, frame_s=1 / 30)
