@@ -1,6 +1,6 @@
 """Analysis settings: frozen dataclasses with units in every name.
 
-Defaults are the documented, justified values (see README "Configuration").
+Defaults are the documented, justified values (docs/configuration.md).
 A TOML file passed with ``--config`` may override any field; unknown keys are
 an error so a typo never silently falls back to a default.
 """
@@ -27,20 +27,16 @@ class CleanConfig:
     # stride rate (2.2 Hz in a sprint, 1.3 Hz in a jog), which adds to one leg's hip-flexion
     # velocity and subtracts from the other's. The cutoff must sit well below the stride rate:
     # forward-backward, this 2nd-order filter keeps 42 % of a 2.2 Hz oscillation at 2 Hz and 4 %
-    # at 1 Hz. 2 Hz -> 1 Hz: sample clip, worst swing near +9.8 -> +8.3 %, far -10.7 -> -9.6 %;
-    # mocap-rendered clips, per-swing MAE near 17.5 -> 15.9 %, far 23.8 -> 23.3 %, hip RMSE
-    # within 0.2 deg. Any low-pass below the step rate also removes the trunk's real pitch
-    # oscillation at the step rate (about -40 deg/s at the sample's velocity peaks).
+    # at 1 Hz. Any low-pass below the step rate also removes the trunk's real pitch oscillation
+    # at the step rate. Measured effect on swing velocity: docs/accuracy.md.
     # Keypoints from other sources (TRC, OpenPose, markers) keep the limb cutoff.
     trunk_cutoff_hz: float = 1.0
     # Gaps up to this long (capture time) are interpolated; longer stay NaN.
     max_gap_fill_s: float = 0.05
     # Landmarks below this visibility are treated as missing. MediaPipe's visibility is its
     # probability that the point is in view; below 0.5 it thinks the point more likely hidden.
-    # Where the thighs cross it draws the hidden far knee on the near one with visibility
-    # 0.3-0.47: masking those frames (filled from both sides) lifts the far leg's peak swing
-    # velocity on the sample clip from 12-14 % to 8-11 % low (0.3 before; with the 2 Hz trunk
-    # filter of the time).
+    # Where the thighs cross it draws the hidden far knee on the near one with a low visibility:
+    # masking those frames (filled from both sides) keeps them from dragging the far leg's angles.
     min_visibility: float = 0.5
 
 
@@ -51,10 +47,7 @@ class EventConfig:
     contact_height_leg_frac: float = 0.06
     # ...and it lasts until the foot rises above this multiple of that height (hysteresis), so a
     # pose model's foot drawn hovering just above the threshold before it really leaves does not end
-    # the contact early (a toe-off 62 ms early on a re-rendered sample). On the mocap-rendered
-    # videos toe-off MAE drops on 6 of 9 rows (e.g. jog 60 fps 48 -> 26 ms) and rises on 2 (JA1
-    # 240 fps 21 -> 27 ms, jog 240 fps 23 -> 28 ms); on perfect jog markers (a slow, smooth toe
-    # rise) it rises 2.5-3.9 ms, on the sample clip 3.5 -> 4.1 ms.
+    # the contact early. Toe-off errors: docs/accuracy.md.
     contact_exit_factor: float = 1.5
     min_contact_s: float = 0.04
     max_contact_s: float = 0.6
@@ -77,7 +70,7 @@ class EventConfig:
 
 @dataclass(frozen=True)
 class FlagConfig:
-    """Thresholds of the slow-swing-recovery flags (README explains each)."""
+    """Thresholds of the slow-swing-recovery flags (docs/configuration.md explains each)."""
 
     min_steps: int = 3
     # Literature places peak swing hip-flexion velocity at 600-900 deg/s at top
