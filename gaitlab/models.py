@@ -57,11 +57,15 @@ from .model_bundle import pip_download as _pip_download
 from .model_bundle_check import bundle_problem as _bundle_problem
 
 # read_metadata and build_*bundle are offered here too, next to the provisioning they serve.
-__all__ = ["BUILT_SHA256", "MODEL_VARIANTS", "OFFICIAL_SHA256", "OFFICIAL_URLS", "build_bundle",
+__all__ = ["BUILT_SHA256", "DEFAULT_MODEL", "MODEL_VARIANTS", "OFFICIAL_SHA256", "OFFICIAL_URLS", "build_bundle",
            "build_full_bundle", "ensure_model", "model_filename", "model_sha256", "models_dir",
            "read_metadata"]
 
 MODEL_VARIANTS = ("lite", "full", "heavy")
+# The most accurate model is the default: on docs/accuracy.md heavy has the lower hip-flexion RMSE and
+# contact-time error on the rendered mocap clips and more real-clip events within a frame, for 3-4x
+# the pose time of 'full' (docs/performance.md); `--model full` is the fast choice.
+DEFAULT_MODEL = "heavy"
 
 #: Official download locations (Apache-2.0 models by Google MediaPipe).
 OFFICIAL_URLS: dict[str, str] = {

@@ -18,6 +18,7 @@ from typing import Iterable
 import numpy as np
 
 from .landmarks import N_LANDMARKS
+from .models import DEFAULT_MODEL
 from .progress import progress
 from .types import PoseTrack
 from .video import Frame
@@ -27,7 +28,7 @@ from .video import Frame
 class PoseSettings:
     """Everything that changes the pose output; part of the cache key."""
 
-    model: str = "full"
+    model: str = DEFAULT_MODEL
     # Several poses per frame, so ``person`` can pick one athlete and keep it (others are ignored).
     num_poses: int = 3
     min_pose_detection_confidence: float = 0.5

@@ -47,3 +47,11 @@ def full_model() -> Path:
     from gaitlab.models import ensure_model
 
     return ensure_model("full")
+
+
+@pytest.fixture(scope="session")
+def default_model() -> Path:
+    """The model ``gaitlab analyze`` uses when none is named."""
+    from gaitlab.models import DEFAULT_MODEL, ensure_model
+
+    return ensure_model(DEFAULT_MODEL)

@@ -52,7 +52,7 @@ def track_run(tmp_path_factory, shared_data):
 
 
 @pytest.fixture(scope="module")
-def sample_run_annotated(sample_clip, tmp_path_factory, full_model):
+def sample_run_annotated(sample_clip, tmp_path_factory, default_model):
     out = tmp_path_factory.mktemp("sample_annotated")
     r = cli("analyze", sample_clip, "--out", out, "--quiet", "--annotate")
     assert r.returncode == 0, r.stderr

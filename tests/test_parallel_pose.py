@@ -50,8 +50,8 @@ def single_and_parallel(sample_clip, full_model):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(extract, "scan_and_pose", recording)
         mp.setattr(progress, "progress", counting_progress)
-        one = extract_clip_pose(info, full_model, PoseSettings(), show_progress=False, workers=1)
-        two = extract_clip_pose(info, full_model, PoseSettings(), show_progress=False, workers=2)
+        one = extract_clip_pose(info, full_model, PoseSettings(model="full"), show_progress=False, workers=1)
+        two = extract_clip_pose(info, full_model, PoseSettings(model="full"), show_progress=False, workers=2)
     return info, one, two, calls
 
 
