@@ -70,7 +70,7 @@ def _fmt(value, fmt: str) -> str:
 REAL_COLUMNS = [  # (key, header, format)
     ("trial", "clip", "{}"), ("model", "model", "{}"), ("fps", "fps", "{:.2f}"),
     ("events_labelled", "events", "{}"), ("events_within_1_frame", "within 1 frame", "{}"),
-    ("within_1_frame_pct", "within 1 %", "{:.0f}"), ("events_within_3_frames", "within 3 frames", "{}"),
+    ("within_1_frame_pct", "% within 1 frame", "{:.0f}"), ("events_within_3_frames", "within 3 frames", "{}"),
     ("extra", "extra", "{}"), ("event_mae_frames", "event MAE frames", "{:.2f}"),
     ("labelled_contact_time_mean_ms", "labelled CT ms", "{:.1f}"),
     ("contact_time_mean_error_ms", "CT mean err ms", "{:+.1f}"),
