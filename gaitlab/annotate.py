@@ -19,12 +19,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .draw import (FAR_RGB, FLAG_RGB, NEAR_RGB, NO_POSE_RGB, PANEL_RGB, PEAK_TICK_RGB, TEXT_RGB, TIMELINE_BG_RGB,
-                   TRUNK_RGB, _finite, draw_angle_arc, draw_contact_indicator, draw_joint, draw_label, draw_segment,
-                   text_size, timeline_x)
+from .draw import (
+    FAR_RGB,
+    FLAG_RGB,
+    NEAR_RGB,
+    NO_POSE_RGB,
+    PANEL_RGB,
+    PEAK_TICK_RGB,
+    TEXT_RGB,
+    TIMELINE_BG_RGB,
+    TRUNK_RGB,
+    _finite,
+    draw_angle_arc,
+    draw_contact_indicator,
+    draw_joint,
+    draw_label,
+    draw_segment,
+    text_size,
+    timeline_x,
+)
 from .errors import BadInputError
 from .landmarks import SIDES
-
 
 POINTS = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
 # Drawn per side: the analysis skeleton (what the measures are computed from).
@@ -285,7 +300,7 @@ class FrameAnnotator:
             y += self.line_h
 
     def _side_of(self, leg: str) -> str:
-        return next((s for s, l in self.ov.leg_of_side.items() if l == leg), "?")
+        return next((s for s, which in self.ov.leg_of_side.items() if which == leg), "?")
 
     def draw_hip_arcs(self, img: np.ndarray, row: int, view: ViewTransform) -> None:
         ov = self.ov
@@ -328,7 +343,7 @@ class FrameAnnotator:
             draw_label(img, " " * 3, (x, y), self.font, bg=PANEL_RGB)
             draw_contact_indicator(img, (x + r + 5, y + self.line_h // 2), r, color, on_ground)
             state = "on the ground" if on_ground else "in the air"
-            w, _ = draw_label(img, f"{side} = {leg} leg: foot {state}", (x + 2 * r + 10, y), self.font, color=color)
+            draw_label(img, f"{side} = {leg} leg: foot {state}", (x + 2 * r + 10, y), self.font, color=color)
             y += self.line_h
         current = [k for k in (ov.contact_at(s, time_s) for s in SIDES) if k is not None]
         if current:

@@ -30,8 +30,7 @@ from .config import AnalysisConfig
 from .errors import BadInputError
 from .library import VIDEO_SUFFIXES, read_sidecar, sanitize_name
 from .pose import PoseSettings
-from .team_table import (FAILURE_COLUMNS, STATUS_FAILED, STATUS_OK, clip_report_link, failure_rows,
-                         table_csv_text)
+from .team_table import FAILURE_COLUMNS, STATUS_FAILED, STATUS_OK, clip_report_link, failure_rows, table_csv_text
 
 BATCH_FORMAT_VERSION = 1
 EXECUTORS = ("local", "ray")

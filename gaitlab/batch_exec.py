@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .batch_worker import process_clip, thread_env
 
@@ -150,8 +150,14 @@ class BatchProgress:
         self._rich = None
         if enabled and total and self.stream.isatty():
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._rich = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
                                   TextColumn("clips"), TextColumn("{task.fields[fps]}"), TimeElapsedColumn(),

@@ -194,9 +194,9 @@ def machine() -> dict:
 
 def run(clip: Path, kinds: list[str], workers: int, *, log=print) -> dict:
     """Every measurement in ``kinds``, each in a fresh subprocess; a shared private pose cache."""
-    from .video import probe
-
     import shutil
+
+    from .video import probe
 
     info = probe(clip)
     kinds = [k for k in KINDS if k in kinds]  # KINDS order: "cold" runs on the empty cache, before "cached"
@@ -232,7 +232,7 @@ def _run_in(tmp: Path, clip: Path, info, kinds: list[str], workers: int, *, log)
         results[kind]["process_wall_s"] = time.perf_counter() - t0
         results[kind]["load_avg_1min_after"] = os.getloadavg()[0]
     base = results.get("baseline")
-    for kind, res in results.items():
+    for res in results.values():
         res["frames_per_s"] = res["frames"] / res["wall_s"] if res["wall_s"] > 0 else None
         if base and res["frames_per_s"]:
             res["ratio_to_baseline"] = res["frames_per_s"] / base["frames_per_s"]
@@ -264,12 +264,13 @@ def format_table(report: dict) -> str:
         acc = res.get("accuracy")
         acc_text = "-"
         if acc and acc.get("touchdown_mae_frames") is not None:
+            vel_err = acc["peak_velocity_abs_err_pct"]
             acc_text = (f"{acc['contacts_found']}/{acc['contacts_true']} contacts, TD {acc['touchdown_mae_frames']:.2f} "
                         f"TO {acc['toe_off_mae_frames']:.2f} frames MAE, peak vel "
-                        f"{acc['peak_velocity_abs_err_pct'] if acc['peak_velocity_abs_err_pct'] is not None else float('nan'):.1f} % err")
+                        f"{vel_err if vel_err is not None else float('nan'):.1f} % err")
         fps = f"{res['frames_per_s']:.1f}" if res.get("frames_per_s") else "-"
-        lines.append(f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} ({res['process_wall_s']:.2f}) | {fps} | {ratio} | {res['cpu_s']:.1f} | {over} | {rss} | "
-                     f"{acc_text} |")
+        lines.append(f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} ({res['process_wall_s']:.2f}) | {fps} | "
+                     f"{ratio} | {res['cpu_s']:.1f} | {over} | {rss} | {acc_text} |")
     cold = report["results"].get("cold")
     if cold and cold.get("processes"):
         parts = ", ".join(f"process {i}: landmarker {p['pose_s']:.1f} s, decode+convert {p['decode_s']:.1f} s, "

@@ -156,10 +156,10 @@ def _cmd_batch(args) -> int:
 
 def _cmd_analyze_keypoints(args) -> int:
     from .analysis import analyze_track
+    from .atomic import prepare_out_dir
     from .clean import sample_rate_hz
     from .config import load_config
     from .keypoints import read_keypoints
-    from .atomic import prepare_out_dir
     from .outputs import summary_json_text, write_outputs
     from .report_text import format_summary
 
@@ -185,11 +185,10 @@ def _cmd_analyze(args) -> int:
         return EXIT_BAD_INPUT
     from .config import load_config
     from .outputs import summary_json_text
+    from .person import parse_hint
     from .pipeline import analyze_clip
     from .pose import PoseSettings
     from .report_text import format_summary
-
-    from .person import parse_hint
 
     config = load_config(args.config)
     parse_hint(args.athlete_hint)  # a malformed hint is a usage error before any work

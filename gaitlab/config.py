@@ -8,9 +8,10 @@ an error so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from .errors import BadInputError
 

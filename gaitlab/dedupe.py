@@ -18,6 +18,7 @@ repetition pattern (spread over the clip) from such a still stretch.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -132,7 +133,7 @@ def frame_timing(scan: ClipScan) -> FrameTiming:
         bounds = segment_starts + [len(keep)]
         fitted = times.copy()
         ok = True
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in pairwise(bounds):
             if b - a < 2:
                 continue
             i = np.arange(b - a)

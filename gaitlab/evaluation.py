@@ -26,6 +26,7 @@ Definitions (errors are measured - truth):
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,7 @@ def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_
             to_err.append(fc["toe_off_s"] - tc["toe_off_s"])
             ct_err.append((fc["toe_off_s"] - fc["touchdown_s"]) - (tc["toe_off_s"] - tc["touchdown_s"]))
     fl_err, sf_true, sf_found = [], [], []
-    for a, b in zip(complete[:-1], complete[1:]):
+    for a, b in pairwise(complete):
         ta, tb = truth.loc[a], truth.loc[b]
         if b != a + 1 or ta["side"] == tb["side"] or a not in pairs or b not in pairs:
             continue

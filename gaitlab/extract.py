@@ -20,11 +20,11 @@ import numpy as np
 
 from .camera import camera_motion
 from .dedupe import frame_timing
+from .parallel_pose import scan_and_pose
 from .person import CandidateRows, choose_target, link_tracklets, parse_hint, target_rows
 from .pose import PoseRows, PoseSettings
 from .roi import run_crop_follow, seed_path, tile_seed
 from .types import PoseTrack, VideoInfo
-from .parallel_pose import scan_and_pose
 from .video import iter_frames
 
 EXTRACTION_VERSION = "robust-6"

@@ -10,7 +10,6 @@ measures of the far leg that use them are unreliable; the near leg is fine.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from .landmarks import INDEX, leg_length_px

@@ -127,7 +127,7 @@ def _file_atomic(src: Path, dest_dir: Path, name: str, make_meta) -> Path:
             if dest.exists():
                 continue
             text = json.dumps(make_meta(dest), indent=2) + "\n"
-            meta_tmp = _temp_copy(dest_dir, name + SIDECAR_SUFFIX, lambda out: out.write(text.encode()))
+            meta_tmp = _temp_copy(dest_dir, name + SIDECAR_SUFFIX, lambda out, text=text: out.write(text.encode()))
             try:
                 if not _link_new(meta_tmp, sidecar_path(dest)):
                     continue

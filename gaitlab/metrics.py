@@ -87,7 +87,7 @@ def compute_steps(contacts: pd.DataFrame, kin: pd.DataFrame) -> pd.DataFrame:
     rows = []
     t_end = float(kin["time_s"].iloc[-1]) if len(kin) else 0.0
     t = kin["time_s"].to_numpy()
-    for i, c in contacts.iterrows():
+    for _, c in contacts.iterrows():
         side = c["side"]
         other = contacts[(contacts["side"] == OTHER_SIDE[side]) & (contacts["touchdown_s"] > c["touchdown_s"])]
         same = contacts[(contacts["side"] == side) & (contacts["touchdown_s"] > c["touchdown_s"])]

@@ -56,7 +56,7 @@ class Pose:
 
     @property
     def height_px(self) -> float:
-        x0, y0, x1, y1 = self.box
+        _, y0, _, y1 = self.box
         return max(1.0, y1 - y0)
 
     @property
@@ -100,7 +100,7 @@ def link_tracklets(poses: list[list[Pose]]) -> list[dict[int, int]]:
                 if d <= MAX_STEP_BODY_HEIGHTS:
                     pairs.append((d, ti, k))
         used_t, used_k, next_open = set(), set(), []
-        for d, ti, k in sorted(pairs):
+        for _, ti, k in sorted(pairs):
             if ti in used_t or k in used_k:
                 continue
             tracklets[ti][t] = k
@@ -171,7 +171,7 @@ def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
     best = int(np.argmax(score))
     if hint is not None:
         match = []
-        for i, tr in enumerate(tracklets):
+        for tr in tracklets:
             first = sorted(tr)[: max(1, len(tr) // 5)]  # where the athlete is at the start of their tracklet
             match.append(np.mean([_inside(hint, rows.poses[t][tr[t]].box) for t in first]) * len(tr))
         if max(match) > 0:

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from . import hazards
 from .analysis import AnalysisResult, analyze_track
-from .cache import load_pose, pose_cache_key, save_pose
 from .annotate import load_overlay, overlay_from_tables
 from .annotate_video import write_annotated_video
-from .config import AnalysisConfig
 from .atomic import prepare_out_dir
+from .cache import load_pose, pose_cache_key, save_pose
+from .config import AnalysisConfig
 from .errors import BadInputError
-from .outputs import frames_table, write_outputs
-from . import hazards
 from .extract import EXTRACTION_VERSION, extract_clip_pose
+from .outputs import frames_table, write_outputs
 from .pose import PoseSettings
 from .report import write_report
 from .types import PoseTrack, VideoInfo

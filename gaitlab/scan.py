@@ -53,7 +53,7 @@ class ClipScan:
                 if isinstance(v, list) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ClipScan":
+    def from_dict(cls, d: dict) -> ClipScan:
         def arr(v):
             return [float("nan") if x is None else float(x) for x in v]
         return cls(**{k: (arr(v) if isinstance(v, list) else v) for k, v in d.items()})

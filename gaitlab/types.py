@@ -90,7 +90,7 @@ class PoseTrack:
         """(T, 2) pixel track of one landmark by name, e.g. ``"left_knee"``."""
         return self.xy_px[:, INDEX[name], :]
 
-    def with_xy(self, xy_px: np.ndarray, **changes) -> "PoseTrack":
+    def with_xy(self, xy_px: np.ndarray, **changes) -> PoseTrack:
         return replace(self, xy_px=xy_px, **changes)
 
     @property

@@ -8,10 +8,10 @@ beyond what the encoder keeps for its own lookahead.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 

@@ -17,9 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from evaluate_accuracy import COLUMNS
+from evaluate_accuracy import COLUMNS  # noqa: E402
 
-from gaitlab.known_error import DATA_PATH, write_known_error_json
+from gaitlab.known_error import DATA_PATH, write_known_error_json  # noqa: E402
 
 
 def _cell(text: str):

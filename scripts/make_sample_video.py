@@ -30,12 +30,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gaitlab.atomic import write_text_atomic  # noqa: E402
-from gaitlab.synth.encode import SensorNoise, composite_frame, write_mp4  # noqa: E402
-from gaitlab.synth.gait_model import GaitModel  # noqa: E402
-from gaitlab.synth.params import GaitParams  # noqa: E402
-from gaitlab.synth.scene import TrackBackground  # noqa: E402
-from gaitlab.synth.truth import gait_events  # noqa: E402
+from gaitlab.atomic import write_text_atomic
+from gaitlab.synth.encode import SensorNoise, composite_frame, write_mp4
+from gaitlab.synth.gait_model import GaitModel
+from gaitlab.synth.params import GaitParams
+from gaitlab.synth.scene import TrackBackground
+from gaitlab.synth.truth import gait_events
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_videos" / "sprint_240fps_capture.mp4"
 NEAR_SIDE = "right"  # running +x (to the right on screen): the athlete's right side faces the camera

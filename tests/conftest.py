@@ -55,3 +55,16 @@ def default_model() -> Path:
     from gaitlab.models import DEFAULT_MODEL, ensure_model
 
     return ensure_model(DEFAULT_MODEL)
+
+
+# Fixtures that only integration tests may use: a test that requests one without the mark fails collection.
+INTEGRATION_FIXTURES = {"shared_data", "sample_clip", "sample_truth", "full_model", "default_model", "chromium"}
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [item.nodeid for item in items
+                if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
+                and item.get_closest_marker("integration") is None]
+    if unmarked:
+        raise pytest.UsageError("tests using the pose model, video or ../shared need @pytest.mark.integration: "
+                                + ", ".join(unmarked))

@@ -10,6 +10,8 @@ import pytest
 
 from gaitlab import accuracy
 
+pytestmark = pytest.mark.integration
+
 TRIAL = "mocap/dorn2012_JA1/JA1Gait35.c3d"
 
 
@@ -21,7 +23,7 @@ def sprint_row(shared_data):
 
 
 def test_truth_is_force_plate_contacts(sprint_row):
-    truth, row, _ = sprint_row
+    truth, _, _ = sprint_row
     complete = truth.contacts[truth.contacts["complete"]]
     assert len(complete) == 4
     assert complete["contact_time_s"].between(0.110, 0.125).all()

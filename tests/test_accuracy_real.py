@@ -15,6 +15,8 @@ from gaitlab import footnet
 from gaitlab import real_labels as rl
 from gaitlab.models import DEFAULT_MODEL
 
+pytestmark = pytest.mark.integration
+
 REAL_CLIP = "jogger_side_short.mp4"  # 47 frames: pose takes seconds
 
 

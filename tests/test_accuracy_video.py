@@ -10,6 +10,8 @@ import pytest
 from gaitlab import accuracy, accuracy_video
 from gaitlab.synth.gait_model import JOINT_NAMES
 
+pytestmark = pytest.mark.integration
+
 TRIALS = ("mocap/dorn2012_JA1/JA1Gait35.c3d", "mocap/flashrunning_maxsprint/maxSprint.c3d")
 
 

@@ -9,8 +9,19 @@ import pandas as pd
 import pytest
 
 from gaitlab.annotate import FrameAnnotator, ViewTransform, overlay_from_tables
-from gaitlab.draw import (FAR_RGB, FLAG_RGB, NEAR_RGB, PANEL_RGB, TEXT_RGB, TIMELINE_BG_RGB, draw_angle_arc,
-                          draw_contact_indicator, draw_label, draw_segment, timeline_x)
+from gaitlab.draw import (
+    FAR_RGB,
+    FLAG_RGB,
+    NEAR_RGB,
+    PANEL_RGB,
+    TEXT_RGB,
+    TIMELINE_BG_RGB,
+    draw_angle_arc,
+    draw_contact_indicator,
+    draw_label,
+    draw_segment,
+    timeline_x,
+)
 
 W, H = 640, 360
 # A side-view runner in oriented pixels (+x forward): near (left) thigh forward, far (right) thigh back.

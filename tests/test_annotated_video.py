@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from gaitlab.annotate import FrameAnnotator, overlay_from_tables
-from gaitlab.draw import NEAR_RGB, timeline_x
 from gaitlab.annotate_video import write_annotated_video
+from gaitlab.draw import NEAR_RGB, timeline_x
 from gaitlab.errors import BadInputError
 from gaitlab.video import probe
 from test_annotate import H, W, tables
+
+pytestmark = pytest.mark.integration
 
 N_FRAMES, FPS = 48, 30
 
@@ -87,7 +89,7 @@ def test_odd_size_is_padded_to_even(tmp_path):
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=FPS)
         s.width, s.height, s.pix_fmt = 321, 181, "yuv444p"
-        for i in range(6):
+        for _ in range(6):
             for p in s.encode(av.VideoFrame.from_ndarray(np.full((181, 321, 3), 100, np.uint8), format="rgb24")):
                 c.mux(p)
         for p in s.encode(None):

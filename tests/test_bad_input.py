@@ -17,6 +17,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.integration
+
 
 def run(*args, timeout=180):
     return subprocess.run([sys.executable, "-m", "gaitlab.cli", *map(str, args)], capture_output=True, text=True,

@@ -19,7 +19,7 @@ import pytest
 from clipfactory import corrupt_copy, noise_clip, trim_clip
 from conftest import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 GOOD = ["Anna/2024-05-01/sprint1.mp4", "Anna/2024-05-08/sprint1.mp4", "Bob/2024-05-01/sprint1.mp4",
         "Bob/2024-05-08/sprint2.mp4"]
 CORRUPT, NOT_RUNNING = "Bob/2024-05-08/broken.mp4", "Cara/2024-05-08/noise.mp4"

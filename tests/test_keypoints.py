@@ -10,6 +10,7 @@ from gaitlab.keypoints import read_keypoints
 from gaitlab.landmarks import INDEX
 
 
+@pytest.mark.integration
 def test_trc_variable_rate_maps_landmarks(shared_data):
     path = shared_data / "keypoints/iphone_10m_sprint_sports2d_trc/IMG_0212_Sports2D_m_person00.trc"
     track, notes = read_keypoints(path)
@@ -25,6 +26,7 @@ def test_trc_variable_rate_maps_landmarks(shared_data):
     assert len(ct) >= 4 and ct.between(0.05, 0.2).all()
 
 
+@pytest.mark.integration
 def test_openpose_folder(shared_data):
     folder = shared_data / "keypoints/side_run_openpose_body25/json"
     track, notes = read_keypoints(folder)

@@ -44,6 +44,7 @@ def tiny_clip(tmp_path):
     return noise_clip(tmp_path / "in" / "clip one.MP4", n_frames=5)
 
 
+@pytest.mark.integration
 def test_upload_files_clip_with_sidecar_inside_library(tmp_path, tiny_clip):
     lib = tmp_path / "lib"
     done = upload_clip(tiny_clip, athlete="../../outside", session="2024-05-01", library=lib, capture_fps=240)
@@ -58,6 +59,7 @@ def test_upload_files_clip_with_sidecar_inside_library(tmp_path, tiny_clip):
     assert not [p for p in lib.rglob(".*")], "no temporary file is left visible or behind"
 
 
+@pytest.mark.integration
 def test_upload_skips_exact_duplicate_and_keeps_same_named_different_clip(tmp_path, tiny_clip):
     lib = tmp_path / "lib"
     first = upload_clip(tiny_clip, athlete="A", session="2024-05-01", library=lib)
@@ -76,17 +78,21 @@ def test_upload_skips_exact_duplicate_and_keeps_same_named_different_clip(tmp_pa
 def test_upload_refuses_non_video_and_writes_nothing(tmp_path):
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video")
-    with pytest.raises(BadInputError, match="notes.mp4"):
+    with pytest.raises(BadInputError, match=r"notes\.mp4"):
         upload_clip(bad, athlete="A", session="2024-05-01", library=tmp_path / "lib")
     assert not (tmp_path / "lib").exists()
 
 
+@pytest.mark.integration
 def test_upload_script_exit_codes(tmp_path, tiny_clip):
     lib = tmp_path / "lib"
     bad = tmp_path / "bad.mov"
     bad.write_bytes(b"\x00" * 100)
-    run = lambda *a: subprocess.run([sys.executable, str(REPO / "scripts" / "upload_clip.py"), *map(str, a)],
-                                    capture_output=True, text=True, timeout=120)
+
+    def run(*a):
+        return subprocess.run([sys.executable, str(REPO / "scripts" / "upload_clip.py"), *map(str, a)],
+                              capture_output=True, text=True, timeout=120)
+
     r = run(tiny_clip, "--athlete", "Anna", "--session", "2024-05-01", "--library", lib, "--no-analyze")
     assert r.returncode == 0, r.stderr
     assert (lib / "Anna" / "2024-05-01" / "clip_one.mp4").is_file()

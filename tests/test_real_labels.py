@@ -86,6 +86,7 @@ def test_slow_motion_clip_has_frames_but_no_ms_and_drops_the_mixed_speed_contact
     assert row["labelled_contact_time_mean_ms"] is None and row["contact_time_mean_error_ms"] is None
 
 
+@pytest.mark.integration
 def test_labels_file_is_consistent(shared_data):
     labels = rl.load_labels(shared_data.parent / rl.LABELS_REL)  # checks new_image_index against the frame list
     counts = labels.groupby("clip").size().to_dict()

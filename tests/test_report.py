@@ -136,6 +136,7 @@ def test_report_is_self_contained_and_plots_are_pngs(synthetic_report):
     assert html_text.count("<tr>") - 1 >= 8  # per-step table: one row per contact
 
 
+@pytest.mark.integration
 def test_report_renders_in_chromium(synthetic_report, chromium):
     v = visit(synthetic_report / "report.html", chromium=chromium)
     assert v.console_errors == []
@@ -146,6 +147,7 @@ def test_report_renders_in_chromium(synthetic_report, chromium):
         assert not png_is_blank(png), name
 
 
+@pytest.mark.integration
 def test_chromium_check_catches_errors_and_network(tmp_path, chromium):
     # the checks above can fail: a page with a script error and an external image is caught
     page = tmp_path / "bad.html"

@@ -6,18 +6,17 @@ import av
 import numpy as np
 import pytest
 
-from synthetic import running_track
 from gaitlab.camera import camera_motion
 from gaitlab.dedupe import frame_timing
-from gaitlab.landmarks import LEG_POINTS, idx
-from gaitlab.legs import collapsed_frames
-from gaitlab.swaps import repair_leg_swaps
-from gaitlab.person import CandidateRows, Pose, choose_target, link_tracklets, parse_hint, target_rows
 from gaitlab.errors import BadInputError
-from gaitlab.landmarks import INDEX, N_LANDMARKS
+from gaitlab.landmarks import INDEX, LEG_POINTS, N_LANDMARKS, idx
+from gaitlab.legs import collapsed_frames
+from gaitlab.person import CandidateRows, Pose, choose_target, link_tracklets, parse_hint, target_rows
 from gaitlab.scan import scan_clip
+from gaitlab.swaps import repair_leg_swaps
 from gaitlab.types import PoseTrack
 from gaitlab.video import iter_frames, probe
+from synthetic import running_track
 
 
 def encode(path: Path, images, *, fps=30, pts_ms=None, rotation=None) -> Path:
@@ -65,6 +64,7 @@ def runner_frames(n, *, h=120, w=320, seed=0):
     return out
 
 
+@pytest.mark.integration
 def test_rotation_metadata_frames_come_upright(tmp_path):
     img = np.zeros((48, 64, 3), np.uint8)
     img[:10, :10] = 255  # white block top-left as stored
@@ -78,6 +78,7 @@ def test_rotation_metadata_frames_come_upright(tmp_path):
     assert ys.min() >= 50 and xs.max() <= 12
 
 
+@pytest.mark.integration
 def test_variable_frame_rate_uses_each_frames_timestamp(tmp_path):
     rng = np.random.default_rng(5)
     gaps_ms = rng.choice([8, 9, 10, 25], size=39)  # a phone's irregular intervals
@@ -87,6 +88,7 @@ def test_variable_frame_rate_uses_each_frames_timestamp(tmp_path):
     assert np.allclose(times, pts / 1000.0, atol=1e-3)
 
 
+@pytest.mark.integration
 def test_repeated_frames_are_dropped_and_rate_inferred(tmp_path):
     unique = runner_frames(20)
     clip = encode(tmp_path / "slowed3x.mp4", [im for im in unique for _ in range(3)], fps=30)
@@ -96,6 +98,7 @@ def test_repeated_frames_are_dropped_and_rate_inferred(tmp_path):
     assert timing.unique_fps == pytest.approx(10.0, rel=0.02)
 
 
+@pytest.mark.integration
 def test_clip_without_repeats_keeps_every_frame(tmp_path):
     clip = encode(tmp_path / "plain.mp4", runner_frames(30), fps=30)
     scan = scan_clip(probe(clip))
@@ -104,6 +107,7 @@ def test_clip_without_repeats_keeps_every_frame(tmp_path):
     assert not camera_motion(scan).moving
 
 
+@pytest.mark.integration
 def test_pan_is_a_moving_camera_and_a_cut_splits(tmp_path):
     big = textured(200, 900, seed=1)
     pan = [big[40:160, 4 * i:4 * i + 320].copy() for i in range(30)]

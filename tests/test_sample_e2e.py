@@ -19,6 +19,8 @@ from conftest import REPO
 from gaitlab.evaluation import nearest_contacts
 from gaitlab.landmarks import OTHER_SIDE
 
+pytestmark = pytest.mark.integration
+
 
 def _analyze(sample_clip, out, *extra):
     r = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(sample_clip), "--out", str(out),

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import REPO, SHARED_DATA
 
+pytestmark = pytest.mark.integration
+
 CLIPS = sorted((SHARED_DATA / "clips").glob("*.mp4")) if (SHARED_DATA / "clips").is_dir() else []
 
 # Words the quality notes must contain for the hazards each clip has (from the data README).

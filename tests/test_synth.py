@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_contact_and_flight_times_from_foot_height(model):
         events += [(t[i + 1], s, "to") for i in np.where(d == -1)[0]]
     events.sort()
     contacts, flights = [], []
-    for (ta, sa, ka), (tb, sb, kb) in zip(events, events[1:]):
+    for (ta, sa, ka), (tb, sb, kb) in pairwise(events):
         if ka == "td" and kb == "to" and sa == sb:
             contacts.append(tb - ta)
         if ka == "to" and kb == "td" and sa != sb:
@@ -101,7 +102,7 @@ def test_events_schedule(model):
         assert c["toe_off_s"] - c["touchdown_s"] == pytest.approx(p.contact_time_s)
         assert 0.0 <= c["touchdown_s"] and c["toe_off_s"] <= 1.5
     tds = sorted((c["touchdown_s"], c["side"]) for c in ev["contacts"])
-    assert all(a[1] != b[1] for a, b in zip(tds, tds[1:]))  # alternate feet
+    assert all(a[1] != b[1] for a, b in pairwise(tds))  # alternate feet
     assert np.allclose(np.diff([x[0] for x in tds]), p.step_time_s)
 
 
@@ -143,7 +144,7 @@ def test_no_velocity_jumps_at_events(model):
         td = model.touchdown_offset_s(side) + model.T
         for te in (td, td + model.c):
             for key in ("theta", "kappa"):
-                def rate(t0, sign):
+                def rate(t0, sign, side=side, key=key):
                     a = model.leg(np.array([t0, t0 + sign * h]), side)[key]
                     return sign * (a[1] - a[0]) / h
                 before = rate(te - eps, -1)
@@ -173,7 +174,7 @@ def test_render_figure_draws_both_sides():
     img = render_figure(img0, px, near_side="right", px_per_m=s)
     assert img.shape == img0.shape and img.dtype == np.uint8
     diff = np.abs(img.astype(int) - img0.astype(int)).sum(-1) > 30
-    ys, xs = np.nonzero(diff)
+    ys, _ = np.nonzero(diff)
     assert ys.min() < px["nose"][1] and ys.max() > gy - 5  # head to feet painted
     with pytest.raises(ValueError):
         render_figure(img0, px, near_side="front")
@@ -190,6 +191,7 @@ def _run_script(*args):
                           check=True, capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.integration
 @needs_cv2
 def test_small_sample_clip_reads_back(tmp_path):
     av = pytest.importorskip("av")
@@ -241,6 +243,7 @@ def test_rendering_is_bit_exact():
     assert np.array_equal(draw(), draw())
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not SAMPLE.exists(), reason="committed sample not present")
 def test_committed_sample_matches_its_truth():
     av = pytest.importorskip("av")

@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 import pytest
-from synthetic import running_track
-from test_events import sprint_contacts
 
 from gaitlab import known_error, uncertainty
 from gaitlab.analysis import analyze_track
 from gaitlab.config import AnalysisConfig
 from gaitlab.metrics import MEASURES, describe
+from synthetic import running_track
+from test_events import sprint_contacts
 
 CT = "contact_time_s"
 V = "peak_swing_hip_flexion_velocity_deg_s"

@@ -3,9 +3,9 @@ phone-like H.264 MP4 writer shared by the sample clip and the mocap-driven accur
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 

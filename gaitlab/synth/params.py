@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+
 @dataclass(frozen=True)
 class SwingParams:
     """Swing-leg kinematics of one side."""

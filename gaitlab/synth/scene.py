@@ -8,6 +8,7 @@ import math
 import cv2
 import numpy as np
 
+
 def draw_ground_shadow(img_bgr: np.ndarray, x_px: float, ground_y_px: float, px_per_m: float,
                        strength: float = 0.35) -> np.ndarray:
     """Soft elliptical contact shadow under the runner (in place, returns img)."""
