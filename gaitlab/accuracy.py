@@ -42,34 +42,54 @@ def load_truth(c3d_path: Path) -> Truth:
     contacts = mocap.force_contacts(trial)
     frames, steps = mocap.truth_kinematics(trial, contacts)
     forward, _ = mocap.lab_axes(trial)
-    return Truth(trial=trial, contacts=contacts, frames=frames, steps=steps,
-                 lab_contacts=mocap.lab_event_contacts(trial), joints=mocap.joint_centres(trial),
-                 forward=forward, plates_m=mocap.plate_intervals_m(trial, forward))
+    return Truth(
+        trial=trial,
+        contacts=contacts,
+        frames=frames,
+        steps=steps,
+        lab_contacts=mocap.lab_event_contacts(trial),
+        joints=mocap.joint_centres(trial),
+        forward=forward,
+        plates_m=mocap.plate_intervals_m(trial, forward),
+    )
 
 
-def score(truth: Truth, result: AnalysisResult, *, trial: str, source: str, fps: float,
-          time_offset_s: float = 0.0) -> dict:
+def score(
+    truth: Truth, result: AnalysisResult, *, trial: str, source: str, fps: float, time_offset_s: float = 0.0
+) -> dict:
     """Error row of one analysis; ``time_offset_s`` maps analysis time to mocap time."""
     found = result.contacts.copy()
     found[["touchdown_s", "toe_off_s"]] += time_offset_s
     steps = result.steps.copy()
     frames = result.frames.copy()
     frames["time_s"] += time_offset_s
-    return evaluate(trial=trial, source=source, fps=fps, truth=truth.contacts, truth_steps=truth.steps,
-                    truth_frames=truth.frames, found=found, steps=steps, frames=frames,
-                    on_plates=truth.on_plates, near_side=result.summary.get("near_side"))
+    return evaluate(
+        trial=trial,
+        source=source,
+        fps=fps,
+        truth=truth.contacts,
+        truth_steps=truth.steps,
+        truth_frames=truth.frames,
+        found=found,
+        steps=steps,
+        frames=frames,
+        on_plates=truth.on_plates,
+        near_side=result.summary.get("near_side"),
+    )
 
 
-def analyze_markers(truth: Truth, fps: float, *, config: AnalysisConfig = AnalysisConfig(),
-                    phase_frames: float = 0.37) -> AnalysisResult:
+def analyze_markers(
+    truth: Truth, fps: float, *, config: AnalysisConfig = AnalysisConfig(), phase_frames: float = 0.37
+) -> AnalysisResult:
     """gaitlab's analysis of the projected markers sampled at ``fps``.
 
     ``phase_frames`` offsets the camera clock from the mocap clock so frames do not
     fall on the mocap samples (a real camera is not synchronised with anything).
     """
     projection, frame = mocap.default_projection(truth.trial)
-    track = mocap.sagittal_track(truth.trial, fps=fps, projection=projection, frame_size_px=frame,
-                                 phase_frames=phase_frames)
+    track = mocap.sagittal_track(
+        truth.trial, fps=fps, projection=projection, frame_size_px=frame, phase_frames=phase_frames
+    )
     return analyze_track(track, config=config, stored_fps=fps, capture_fps=fps, clip=str(truth.trial.path))
 
 

@@ -47,13 +47,15 @@ RENDER_VERSION = 2
 # Head and hand sizes as in the gait model of the sample clip.
 _FIGURE = GaitParams()
 
-DESCRIPTION = ("each trial rendered as a 1920x1080 side-view clip of the shaded human-like figure of the sample clip "
-               "(`gaitlab.synth.render`) driven by the mocap joint centres (head/face synthesized on the neck line, "
-               "hands continuing the forearms), fixed camera centred on the force-plate contacts, athlete crossing "
-               "the frame towards +x (right side facing the camera), athletics-track background, ~200 px/m "
-               "(~360 px athlete), H.264 with mild sensor noise; 60 fps stored real-time, 120/240 fps stored as "
-               "30 fps slow motion with `com.android.capture.fps` metadata; then the full `gaitlab analyze` "
-               "(the row's MediaPipe pose model, capture rate from the metadata, default settings).")
+DESCRIPTION = (
+    "each trial rendered as a 1920x1080 side-view clip of the shaded human-like figure of the sample clip "
+    "(`gaitlab.synth.render`) driven by the mocap joint centres (head/face synthesized on the neck line, "
+    "hands continuing the forearms), fixed camera centred on the force-plate contacts, athlete crossing "
+    "the frame towards +x (right side facing the camera), athletics-track background, ~200 px/m "
+    "(~360 px athlete), H.264 with mild sensor noise; 60 fps stored real-time, 120/240 fps stored as "
+    "30 fps slow motion with `com.android.capture.fps` metadata; then the full `gaitlab analyze` "
+    "(the row's MediaPipe pose model, capture rate from the metadata, default settings)."
+)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -69,8 +71,16 @@ def figure_joints_m(truth: Truth) -> dict[str, np.ndarray]:
     hip_mid = (jc["left_hip"] + jc["right_hip"]) / 2
     trunk_up = _unit(sh_mid - hip_mid)
     lean = np.arctan2(trunk_up @ forward, trunk_up @ up)  # trunk lean from the vertical, + = forward
-    jc.update(head_points(sh_mid, lean, centre_above_shoulder_m=_FIGURE.head_center_above_shoulder_m,
-                          radius_m=_FIGURE.head_radius_m, forward=forward, up=up))
+    jc.update(
+        head_points(
+            sh_mid,
+            lean,
+            centre_above_shoulder_m=_FIGURE.head_center_above_shoulder_m,
+            radius_m=_FIGURE.head_radius_m,
+            forward=forward,
+            up=up,
+        )
+    )
     for side in ("left", "right"):
         s = side[0].upper()
         if f"{s}ELB" in m and f"{s}WR" in m:
@@ -86,8 +96,13 @@ def figure_joints_m(truth: Truth) -> dict[str, np.ndarray]:
             fore = _unit(np.outer(-(arm @ up), forward) + np.outer(arm @ forward, up))
             jc[f"{side}_wrist"] = jc[f"{side}_elbow"] + 0.27 * fore
         forearm = jc[f"{side}_wrist"] - jc[f"{side}_elbow"]
-        jc[f"{side}_index"] = hand_tip(jc[f"{side}_wrist"], _angle_from_down(forearm @ forward, forearm @ up),
-                                       hand_length_m=_FIGURE.hand_length_m, forward=forward, up=up)
+        jc[f"{side}_index"] = hand_tip(
+            jc[f"{side}_wrist"],
+            _angle_from_down(forearm @ forward, forearm @ up),
+            hand_length_m=_FIGURE.hand_length_m,
+            forward=forward,
+            up=up,
+        )
     return jc
 
 
@@ -122,7 +137,7 @@ def clip_times(truth: Truth, projection: mocap.Projection, fps: float, *, phase_
     if not inside.any():
         raise ValueError(f"{truth.trial.path}: the athlete never crosses the frame")
     k = np.flatnonzero(inside)
-    return times[k[0]:k[-1] + 1]
+    return times[k[0] : k[-1] + 1]
 
 
 def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed: int = 0):
@@ -140,8 +155,19 @@ def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed:
     noise = SensorNoise(w, h, sd=SENSOR_NOISE_SD, seed=seed)
     for k, t in enumerate(times):
         hip_x = 0.5 * (px["left_hip"][k][0] + px["right_hip"][k][0])
-        yield float(t), composite_frame(bg.copy(), px, k, hip_x_px=hip_x, ground_y_px=ground_y, px_per_m=PX_PER_M,
-                                        near_side=NEAR_SIDE, noise=noise)
+        yield (
+            float(t),
+            composite_frame(
+                bg.copy(),
+                px,
+                k,
+                hip_x_px=hip_x,
+                ground_y_px=ground_y,
+                px_per_m=PX_PER_M,
+                near_side=NEAR_SIDE,
+                noise=noise,
+            ),
+        )
 
 
 # What draws and encodes the clips: an edit to any of these makes a new cache key.
@@ -155,12 +181,22 @@ def render_key(truth: Truth, fps: float, *, phase_frames: float = 0.37) -> dict:
         sources.update((Path(__file__).parent / rel).read_bytes())
     for fn in (figure_joints_m, clip_projection, _floor_up_m, clip_times, render_frames, render_clip):
         sources.update(inspect.getsource(fn).encode())
-    return {"version": RENDER_VERSION, "trial": str(truth.trial.path), "fps": fps, "stored_fps": _stored_fps(fps),
-            "phase_frames": phase_frames, "size": list(FRAME_SIZE_PX), "px_per_m": PX_PER_M,
-            "ground_y_frac": GROUND_Y_FRAC, "edge_margin_frac": EDGE_MARGIN_FRAC, "near_side": NEAR_SIDE,
-            "sensor_noise_sd": SENSOR_NOISE_SD, "x264": [X264_CRF, X264_PRESET],
-            "figure_m": [_FIGURE.head_center_above_shoulder_m, _FIGURE.head_radius_m, _FIGURE.hand_length_m],
-            "sources_sha256": sources.hexdigest()}
+    return {
+        "version": RENDER_VERSION,
+        "trial": str(truth.trial.path),
+        "fps": fps,
+        "stored_fps": _stored_fps(fps),
+        "phase_frames": phase_frames,
+        "size": list(FRAME_SIZE_PX),
+        "px_per_m": PX_PER_M,
+        "ground_y_frac": GROUND_Y_FRAC,
+        "edge_margin_frac": EDGE_MARGIN_FRAC,
+        "near_side": NEAR_SIDE,
+        "sensor_noise_sd": SENSOR_NOISE_SD,
+        "x264": [X264_CRF, X264_PRESET],
+        "figure_m": [_FIGURE.head_center_above_shoulder_m, _FIGURE.head_radius_m, _FIGURE.hand_length_m],
+        "sources_sha256": sources.hexdigest(),
+    }
 
 
 def _stored_fps(fps: float) -> float:
@@ -188,8 +224,15 @@ def render_clip(truth: Truth, fps: float, path: Path, *, phase_frames: float = 0
             times.append(t)
             yield img
 
-    write_mp4(path, images(), size_px=FRAME_SIZE_PX, stored_fps=stored_fps,
-              capture_fps=fps if stored_fps != fps else None, crf=X264_CRF, preset=X264_PRESET)
+    write_mp4(
+        path,
+        images(),
+        size_px=FRAME_SIZE_PX,
+        stored_fps=stored_fps,
+        capture_fps=fps if stored_fps != fps else None,
+        crf=X264_CRF,
+        preset=X264_PRESET,
+    )
     write_text_atomic(sidecar, json.dumps({"key": key, "t0_s": times[0]}) + "\n")
     return float(times[0])
 
@@ -202,8 +245,12 @@ def evaluate_video(truth: Truth, fps: float, *, trial: str, work_dir: Path, mode
     stem = f"{truth.trial.path.stem}_{fps:.0f}fps"
     clip = Path(work_dir) / f"{stem}.mp4"
     t0 = render_clip(truth, fps, clip)
-    done = analyze_clip(clip, out_dir=Path(work_dir) / f"{stem}_{model}.gaitlab", settings=PoseSettings(model=model),
-                        show_progress=False)
+    done = analyze_clip(
+        clip,
+        out_dir=Path(work_dir) / f"{stem}_{model}.gaitlab",
+        settings=PoseSettings(model=model),
+        show_progress=False,
+    )
     row = score(truth, done.result, trial=trial, source="video", fps=fps, time_offset_s=t0)
     row["model"] = model
     row["pose_from_cache"] = done.pose_from_cache

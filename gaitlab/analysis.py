@@ -23,12 +23,22 @@ from .metrics import MEASURES, asymmetry_pct, compute_steps, leg_statistics
 from .swaps import repair_leg_swaps
 from .types import PoseTrack
 
-CONTACT_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "step_frequency_hz", "swing_time_s",
-                    "time_to_peak_knee_drive_pct_swing"}
+CONTACT_MEASURES = {
+    "contact_time_s",
+    "flight_time_s",
+    "step_time_s",
+    "step_frequency_hz",
+    "swing_time_s",
+    "time_to_peak_knee_drive_pct_swing",
+}
 # Far-leg measures that the pose model biases (measured on the sample clip): no flags from them.
 FAR_LEG_BIASED_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s"}
-SWING_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
-                  "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg"}
+SWING_MEASURES = {
+    "peak_swing_hip_flexion_velocity_deg_s",
+    "time_to_peak_knee_drive_s",
+    "time_to_peak_knee_drive_pct_swing",
+    "thigh_angle_at_contralateral_touchdown_deg",
+}
 
 
 @dataclass
@@ -85,14 +95,18 @@ def _mark_steps(steps: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
         return steps
     ok = contacts["reliable"].to_numpy()
     # a step uses its contact and the next one of each foot
-    rel = [bool(ok[i] and ok[i + 1:i + 3].all()) for i in range(len(steps))] if len(steps) == len(contacts) \
+    rel = (
+        [bool(ok[i] and ok[i + 1 : i + 3].all()) for i in range(len(steps))]
+        if len(steps) == len(contacts)
         else [True] * len(steps)
+    )
     steps["reliable"] = rel
     return steps
 
 
-def measure_quality(steps: pd.DataFrame, usable: dict, leg_of_side: dict, capture_fps: float,
-                    config: AnalysisConfig) -> dict:
+def measure_quality(
+    steps: pd.DataFrame, usable: dict, leg_of_side: dict, capture_fps: float, config: AnalysisConfig
+) -> dict:
     """Per side and measure: which leg (near/far), time resolution, whether it may raise a flag, and why not."""
     out = {}
     for side in SIDES:
@@ -107,8 +121,11 @@ def measure_quality(steps: pd.DataFrame, usable: dict, leg_of_side: dict, captur
                 reasons.append(f"capture rate below {config.quality.min_fps_swing_velocity:.0f} fps")
             if m not in usable.get(side, set()) and not reasons:
                 far_only = leg_of_side.get(side) == "far" and m in FAR_LEG_BIASED_MEASURES
-                reasons.append("far (occluded) leg: the pose model sees it only partly" if far_only
-                               else "leg unreliable (collapsed or swapped far leg)")
+                reasons.append(
+                    "far (occluded) leg: the pose model sees it only partly"
+                    if far_only
+                    else "leg unreliable (collapsed or swapped far leg)"
+                )
             out[side][m] = {
                 "leg": leg_of_side.get(side, "unknown"),
                 "resolution_ms": _resolution_ms(capture_fps) if m in TIME_MEASURES else None,
@@ -125,8 +142,16 @@ def _resolution_ms(fps: float) -> float:
     return 1000.0 / fps * math.sqrt(2.0 / 12.0)
 
 
-def analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float, capture_fps: float,
-                  clip: str, notes: list[str] | None = None, pose_model: str | None = None) -> AnalysisResult:
+def analyze_track(
+    track: PoseTrack,
+    *,
+    config: AnalysisConfig,
+    stored_fps: float,
+    capture_fps: float,
+    clip: str,
+    notes: list[str] | None = None,
+    pose_model: str | None = None,
+) -> AnalysisResult:
     """Clean, measure and summarise one landmark track.
 
     ``pose_model``: the MediaPipe model that made a ``mediapipe`` track (``full``, ``heavy``...),
@@ -135,12 +160,27 @@ def analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float
     # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _analyze_track(track, config=config, stored_fps=stored_fps, capture_fps=capture_fps,
-                              clip=clip, notes=notes, pose_model=pose_model)
+        return _analyze_track(
+            track,
+            config=config,
+            stored_fps=stored_fps,
+            capture_fps=capture_fps,
+            clip=clip,
+            notes=notes,
+            pose_model=pose_model,
+        )
 
 
-def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: float, capture_fps: float,
-                   clip: str, notes: list[str] | None, pose_model: str | None) -> AnalysisResult:
+def _analyze_track(
+    track: PoseTrack,
+    *,
+    config: AnalysisConfig,
+    stored_fps: float,
+    capture_fps: float,
+    clip: str,
+    notes: list[str] | None,
+    pose_model: str | None,
+) -> AnalysisResult:
     quality = list(notes or [])
     n = track.n_frames
     detected_frac = float(track.detected.mean()) if n else 0.0
@@ -150,8 +190,10 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     # leg identity first: swapped labels would break every later step (swaps.py)
     repaired, swapped = repair_leg_swaps(track)
     if swapped.any():
-        quality.append(f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "
-                       f"({swapped.mean():.0%}); repaired from motion continuity.")
+        quality.append(
+            f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "
+            f"({swapped.mean():.0%}); repaired from motion continuity."
+        )
     masked = clean.mask_low_visibility(repaired, min_visibility=config.clean.min_visibility)
     collapsed = legs.collapsed_frames(masked)
     orientation = clean.detect_orientation(masked)
@@ -188,26 +230,38 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     if n == 0 or detected_frac < config.quality.min_detected_frac:
         status, reason = "no_running_detected", f"a person was found on only {detected_frac:.0%} of frames"
     elif len(contacts) < 2:
-        status, reason = "no_running_detected", f"{len(contacts)} ground contact(s) found; running needs a series of steps"
+        status, reason = (
+            "no_running_detected",
+            f"{len(contacts)} ground contact(s) found; running needs a series of steps",
+        )
     elif len(flights) and float(flights.median()) < 0:
-        status, reason = ("no_running_detected", "the feet overlap on the ground (walking), "
-                          "there is no flight phase as in running")
+        status, reason = (
+            "no_running_detected",
+            "the feet overlap on the ground (walking), there is no flight phase as in running",
+        )
     elif len(contacts) < 3 or contacts["side"].nunique() < 2:
-        status, reason = "insufficient_data", f"only {len(contacts)} ground contact(s) found; need at least 3 over both feet"
+        status, reason = (
+            "insufficient_data",
+            f"only {len(contacts)} ground contact(s) found; need at least 3 over both feet",
+        )
     if reason:
         quality.append(f"Status {status}: {reason}.")
 
     # --- quality warnings and which measures may raise flags ---
     usable = {side: set(MEASURES) for side in SIDES}
     if capture_fps < config.quality.min_fps_contact_time:
-        quality.append(f"Capture rate {capture_fps:.0f} fps is low for contact timing: each contact/flight time "
-                       f"has a rounding error of about ±{_resolution_ms(capture_fps):.0f} ms (SD); "
-                       f"contact-based measures are shown but raise no flag. Film at 120-240 fps.")
+        quality.append(
+            f"Capture rate {capture_fps:.0f} fps is low for contact timing: each contact/flight time "
+            f"has a rounding error of about ±{_resolution_ms(capture_fps):.0f} ms (SD); "
+            f"contact-based measures are shown but raise no flag. Film at 120-240 fps."
+        )
         for side in SIDES:
             usable[side] -= CONTACT_MEASURES
     if capture_fps < config.quality.min_fps_swing_velocity:
-        quality.append(f"Capture rate {capture_fps:.0f} fps is too low to resolve the swing velocity peak; "
-                       f"swing measures raise no flag.")
+        quality.append(
+            f"Capture rate {capture_fps:.0f} fps is too low to resolve the swing velocity peak; "
+            f"swing measures raise no flag."
+        )
         for side in SIDES:
             usable[side] -= SWING_MEASURES
     if 0 < detected_frac < 0.9:
@@ -215,8 +269,10 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     for side in SIDES:
         n_steps = leg_stats[side]["contact_time_s"]["n"]
         if status == "ok" and n_steps < config.flags.min_steps:
-            quality.append(f"Only {n_steps} contact(s) of the {side} foot: fewer than "
-                           f"{config.flags.min_steps}, so no flag is raised for the {side} leg.")
+            quality.append(
+                f"Only {n_steps} contact(s) of the {side} foot: fewer than "
+                f"{config.flags.min_steps}, so no flag is raised for the {side} leg."
+            )
     if len(contacts):
         low = contacts[contacts["confidence"] < 0.5]
         if len(low):
@@ -224,10 +280,12 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     n_seen = max(1, int(track.detected.sum()))
     collapsed_frac = float(collapsed.sum()) / n_seen
     if collapsed_frac > 0:
-        quality.append(f"Far-leg collapse: on {int(collapsed.sum())} frame(s) ({collapsed_frac:.0%}) the pose model "
-                       f"drew the far ({far}) leg on top of the near ({near}) leg; far-leg measures that use those "
-                       f"frames are marked unreliable" + (" and the far leg raises no flag." if collapsed_frac
-                                                           > COLLAPSE_NO_FLAG_FRAC else "."))
+        quality.append(
+            f"Far-leg collapse: on {int(collapsed.sum())} frame(s) ({collapsed_frac:.0%}) the pose model "
+            f"drew the far ({far}) leg on top of the near ({near}) leg; far-leg measures that use those "
+            f"frames are marked unreliable"
+            + (" and the far leg raises no flag." if collapsed_frac > COLLAPSE_NO_FLAG_FRAC else ".")
+        )
         if collapsed_frac > COLLAPSE_NO_FLAG_FRAC:
             usable[far] = set()
     if len(steps) and "reliable" in steps and (~steps["reliable"].astype(bool)).any():
@@ -239,9 +297,11 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
     # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
     usable[far] -= FAR_LEG_BIASED_MEASURES
     if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
-        quality.append(f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (on the "
-                       f"sample clip the pose model reads the occluded leg's swing 6-10 % slow); film the other "
-                       f"side to assess it.")
+        quality.append(
+            f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (on the "
+            f"sample clip the pose model reads the occluded leg's swing 6-10 % slow); film the other "
+            f"side to assess it."
+        )
     if orientation.method == "default":
         quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
 
@@ -261,19 +321,20 @@ def _analyze_track(track: PoseTrack, *, config: AnalysisConfig, stored_fps: floa
         "filter_cutoff_hz": used_cutoff,
         "legs": {side: leg_stats[side] for side in SIDES},
         "both_legs": leg_stats["both"],
-        "asymmetry_pct": {m: asymmetry_pct(leg_stats["left"][m]["mean"], leg_stats["right"][m]["mean"])
-                          for m in MEASURES},
+        "asymmetry_pct": {
+            m: asymmetry_pct(leg_stats["left"][m]["mean"], leg_stats["right"][m]["mean"]) for m in MEASURES
+        },
         "leg_of_side": leg_of_side,
         "n_contacts": int(len(contacts)),
         "leg_swap_frames": int(swapped.sum()),
         "flags": [f.to_dict() for f in flags],
         "flags_withheld": withheld,
-        "measure_quality": uncertainty.add_confidence(measure_quality(steps, usable, leg_of_side, capture_fps, config),
-                                                      leg_stats, known_errors),
+        "measure_quality": uncertainty.add_confidence(
+            measure_quality(steps, usable, leg_of_side, capture_fps, config), leg_stats, known_errors
+        ),
         "far_leg_collapsed_frac": collapsed_frac,
         "quality": quality,
         "config": config.to_dict(),
     }
     summary.update(uncertainty.summary_fields(summary, key=error_key, capture_fps=capture_fps))
-    return AnalysisResult(summary=summary, contacts=contacts, steps=steps, frames=frames, track=smooth,
-                          quality=quality)
+    return AnalysisResult(summary=summary, contacts=contacts, steps=steps, frames=frames, track=smooth, quality=quality)

@@ -44,8 +44,12 @@ from .landmarks import SIDES
 POINTS = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
 # Drawn per side: the analysis skeleton (what the measures are computed from).
 LEG_EDGES = (("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"), ("ankle", "foot_index"))
-FLAG_TITLES = {"slow_swing_velocity": "slow swing velocity", "swing_velocity_asymmetry": "swing slower than other leg",
-               "late_knee_drive": "late knee drive", "leg_lag": "leg lag at touchdown"}
+FLAG_TITLES = {
+    "slow_swing_velocity": "slow swing velocity",
+    "swing_velocity_asymmetry": "swing slower than other leg",
+    "late_knee_drive": "late knee drive",
+    "leg_lag": "leg lag at touchdown",
+}
 
 
 # ---------------------------------------------------------------- overlay data
@@ -113,8 +117,14 @@ class OverlayData:
         return k - 1 if k > 0 else None
 
 
-def overlay_from_tables(frames: pd.DataFrame, contacts: pd.DataFrame, steps: pd.DataFrame, summary: dict,
-                        *, frame_size_px: tuple[int, int] | None = None) -> OverlayData:
+def overlay_from_tables(
+    frames: pd.DataFrame,
+    contacts: pd.DataFrame,
+    steps: pd.DataFrame,
+    summary: dict,
+    *,
+    frame_size_px: tuple[int, int] | None = None,
+) -> OverlayData:
     """Build the overlay from the analysis tables (as written to frames.csv etc.).
 
     ``frames`` has the ``<side>_<point>_x_px`` columns in oriented pixels; x is
@@ -142,7 +152,9 @@ def overlay_from_tables(frames: pd.DataFrame, contacts: pd.DataFrame, steps: pd.
         return frames[name].to_numpy(np.float64) if name in frames else np.full(len(frames), np.nan)
 
     peak_cols = ["side", "peak_swing_hip_flexion_velocity_s", "peak_swing_hip_flexion_velocity_deg_s"]
-    peaks = steps[peak_cols].dropna() if len(steps) and set(peak_cols) <= set(steps) else pd.DataFrame(columns=peak_cols)
+    peaks = (
+        steps[peak_cols].dropna() if len(steps) and set(peak_cols) <= set(steps) else pd.DataFrame(columns=peak_cols)
+    )
     contact_cols = ["side", "touchdown_s", "toe_off_s", "contact_time_s"]
     return OverlayData(
         frame_size_px=(int(size[0]), int(size[1])),
@@ -166,8 +178,9 @@ def load_overlay(out_dir: Path) -> OverlayData:
     names = ("summary.json", "frames.csv", "contacts.csv", "steps.csv")
     missing = [n for n in names if not (out_dir / n).is_file()]
     if missing:
-        raise BadInputError(f"{out_dir}: no finished analysis here (missing {', '.join(missing)}); "
-                            f"run 'gaitlab analyze' first")
+        raise BadInputError(
+            f"{out_dir}: no finished analysis here (missing {', '.join(missing)}); run 'gaitlab analyze' first"
+        )
     try:
         summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
         frames = pd.read_csv(out_dir / "frames.csv")
@@ -185,8 +198,9 @@ def load_overlay(out_dir: Path) -> OverlayData:
 # ---------------------------------------------------------------- timeline strip
 
 
-def render_timeline_strip(width_px: int, height_px: int, overlay: OverlayData, *, label_w_px: int,
-                          scale: float) -> np.ndarray:
+def render_timeline_strip(
+    width_px: int, height_px: int, overlay: OverlayData, *, label_w_px: int, scale: float
+) -> np.ndarray:
     """The static part of the contact timeline: one row per foot, contacts as bars, swing peaks as ticks."""
     import cv2
 
@@ -196,8 +210,14 @@ def render_timeline_strip(width_px: int, height_px: int, overlay: OverlayData, *
     t0, t1 = _time_range(overlay)
     for r, side in enumerate(SIDES):
         y0 = r * row_h
-        draw_label(strip, side[0].upper(), (2, y0 + max(0, (row_h - int(22 * scale)) // 2)), 0.5 * scale,
-                   color=overlay.color(side), bg=None)
+        draw_label(
+            strip,
+            side[0].upper(),
+            (2, y0 + max(0, (row_h - int(22 * scale)) // 2)),
+            0.5 * scale,
+            color=overlay.color(side),
+            bg=None,
+        )
         for _, c in overlay.contacts[overlay.contacts["side"] == side].iterrows():
             xa = timeline_x(c["touchdown_s"], t0, t1, label_w_px, width_px)
             xb = timeline_x(c["toe_off_s"], t0, t1, label_w_px, width_px)
@@ -286,8 +306,11 @@ class FrameAnnotator:
         """Top-right key to the skeleton colours."""
         import cv2
 
-        items = [(f"near leg ({self._side_of('near')})", NEAR_RGB), (f"far leg ({self._side_of('far')})", FAR_RGB),
-                 ("trunk", TRUNK_RGB)]
+        items = [
+            (f"near leg ({self._side_of('near')})", NEAR_RGB),
+            (f"far leg ({self._side_of('far')})", FAR_RGB),
+            ("trunk", TRUNK_RGB),
+        ]
         sample = int(24 * self.s)
         widths = [text_size(t, self.font)[0] + sample + 14 for t, _ in items]
         x = self.w - max(widths) - 6
@@ -322,8 +345,10 @@ class FrameAnnotator:
             # a short dashed-free reference ray along the trunk line so the arc reads as "from the trunk"
             ref_end = hip + trunk_down / (np.linalg.norm(trunk_down) + 1e-9) * (radius + 6 * self.s)
             draw_segment(img, hip, ref_end, TRUNK_RGB, 1)
-            text = (f"hip {_fmt(ov.hip_flexion_deg[side][row], '.0f')} deg "
-                    f"{_fmt(ov.hip_flexion_velocity_deg_s[side][row], '+.0f')} deg/s")
+            text = (
+                f"hip {_fmt(ov.hip_flexion_deg[side][row], '.0f')} deg "
+                f"{_fmt(ov.hip_flexion_velocity_deg_s[side][row], '+.0f')} deg/s"
+            )
             # labels go behind the athlete, where they hide neither the knee drive nor the front foot
             tw = text_size(text, self.font * 0.9)[0] + 6
             gap = int(50 * self.s)
@@ -358,8 +383,10 @@ class FrameAnnotator:
         k = ov.last_peak_before(time_s)
         if k is not None:
             last = ov.swing_peaks.iloc[k]
-            text = (f"last swing peak hip-flexion velocity ({last['side']}): "
-                    f"{_fmt(last['peak_swing_hip_flexion_velocity_deg_s'], '.0f')} deg/s")
+            text = (
+                f"last swing peak hip-flexion velocity ({last['side']}): "
+                f"{_fmt(last['peak_swing_hip_flexion_velocity_deg_s'], '.0f')} deg/s"
+            )
         else:
             text = "last swing peak hip-flexion velocity: -"
         draw_label(img, text, (x, y), self.font)
@@ -388,8 +415,9 @@ class FrameAnnotator:
         draw_label(img, text, ((self.w - w) // 2, top), self.font * 1.4, color=NO_POSE_RGB, thickness=self.thick)
 
     # -- the whole overlay
-    def annotate(self, img: np.ndarray, frame_index: int, time_s: float | None = None,
-                 view: ViewTransform = ViewTransform()) -> np.ndarray:
+    def annotate(
+        self, img: np.ndarray, frame_index: int, time_s: float | None = None, view: ViewTransform = ViewTransform()
+    ) -> np.ndarray:
         """Draw the overlay of stored frame ``frame_index`` onto ``img`` (in place) and return it."""
         row = self.ov.row(frame_index)
         if row is not None:

@@ -47,8 +47,9 @@ def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return np.convolve(padded, np.ones(window) / window, mode="valid")[: len(values)]
 
 
-def crop_boxes(overlay: OverlayData, *, stored_fps: float, zoom_margin: float = 1.6,
-               min_frac: float = 0.3) -> np.ndarray:
+def crop_boxes(
+    overlay: OverlayData, *, stored_fps: float, zoom_margin: float = 1.6, min_frac: float = 0.3
+) -> np.ndarray:
     """(T, 4) crop boxes x0, y0, width, height (px) following the athlete, one per analysis row.
 
     The box has the frame's aspect ratio and one size for the whole clip (the
@@ -90,8 +91,16 @@ class _quiet:
         return self._cm.__exit__(*exc)
 
 
-def write_annotated_video(info: VideoInfo, overlay: OverlayData, path: Path, *, slowmo_factor: float = 1.0,
-                          crop: bool = False, show_progress: bool = True, preset: str = "ultrafast") -> AnnotateResult:
+def write_annotated_video(
+    info: VideoInfo,
+    overlay: OverlayData,
+    path: Path,
+    *,
+    slowmo_factor: float = 1.0,
+    crop: bool = False,
+    show_progress: bool = True,
+    preset: str = "ultrafast",
+) -> AnnotateResult:
     """Write the annotated copy of the clip at ``path`` (H.264, yuv420p, same size and frame count).
 
     ``slowmo_factor`` > 1 plays the clip that many times slower (same frames,
@@ -104,15 +113,19 @@ def write_annotated_video(info: VideoInfo, overlay: OverlayData, path: Path, *, 
     t0 = time.perf_counter()
     w, h = info.upright_size_px
     if tuple(overlay.frame_size_px) != (w, h):
-        raise BadInputError(f"{info.path}: the analysis was made on {overlay.frame_size_px[0]}x"
-                            f"{overlay.frame_size_px[1]} frames but the clip's are {w}x{h}: not the same clip?")
+        raise BadInputError(
+            f"{info.path}: the analysis was made on {overlay.frame_size_px[0]}x"
+            f"{overlay.frame_size_px[1]} frames but the clip's are {w}x{h}: not the same clip?"
+        )
     out_w, out_h = w + w % 2, h + h % 2
     annotator = FrameAnnotator(overlay, out_size_px=(out_w, out_h))
     boxes = crop_boxes(overlay, stored_fps=info.stored_fps) if crop else None
     fps = info.stored_fps / slowmo_factor
     stats = DecodeStats()
-    with open_h264_writer(path, width_px=out_w, height_px=out_h, fps=fps, preset=preset) as writer, \
-            progress(f"annotate {info.path.name}", info.n_frames, enabled=show_progress) as bar:
+    with (
+        open_h264_writer(path, width_px=out_w, height_px=out_h, fps=fps, preset=preset) as writer,
+        progress(f"annotate {info.path.name}", info.n_frames, enabled=show_progress) as bar,
+    ):
         for frame in iter_frames(info, stats=stats):
             img = frame.rgb
             view = ViewTransform()
@@ -129,5 +142,10 @@ def write_annotated_video(info: VideoInfo, overlay: OverlayData, path: Path, *, 
             writer.write(img)
             bar.advance()
         written = writer.frames_written
-    return AnnotateResult(path=Path(path), frames_written=written, size_px=(out_w, out_h), playback_fps=fps,
-                          wall_s=time.perf_counter() - t0)
+    return AnnotateResult(
+        path=Path(path),
+        frames_written=written,
+        size_px=(out_w, out_h),
+        playback_fps=fps,
+        wall_s=time.perf_counter() - t0,
+    )

@@ -63,15 +63,22 @@ class BatchResult:
 
 # --- discovery ---------------------------------------------------------------------------------
 
+
 def find_clips(source: Path, *, skip: Path | None = None) -> list[Path]:
     """Video files under ``source`` in a stable order; skips hidden entries, ``*.gaitlab`` outputs and ``skip``."""
     skip_resolved = skip.resolve() if skip else None
     clips = []
     for folder, dirs, files in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.endswith(".gaitlab")
-                         and (skip_resolved is None or (Path(folder) / d).resolve() != skip_resolved))
-        clips.extend(Path(folder) / f for f in sorted(files)
-                     if not f.startswith(".") and f.lower().endswith(VIDEO_SUFFIXES))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and not d.endswith(".gaitlab")
+            and (skip_resolved is None or (Path(folder) / d).resolve() != skip_resolved)
+        )
+        clips.extend(
+            Path(folder) / f for f in sorted(files) if not f.startswith(".") and f.lower().endswith(VIDEO_SUFFIXES)
+        )
     return clips
 
 
@@ -93,8 +100,10 @@ def load_roster(path: Path) -> dict[str, dict]:
         except ValueError:
             raise BadInputError(f"{path}: capture_fps {fps!r} of {row['clip']} is not a number") from None
         roster[row["clip"].strip().replace("\\", "/")] = {
-            "athlete": row["athlete"], "session": (row.get("session") or "").strip() or None,
-            "capture_fps": capture_fps}
+            "athlete": row["athlete"],
+            "session": (row.get("session") or "").strip() or None,
+            "capture_fps": capture_fps,
+        }
     return roster
 
 
@@ -136,12 +145,21 @@ def discover(source: Path, out: Path, *, roster: Path | None = None) -> list[Cli
             k += 1
             out_dir = out / "clips" / athlete / session / f"{name}-{k}"
         used.add(out_dir)
-        jobs.append(ClipJob(clip=clip, rel=rel.as_posix(), athlete=athlete, session=session,
-                            capture_fps=capture_fps, out_dir=out_dir))
+        jobs.append(
+            ClipJob(
+                clip=clip,
+                rel=rel.as_posix(),
+                athlete=athlete,
+                session=session,
+                capture_fps=capture_fps,
+                out_dir=out_dir,
+            )
+        )
     return jobs
 
 
 # --- result cache ------------------------------------------------------------------------------
+
 
 def settings_key(settings: PoseSettings, config: AnalysisConfig, *, model_path: Path | None = None) -> str:
     """Hash of everything besides the clip that changes a clip's results."""
@@ -149,9 +167,17 @@ def settings_key(settings: PoseSettings, config: AnalysisConfig, *, model_path: 
     from .models import ensure_model, model_sha256
 
     model_path = model_path or ensure_model(settings.model)
-    payload = json.dumps({"batch_format": BATCH_FORMAT_VERSION, "gaitlab": __version__,
-                          "pose": settings.to_dict(), "model_sha256": model_sha256(model_path),
-                          "config": config.to_dict()}, sort_keys=True, default=str)
+    payload = json.dumps(
+        {
+            "batch_format": BATCH_FORMAT_VERSION,
+            "gaitlab": __version__,
+            "pose": settings.to_dict(),
+            "model_sha256": model_sha256(model_path),
+            "config": config.to_dict(),
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -192,6 +218,7 @@ def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
 
 # --- running -----------------------------------------------------------------------------------
 
+
 class _TermAsInterrupt:
     """``kill`` (SIGTERM) stops a batch like Ctrl-C: workers are stopped, nothing half-written remains."""
 
@@ -224,18 +251,30 @@ def write_team_outputs(rows: list[dict], out: Path, *, source: Path) -> dict[str
     """team_summary.csv, failures.csv and team_report.html in ``out``."""
     from .team_report import team_report_html
 
-    paths = {"team_summary.csv": out / "team_summary.csv", "failures.csv": out / "failures.csv",
-             "team_report.html": out / "team_report.html"}
+    paths = {
+        "team_summary.csv": out / "team_summary.csv",
+        "failures.csv": out / "failures.csv",
+        "team_report.html": out / "team_report.html",
+    }
     _write_if_changed(paths["team_summary.csv"], table_csv_text(rows))
     _write_if_changed(paths["failures.csv"], table_csv_text(failure_rows(rows), FAILURE_COLUMNS))
     _write_if_changed(paths["team_report.html"], team_report_html(rows, title=f"Team report: {source.name}"))
     return paths
 
 
-def run_batch(source: Path, out: Path, *, workers: int | None = None, executor: str = "local",
-              ray_address: str | None = None, roster: Path | None = None,
-              settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
-              model_path: Path | None = None, show_progress: bool = True) -> BatchResult:
+def run_batch(
+    source: Path,
+    out: Path,
+    *,
+    workers: int | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    roster: Path | None = None,
+    settings: PoseSettings = PoseSettings(),
+    config: AnalysisConfig = AnalysisConfig(),
+    model_path: Path | None = None,
+    show_progress: bool = True,
+) -> BatchResult:
     """Analyze every clip under ``source`` not already done with these settings; write the team outputs."""
     from .batch_exec import BatchProgress, default_workers, run_local, run_ray
 
@@ -263,16 +302,30 @@ def run_batch(source: Path, out: Path, *, workers: int | None = None, executor: 
         else:
             todo.append(job)
     n_cached = len(rows)
-    payloads = ({"clip": str(j.clip.resolve()), "rel": j.rel, "athlete": j.athlete, "session": j.session,
-                 "out_dir": str(j.out_dir.resolve()), "batch_out_dir": str(out.resolve()),
-                 "capture_fps": j.capture_fps, "settings": settings, "config": config, "settings_key": key,
-                 "clip_hash": clip_hashes[j.rel]}
-                for j in todo)
+    payloads = (
+        {
+            "clip": str(j.clip.resolve()),
+            "rel": j.rel,
+            "athlete": j.athlete,
+            "session": j.session,
+            "out_dir": str(j.out_dir.resolve()),
+            "batch_out_dir": str(out.resolve()),
+            "capture_fps": j.capture_fps,
+            "settings": settings,
+            "config": config,
+            "settings_key": key,
+            "clip_hash": clip_hashes[j.rel],
+        }
+        for j in todo
+    )
     bar = BatchProgress(len(todo), enabled=show_progress)
     try:
         with _TermAsInterrupt():
-            results = (run_ray(payloads, workers=workers, address=ray_address) if executor == "ray"
-                       else run_local(payloads, workers=min(workers, len(todo)) or 1))
+            results = (
+                run_ray(payloads, workers=workers, address=ray_address)
+                if executor == "ray"
+                else run_local(payloads, workers=min(workers, len(todo)) or 1)
+            )
             if todo:
                 for res in results:
                     rows[res["rel"]] = res["row"]
@@ -288,5 +341,6 @@ def run_batch(source: Path, out: Path, *, workers: int | None = None, executor: 
             row["report"] = Path(os.path.relpath(link, out)).as_posix() if link else ""
         ordered.append(row)
     paths = write_team_outputs(ordered, out, source=source)
-    return BatchResult(rows=ordered, n_cached=n_cached, n_processed=len(todo),
-                       elapsed_s=time.perf_counter() - t0, paths=paths)
+    return BatchResult(
+        rows=ordered, n_cached=n_cached, n_processed=len(todo), elapsed_s=time.perf_counter() - t0, paths=paths
+    )

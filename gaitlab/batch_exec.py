@@ -50,8 +50,12 @@ def run_local(jobs: Iterable[dict], *, workers: int) -> Iterator[dict]:
     ctx = mp.get_context("spawn")
     todo = iter(jobs)
     while True:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_pool_worker,
-                                   initargs=(threads, ctx.Value("i", 0), pin))
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=init_pool_worker,
+            initargs=(threads, ctx.Value("i", 0), pin),
+        )
         inflight: dict = {}
         broken = False
         try:
@@ -67,8 +71,9 @@ def run_local(jobs: Iterable[dict], *, workers: int) -> Iterator[dict]:
                         result = fut.result()
                     except BrokenProcessPool:
                         broken = True  # every clip in flight fails with it; none is cached, a re-run retries
-                        result = _crash_result(job, "the worker process died while analyzing this clip "
-                                                    "(native crash or out of memory)")
+                        result = _crash_result(
+                            job, "the worker process died while analyzing this clip (native crash or out of memory)"
+                        )
                     yield result
         except BaseException:
             # Ctrl-C / SIGTERM / generator closed: stop the workers now, not after their current clip.
@@ -93,8 +98,7 @@ def _ray_init(address: str | None, workers: int):
         return ray, False
     # Ray gives each task one CPU; its threads must match, as in the local pool.
     runtime_env = {"env_vars": thread_env(1)}
-    kwargs = dict(runtime_env=runtime_env, log_to_driver=False, logging_level="ERROR",
-                  configure_logging=True)
+    kwargs = dict(runtime_env=runtime_env, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     if address:
         ray.init(address=address, **kwargs)
     else:
@@ -159,9 +163,17 @@ class BatchProgress:
                 TimeRemainingColumn,
             )
 
-            self._rich = Progress(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-                                  TextColumn("clips"), TextColumn("{task.fields[fps]}"), TimeElapsedColumn(),
-                                  TextColumn("left"), TimeRemainingColumn(), console=Console(file=self.stream))
+            self._rich = Progress(
+                TextColumn("[bold]batch"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("clips"),
+                TextColumn("{task.fields[fps]}"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+            )
             self._task = self._rich.add_task("batch", total=total, fps="")
             self._rich.start()
 
@@ -174,8 +186,11 @@ class BatchProgress:
             self._rich.update(self._task, advance=1, fps=f"{fps:.0f} frames/s")
         elif self.enabled:
             left = elapsed / self.done * (self.total - self.done)
-            print(f"batch: {self.done}/{self.total} clips ({label}), {fps:.1f} frames/s, "
-                  f"{left:.0f} s left", file=self.stream, flush=True)
+            print(
+                f"batch: {self.done}/{self.total} clips ({label}), {fps:.1f} frames/s, {left:.0f} s left",
+                file=self.stream,
+                flush=True,
+            )
 
     def close(self) -> None:
         if self._rich is not None:

@@ -15,8 +15,15 @@ from pathlib import Path
 
 MARKER_NAME = "batch_done.json"
 MARKER_FORMAT_VERSION = 1
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                   "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 
 def thread_env(threads: int) -> dict[str, str]:
@@ -75,8 +82,7 @@ def unchanged_since(stat: os.stat_result, record: dict | None) -> bool:
 def marker_key(clip_sha256: str, settings_key: str, capture_fps: float | None) -> str:
     import hashlib
 
-    payload = json.dumps({"clip": clip_sha256, "settings": settings_key, "capture_fps": capture_fps},
-                         sort_keys=True)
+    payload = json.dumps({"clip": clip_sha256, "settings": settings_key, "capture_fps": capture_fps}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -119,15 +125,27 @@ def process_clip(job: dict) -> dict:
         from .pipeline import analyze_clip
 
         # workers=1: the batch already runs one clip per core (pool process or Ray task with 1 CPU)
-        done = analyze_clip(clip, out_dir=out_dir, capture_fps=job["capture_fps"], settings=job["settings"],
-                            config=job["config"], show_progress=False, clip_sha256=sha, workers=1)
+        done = analyze_clip(
+            clip,
+            out_dir=out_dir,
+            capture_fps=job["capture_fps"],
+            settings=job["settings"],
+            config=job["config"],
+            show_progress=False,
+            clip_sha256=sha,
+            workers=1,
+        )
         summary = done.result.summary
         n_frames, pose_cached = int(summary.get("n_frames") or 0), done.pose_from_cache
-        row = summary_row(summary, **ident, clip_sha256=sha, clip_out_dir=out_dir,
-                          batch_out_dir=Path(job["batch_out_dir"]))
+        row = summary_row(
+            summary, **ident, clip_sha256=sha, clip_out_dir=out_dir, batch_out_dir=Path(job["batch_out_dir"])
+        )
     except (GaitlabError, OSError) as exc:
-        row = failure_row(**ident, reason=str(exc) if isinstance(exc, GaitlabError) else
-                          f"{clip}: cannot read ({exc.strerror or exc})", clip_sha256=sha)
+        row = failure_row(
+            **ident,
+            reason=str(exc) if isinstance(exc, GaitlabError) else f"{clip}: cannot read ({exc.strerror or exc})",
+            clip_sha256=sha,
+        )
         # Only the clip's own fault is final; a full disk or a missing model may be fixed by the next run.
         cacheable = isinstance(exc, BadInputError) and bool(sha)
     except Exception as exc:  # a bug or a crash inside a library: record it, retry on the next run
@@ -135,10 +153,22 @@ def process_clip(job: dict) -> dict:
         cacheable = False
     if cacheable:
         out_dir.mkdir(parents=True, exist_ok=True)
-        marker = {"format": MARKER_FORMAT_VERSION, "key": marker_key(sha, job["settings_key"], job["capture_fps"]),
-                  "clip_sha256": sha, "size_bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                  "n_frames": n_frames, "row": row}
+        marker = {
+            "format": MARKER_FORMAT_VERSION,
+            "key": marker_key(sha, job["settings_key"], job["capture_fps"]),
+            "clip_sha256": sha,
+            "size_bytes": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "n_frames": n_frames,
+            "row": row,
+        }
         # Written last and atomically: its presence means this clip's outputs are complete.
         write_text_atomic(out_dir / "batch_done.json", json.dumps(marker, indent=1) + "\n")
-    return {"rel": job["rel"], "row": row, "failed": row["status"] == STATUS_FAILED, "n_frames": n_frames,
-            "pose_cached": pose_cached, "elapsed_s": time.perf_counter() - t0}
+    return {
+        "rel": job["rel"],
+        "row": row,
+        "failed": row["status"] == STATUS_FAILED,
+        "n_frames": n_frames,
+        "pose_cached": pose_cached,
+        "elapsed_s": time.perf_counter() - t0,
+    }

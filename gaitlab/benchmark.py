@@ -47,8 +47,11 @@ def _usage() -> dict:
     """Peak RSS (this process; its largest child) and CPU seconds (this process + its children)."""
     kb = 1024.0  # Linux reports ru_maxrss in KiB
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"rss_self_mb": me.ru_maxrss / kb, "rss_largest_child_mb": kids.ru_maxrss / kb,
-            "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}
+    return {
+        "rss_self_mb": me.ru_maxrss / kb,
+        "rss_largest_child_mb": kids.ru_maxrss / kb,
+        "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+    }
 
 
 def _baseline(clip: Path, model_path: Path) -> dict:
@@ -63,8 +66,9 @@ def _baseline(clip: Path, model_path: Path) -> dict:
     t0 = time.perf_counter()
     n = 0
     with quiet_native_stderr():
-        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_path)),
-                                               running_mode=vision.RunningMode.VIDEO)
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)), running_mode=vision.RunningMode.VIDEO
+        )
         with vision.PoseLandmarker.create_from_options(options) as landmarker, av.open(str(clip)) as container:
             stream = container.streams.video[0]
             for frame in container.decode(stream):
@@ -82,10 +86,15 @@ def _pose_stage(clip: Path, model: str, workers: int, num_poses: int = 3) -> dic
 
     t0 = time.perf_counter()
     info = probe(clip)
-    done = scan_and_pose(info, ensure_model(model), PoseSettings(model=model, num_poses=num_poses), workers=workers,
-                         show_progress=False)
-    return {"frames": done.scan.n_frames, "wall_s": time.perf_counter() - t0, "workers_used": done.workers_used,
-            "processes": done.timings_s["processes"]}
+    done = scan_and_pose(
+        info, ensure_model(model), PoseSettings(model=model, num_poses=num_poses), workers=workers, show_progress=False
+    )
+    return {
+        "frames": done.scan.n_frames,
+        "wall_s": time.perf_counter() - t0,
+        "workers_used": done.workers_used,
+        "processes": done.timings_s["processes"],
+    }
 
 
 def _accuracy(clip: Path, out_dir: Path) -> dict | None:
@@ -114,10 +123,14 @@ def _accuracy(clip: Path, out_dir: Path) -> dict | None:
             v = same.loc[k, "peak_swing_hip_flexion_velocity_deg_s"]
             if np.isfinite(v):
                 vel.append(abs(v / sw["peak_hip_flexion_velocity_deg_s"] - 1.0) * 100)
-    return {"contacts_true": len(truth["contacts"]), "contacts_found": int(len(found)), "missed": missed,
-            "touchdown_mae_frames": float(np.mean(td)) if td else None,
-            "toe_off_mae_frames": float(np.mean(to)) if to else None,
-            "peak_velocity_abs_err_pct": float(np.mean(vel)) if vel else None}
+    return {
+        "contacts_true": len(truth["contacts"]),
+        "contacts_found": int(len(found)),
+        "missed": missed,
+        "touchdown_mae_frames": float(np.mean(td)) if td else None,
+        "toe_off_mae_frames": float(np.mean(to)) if to else None,
+        "peak_velocity_abs_err_pct": float(np.mean(vel)) if vel else None,
+    }
 
 
 def _analyze(clip: Path, model: str, workers: int, *, annotate: bool, out_dir: Path) -> dict:
@@ -137,17 +150,32 @@ def _analyze(clip: Path, model: str, workers: int, *, annotate: bool, out_dir: P
 
     extract.scan_and_pose = recording
     t0 = time.perf_counter()
-    done = analyze_clip(clip, out_dir=out_dir, settings=PoseSettings(model=model), show_progress=False,
-                        workers=workers, annotate=annotate)
+    done = analyze_clip(
+        clip,
+        out_dir=out_dir,
+        settings=PoseSettings(model=model),
+        show_progress=False,
+        workers=workers,
+        annotate=annotate,
+    )
     wall = time.perf_counter() - t0
-    out = {"frames": probe(clip).n_frames, "wall_s": wall, "pose_from_cache": done.pose_from_cache,
-           "stages_s": done.timings_s, "status": done.result.summary.get("status")}
+    out = {
+        "frames": probe(clip).n_frames,
+        "wall_s": wall,
+        "pose_from_cache": done.pose_from_cache,
+        "stages_s": done.timings_s,
+        "status": done.result.summary.get("status"),
+    }
     if seen:
         procs = seen["processes"]
         landmarker_s = sum(p["pose_s"] for p in procs)
-        out.update(workers_used=seen["workers_used"], processes=procs,
-                   overhead_share=1.0 - landmarker_s / (len(procs) * wall),
-                   decode_s=sum(p["decode_s"] for p in procs), scan_s=sum(p["scan_s"] for p in procs))
+        out.update(
+            workers_used=seen["workers_used"],
+            processes=procs,
+            overhead_share=1.0 - landmarker_s / (len(procs) * wall),
+            decode_s=sum(p["decode_s"] for p in procs),
+            scan_s=sum(p["scan_s"] for p in procs),
+        )
     acc = _accuracy(clip, out_dir)
     if acc is not None:
         out["accuracy"] = acc
@@ -188,8 +216,13 @@ def machine() -> dict:
         pass
     from .batch_exec import default_workers
 
-    return {"cpu": cpu, "cores": default_workers(), "python": platform.python_version(),
-            "os": platform.platform(), "load_avg_1_5_15": list(os.getloadavg())}
+    return {
+        "cpu": cpu,
+        "cores": default_workers(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "load_avg_1_5_15": list(os.getloadavg()),
+    }
 
 
 def run(clip: Path, kinds: list[str], workers: int, *, log=print) -> dict:
@@ -215,15 +248,47 @@ def _run_in(tmp: Path, clip: Path, info, kinds: list[str], workers: int, *, log)
     for kind in kinds:
         if kind in ("cached", "annotate") and not filled:
             # needs the pose on disk: fill the cache first (not reported)
-            subprocess.run([sys.executable, "-m", "gaitlab.benchmark", "--one", "cold", str(clip), "--workers",
-                            str(workers), "--cache-dir", str(cache), "--out-dir", str(outs)], env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "gaitlab.benchmark",
+                    "--one",
+                    "cold",
+                    str(clip),
+                    "--workers",
+                    str(workers),
+                    "--cache-dir",
+                    str(cache),
+                    "--out-dir",
+                    str(outs),
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             filled = True
         log(f"benchmark: {kind} ...")
         t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "gaitlab.benchmark", "--one", kind, str(clip), "--workers",
-                            str(workers), "--cache-dir", str(cache), "--out-dir", str(outs)], env=env,
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gaitlab.benchmark",
+                "--one",
+                kind,
+                str(clip),
+                "--workers",
+                str(workers),
+                "--cache-dir",
+                str(cache),
+                "--out-dir",
+                str(outs),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if r.returncode != 0:
             raise RuntimeError(f"benchmark {kind} failed:\n{r.stderr[-3000:]}")
         results[kind] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -236,27 +301,40 @@ def _run_in(tmp: Path, clip: Path, info, kinds: list[str], workers: int, *, log)
         res["frames_per_s"] = res["frames"] / res["wall_s"] if res["wall_s"] > 0 else None
         if base and res["frames_per_s"]:
             res["ratio_to_baseline"] = res["frames_per_s"] / base["frames_per_s"]
-    return {"clip": str(clip), "frames": info.n_frames, "size_px": list(info.upright_size_px),
-            "workers": workers, "machine": machine(), "results": results}
+    return {
+        "clip": str(clip),
+        "frames": info.n_frames,
+        "size_px": list(info.upright_size_px),
+        "workers": workers,
+        "machine": machine(),
+        "results": results,
+    }
 
 
-LABELS = {"baseline": "plain MediaPipe loop (1 process, full)", "pose1": "gaitlab pose stage, 1 worker",
-          "poseN": "gaitlab pose stage, {n} workers",
-          "poseN_1p": "gaitlab pose stage, {n} workers, num_poses=1", "cold": "gaitlab analyze, cold ({n} workers)",
-          "cached": "gaitlab analyze, cached pose", "annotate": "gaitlab analyze --annotate, cached pose",
-          "lite": "gaitlab analyze, cold, lite model"}
+LABELS = {
+    "baseline": "plain MediaPipe loop (1 process, full)",
+    "pose1": "gaitlab pose stage, 1 worker",
+    "poseN": "gaitlab pose stage, {n} workers",
+    "poseN_1p": "gaitlab pose stage, {n} workers, num_poses=1",
+    "cold": "gaitlab analyze, cold ({n} workers)",
+    "cached": "gaitlab analyze, cached pose",
+    "annotate": "gaitlab analyze --annotate, cached pose",
+    "lite": "gaitlab analyze, cold, lite model",
+}
 
 
 def format_table(report: dict) -> str:
     n = report["workers"]
     m = report["machine"]
-    lines = [f"clip: {report['clip']} ({report['frames']} frames, {report['size_px'][0]}x{report['size_px'][1]})",
-             f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average at the end "
-             f"{m['load_avg_1_5_15'][0]:.2f} / {m['load_avg_1_5_15'][1]:.2f} / {m['load_avg_1_5_15'][2]:.2f}",
-             "",
-             "| run | wall s (process s) | frames/s | x baseline | CPU s | overhead | "
-             "peak RSS MB (main / largest worker) | accuracy |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"clip: {report['clip']} ({report['frames']} frames, {report['size_px'][0]}x{report['size_px'][1]})",
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average at the end "
+        f"{m['load_avg_1_5_15'][0]:.2f} / {m['load_avg_1_5_15'][1]:.2f} / {m['load_avg_1_5_15'][2]:.2f}",
+        "",
+        "| run | wall s (process s) | frames/s | x baseline | CPU s | overhead | "
+        "peak RSS MB (main / largest worker) | accuracy |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for kind, res in report["results"].items():
         ratio = f"{res['ratio_to_baseline']:.2f}" if res.get("ratio_to_baseline") else "-"
         over = f"{100 * res['overhead_share']:.1f} %" if res.get("overhead_share") is not None else "-"
@@ -265,19 +343,28 @@ def format_table(report: dict) -> str:
         acc_text = "-"
         if acc and acc.get("touchdown_mae_frames") is not None:
             vel_err = acc["peak_velocity_abs_err_pct"]
-            acc_text = (f"{acc['contacts_found']}/{acc['contacts_true']} contacts, TD {acc['touchdown_mae_frames']:.2f} "
-                        f"TO {acc['toe_off_mae_frames']:.2f} frames MAE, peak vel "
-                        f"{vel_err if vel_err is not None else float('nan'):.1f} % err")
+            acc_text = (
+                f"{acc['contacts_found']}/{acc['contacts_true']} contacts, TD {acc['touchdown_mae_frames']:.2f} "
+                f"TO {acc['toe_off_mae_frames']:.2f} frames MAE, peak vel "
+                f"{vel_err if vel_err is not None else float('nan'):.1f} % err"
+            )
         fps = f"{res['frames_per_s']:.1f}" if res.get("frames_per_s") else "-"
-        lines.append(f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} ({res['process_wall_s']:.2f}) | {fps} | "
-                     f"{ratio} | {res['cpu_s']:.1f} | {over} | {rss} | {acc_text} |")
+        lines.append(
+            f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} ({res['process_wall_s']:.2f}) | {fps} | "
+            f"{ratio} | {res['cpu_s']:.1f} | {over} | {rss} | {acc_text} |"
+        )
     cold = report["results"].get("cold")
     if cold and cold.get("processes"):
-        parts = ", ".join(f"process {i}: landmarker {p['pose_s']:.1f} s, decode+convert {p['decode_s']:.1f} s, "
-                          f"scan {p['scan_s']:.1f} s, {p['owned_frames']} frames"
-                          for i, p in enumerate(cold["processes"]))
-        lines += ["", f"cold run, per process: {parts}; stages: " +
-                  ", ".join(f"{k} {v:.2f}" for k, v in cold["stages_s"].items())]
+        parts = ", ".join(
+            f"process {i}: landmarker {p['pose_s']:.1f} s, decode+convert {p['decode_s']:.1f} s, "
+            f"scan {p['scan_s']:.1f} s, {p['owned_frames']} frames"
+            for i, p in enumerate(cold["processes"])
+        )
+        lines += [
+            "",
+            f"cold run, per process: {parts}; stages: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in cold["stages_s"].items()),
+        ]
     return "\n".join(lines)
 
 

@@ -26,8 +26,10 @@ def cache_dir() -> Path:
 
 
 def pose_cache_key(*, clip_sha256: str, model_sha256: str, settings: dict) -> str:
-    payload = json.dumps({"clip": clip_sha256, "model": model_sha256, "settings": settings,
-                          "format": CACHE_FORMAT_VERSION}, sort_keys=True)
+    payload = json.dumps(
+        {"clip": clip_sha256, "model": model_sha256, "settings": settings, "format": CACHE_FORMAT_VERSION},
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -43,10 +45,16 @@ def load_pose(key: str) -> PoseTrack | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            return PoseTrack(xy_px=data["xy_px"], z=data["z"], visibility=data["visibility"],
-                             time_s=data["time_s"], frame_index=data["frame_index"],
-                             frame_size_px=tuple(meta.pop("frame_size_px")), source=meta.pop("source"),
-                             meta=meta)
+            return PoseTrack(
+                xy_px=data["xy_px"],
+                z=data["z"],
+                visibility=data["visibility"],
+                time_s=data["time_s"],
+                frame_index=data["frame_index"],
+                frame_size_px=tuple(meta.pop("frame_size_px")),
+                source=meta.pop("source"),
+                meta=meta,
+            )
     except (OSError, ValueError, KeyError):
         return None
 
@@ -57,6 +65,13 @@ def save_pose(key: str, track: PoseTrack) -> Path:
     meta = dict(track.meta, frame_size_px=list(track.frame_size_px), source=track.source)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, xy_px=track.xy_px, z=track.z, visibility=track.visibility, time_s=track.time_s,
-                     frame_index=track.frame_index, meta=np.array(json.dumps(meta)))
+            np.savez(
+                fh,
+                xy_px=track.xy_px,
+                z=track.z,
+                visibility=track.visibility,
+                time_s=track.time_s,
+                frame_index=track.frame_index,
+                meta=np.array(json.dumps(meta)),
+            )
     return path

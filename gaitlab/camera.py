@@ -57,8 +57,11 @@ def find_cuts(scan: ClipScan, frames: np.ndarray | None = None) -> list[int]:
     for i in range(1, len(frames)):
         if not (np.isfinite(res[i]) and res[i] >= CUT_MIN_RESIDUAL and hist[i] >= CUT_MIN_HIST_DISTANCE):
             continue
-        near = [j for j in range(i - CUT_QUIET_FRAMES, i + CUT_QUIET_FRAMES + 1)
-                if j != i and 0 < j < len(frames) and np.isfinite(res[j])]
+        near = [
+            j
+            for j in range(i - CUT_QUIET_FRAMES, i + CUT_QUIET_FRAMES + 1)
+            if j != i and 0 < j < len(frames) and np.isfinite(res[j])
+        ]
         if not near:
             continue
         spike = res[i] >= CUT_SPIKE_RATIO * max(max(res[j] for j in near), 0.5)

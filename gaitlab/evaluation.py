@@ -33,10 +33,24 @@ import pandas as pd
 
 from .landmarks import SIDES
 
-ROW_KEYS = ("trial", "source", "model", "fps", "contacts_true", "contacts_found", "missed", "extra",
-            "true_contact_time_mean_ms", "touchdown_mae_ms", "toe_off_mae_ms", "contact_time_mae_ms",
-            "flight_time_mae_ms", "step_frequency_error_pct", "hip_flexion_rmse_deg",
-            "peak_swing_velocity_error_pct")
+ROW_KEYS = (
+    "trial",
+    "source",
+    "model",
+    "fps",
+    "contacts_true",
+    "contacts_found",
+    "missed",
+    "extra",
+    "true_contact_time_mean_ms",
+    "touchdown_mae_ms",
+    "toe_off_mae_ms",
+    "contact_time_mae_ms",
+    "flight_time_mae_ms",
+    "step_frequency_error_pct",
+    "hip_flexion_rmse_deg",
+    "peak_swing_velocity_error_pct",
+)
 
 
 def match_contacts(truth: pd.DataFrame, found: pd.DataFrame) -> dict[int, int]:
@@ -81,8 +95,12 @@ def _stats_ms(errors_s: list[float]) -> dict:
     e = np.asarray(errors_s, dtype=float) * 1000.0
     if not e.size:
         return {"mean": math.nan, "sd": math.nan, "mae": math.nan, "n": 0}
-    return {"mean": float(e.mean()), "sd": float(e.std(ddof=1)) if e.size > 1 else math.nan,
-            "mae": float(np.abs(e).mean()), "n": int(e.size)}
+    return {
+        "mean": float(e.mean()),
+        "sd": float(e.std(ddof=1)) if e.size > 1 else math.nan,
+        "mae": float(np.abs(e).mean()),
+        "n": int(e.size),
+    }
 
 
 def _rmse_on(frames: pd.DataFrame, truth_frames: pd.DataFrame, sides, t_lo: float, t_hi: float) -> float:
@@ -101,10 +119,21 @@ def _rmse_on(frames: pd.DataFrame, truth_frames: pd.DataFrame, sides, t_lo: floa
     return float(np.sqrt(allsq.mean())) if allsq.size else math.nan
 
 
-def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_steps: pd.DataFrame | None,
-             truth_frames: pd.DataFrame | None, found: pd.DataFrame, steps: pd.DataFrame | None,
-             frames: pd.DataFrame | None, on_plates, near_side: str | None = None,
-             model: str | None = None) -> dict:
+def evaluate(
+    *,
+    trial: str,
+    source: str,
+    fps: float,
+    truth: pd.DataFrame,
+    truth_steps: pd.DataFrame | None,
+    truth_frames: pd.DataFrame | None,
+    found: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    frames: pd.DataFrame | None,
+    on_plates,
+    near_side: str | None = None,
+    model: str | None = None,
+) -> dict:
     """One row of errors (keys ``ROW_KEYS`` plus details) for one analysis against truth.
 
     ``truth``: side, touchdown_s, toe_off_s, complete; ``found``: gaitlab contacts
@@ -161,31 +190,47 @@ def evaluate(*, trial: str, source: str, fps: float, truth: pd.DataFrame, truth_
     true_ct = truth.loc[complete, "contact_time_s"] if complete else pd.Series(dtype=float)
     found_ct = [found.loc[pairs[i], "contact_time_s"] for i in complete if i in pairs]
     return {
-        "trial": trial, "source": source, "model": model, "fps": fps,
-        "contacts_true": len(complete), "contacts_found": sum(1 for i in complete if i in pairs),
-        "missed": sum(1 for i in complete if i not in pairs), "extra": extra,
+        "trial": trial,
+        "source": source,
+        "model": model,
+        "fps": fps,
+        "contacts_true": len(complete),
+        "contacts_found": sum(1 for i in complete if i in pairs),
+        "missed": sum(1 for i in complete if i not in pairs),
+        "extra": extra,
         "true_contact_time_mean_ms": float(true_ct.mean() * 1000) if len(true_ct) else math.nan,
-        "touchdown_mae_ms": td["mae"], "toe_off_mae_ms": to["mae"], "contact_time_mae_ms": ct["mae"],
+        "touchdown_mae_ms": td["mae"],
+        "toe_off_mae_ms": to["mae"],
+        "contact_time_mae_ms": ct["mae"],
         "flight_time_mae_ms": fl["mae"],
-        "step_frequency_error_pct": (100.0 * (np.mean(sf_found) - np.mean(sf_true)) / np.mean(sf_true)
-                                     if sf_true else math.nan),
+        "step_frequency_error_pct": (
+            100.0 * (np.mean(sf_found) - np.mean(sf_true)) / np.mean(sf_true) if sf_true else math.nan
+        ),
         "hip_flexion_rmse_deg": rmse,
         "peak_swing_velocity_error_pct": float(np.mean(np.abs(vel_err))) if vel_err else math.nan,
         # details
-        "touchdown_mean_ms": td["mean"], "touchdown_sd_ms": td["sd"],
-        "toe_off_mean_ms": to["mean"], "toe_off_sd_ms": to["sd"],
-        "contact_time_mean_err_ms": ct["mean"], "contact_time_sd_ms": ct["sd"],
+        "touchdown_mean_ms": td["mean"],
+        "touchdown_sd_ms": td["sd"],
+        "toe_off_mean_ms": to["mean"],
+        "toe_off_sd_ms": to["sd"],
+        "contact_time_mean_err_ms": ct["mean"],
+        "contact_time_sd_ms": ct["sd"],
         "flight_time_mean_err_ms": fl["mean"],
         "found_contact_time_mean_ms": float(np.mean(found_ct) * 1000) if found_ct else math.nan,
-        "trial_mean_contact_time_error_ms": (float((np.mean(found_ct) - true_ct.mean()) * 1000)
-                                             if found_ct else math.nan),
+        "trial_mean_contact_time_error_ms": (
+            float((np.mean(found_ct) - true_ct.mean()) * 1000) if found_ct else math.nan
+        ),
         "hip_flexion_rmse_near_deg": rmse_near,
         "peak_swing_velocity_bias_pct": float(np.mean(vel_err)) if vel_err else math.nan,
         # per leg (near = facing the camera): mean absolute per-swing error and the per-swing range
-        **{f"peak_swing_velocity_error_{leg}_pct": float(np.mean(np.abs(e))) if e else math.nan
-           for leg, e in vel_err_leg.items()},
-        **{f"peak_swing_velocity_range_{leg}_pct": [float(min(e)), float(max(e))] if e else None
-           for leg, e in vel_err_leg.items()},
+        **{
+            f"peak_swing_velocity_error_{leg}_pct": float(np.mean(np.abs(e))) if e else math.nan
+            for leg, e in vel_err_leg.items()
+        },
+        **{
+            f"peak_swing_velocity_range_{leg}_pct": [float(min(e)), float(max(e))] if e else None
+            for leg, e in vel_err_leg.items()
+        },
         **{f"n_swings_scored_{leg}": len(e) for leg, e in vel_err_leg.items()},
         "n_swings_scored": len(vel_err),
     }

@@ -42,8 +42,16 @@ from .landmarks import SIDES, idx, leg_length_px
 from .runs import true_runs
 from .types import PoseTrack
 
-CONTACT_COLUMNS = ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown_s", "toe_off_s",
-                   "contact_time_s", "confidence"]
+CONTACT_COLUMNS = [
+    "side",
+    "leg",
+    "touchdown_frame",
+    "toe_off_frame",
+    "touchdown_s",
+    "toe_off_s",
+    "contact_time_s",
+    "confidence",
+]
 
 
 @dataclass(frozen=True)
@@ -80,8 +88,16 @@ def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.
     return out
 
 
-def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, leg_px: float, config: EventConfig,
-                fs_hz: float, drift_px_s: float = 0.0) -> FootSignal:
+def foot_signal(
+    track: PoseTrack,
+    raw: PoseTrack,
+    side: str,
+    *,
+    leg_px: float,
+    config: EventConfig,
+    fs_hz: float,
+    drift_px_s: float = 0.0,
+) -> FootSignal:
     """One foot's heel and toe heights above their own stance levels, and the contact threshold.
 
     Each point's stance level is the rolling lowest position of that point (despiked,
@@ -98,10 +114,17 @@ def foot_signal(track: PoseTrack, raw: PoseTrack, side: str, *, leg_px: float, c
     height = np.fmin(heights["heel"], heights["foot_index"])
     vis = np.minimum(track.visibility[:, idx(side, "heel")], track.visibility[:, idx(side, "foot_index")])
     threshold = config.contact_height_leg_frac * leg_px
-    return FootSignal(time_s=track.time_s, height_px=height, visibility=vis, threshold_px=threshold,
-                      ground_px=grounds["foot_index"], toe_px=raw.xy_px[:, idx(side, "foot_index")].astype(np.float64),
-                      heel_px=raw.xy_px[:, idx(side, "heel")].astype(np.float64), heel_height_px=heights["heel"],
-                      toe_height_px=heights["foot_index"])
+    return FootSignal(
+        time_s=track.time_s,
+        height_px=height,
+        visibility=vis,
+        threshold_px=threshold,
+        ground_px=grounds["foot_index"],
+        toe_px=raw.xy_px[:, idx(side, "foot_index")].astype(np.float64),
+        heel_px=raw.xy_px[:, idx(side, "heel")].astype(np.float64),
+        heel_height_px=heights["heel"],
+        toe_height_px=heights["foot_index"],
+    )
 
 
 def pivot_height_px(sig: FootSignal, first: int, last: int, *, fs_hz: float) -> tuple[np.ndarray, float]:
@@ -123,7 +146,7 @@ def pivot_height_px(sig: FootSignal, first: int, last: int, *, fs_hz: float) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         u_y = d[:, 1] / length
     mid = (first + last) // 2
-    y, u = sig.toe_px[mid:last + 1, 1], u_y[mid:last + 1]
+    y, u = sig.toe_px[mid : last + 1, 1], u_y[mid : last + 1]
     ok = np.isfinite(y) & np.isfinite(u)
     offset_px = 0.0
     if ok.sum() >= 4 and np.ptp(u[ok]) > 0.15:
@@ -150,7 +173,7 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
     for start, stop in true_runs(np.isfinite(h) & (h < config.contact_exit_factor * sig.threshold_px)):
         entered = np.flatnonzero(below[start:stop])
         if len(entered):
-            on[start + entered[0]:stop] = True
+            on[start + entered[0] : stop] = True
     runs = true_runs(on)
     # merge runs split by a short pose glitch (up to ~25 ms, at least 2 frames)
     t = sig.time_s
@@ -166,8 +189,8 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
     for start, stop in merged:
         # a contact must start and end inside the data, with the foot seen in the air on both sides
         # (a frame or two without a pose between the air and the ground does not hide the landing)
-        seen_before = np.flatnonzero(np.isfinite(h[max(0, start - 1 - max_gap):start]))
-        seen_after = np.flatnonzero(np.isfinite(h[stop:stop + 1 + max_gap]))
+        seen_before = np.flatnonzero(np.isfinite(h[max(0, start - 1 - max_gap) : start]))
+        seen_after = np.flatnonzero(np.isfinite(h[stop : stop + 1 + max_gap]))
         if start == 0 or stop >= len(h) or not (len(seen_before) and len(seen_after)):
             continue
         last = start + int(np.flatnonzero(below[start:stop])[-1])
@@ -180,8 +203,9 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
     return out
 
 
-def _fit_event(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_before: bool,
-               step_s: float) -> tuple[float, float]:
+def _fit_event(
+    t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_before: bool, step_s: float
+) -> tuple[float, float]:
     """Best event time in [t_lo, t_hi] for the ground/air hinge model, and its RMS residual (px)."""
     ok = np.isfinite(h)
     t, h = t[ok], h[ok]
@@ -196,7 +220,7 @@ def _fit_event(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_be
         g = (t - t0) / scale  # the foot may still settle (or start to roll) on the ground: a free slope
         a_mat = np.column_stack([np.ones_like(s), -np.ones_like(s), g, -g, s, s * s])
         _, resid = nnls(a_mat, h)
-        sse[k] = resid ** 2
+        sse[k] = resid**2
     k = int(np.argmin(sse))
     t0 = grid[k]
     if 0 < k < len(grid) - 1:  # parabolic refinement of the minimum
@@ -207,8 +231,9 @@ def _fit_event(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_be
     return float(t0), float(np.sqrt(sse[k] / len(t)))
 
 
-def _touchdown_smoothed_corner(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, step_s: float,
-                               sigmas_s: tuple[float, ...]) -> tuple[float, float]:
+def _touchdown_smoothed_corner(
+    t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, step_s: float, sigmas_s: tuple[float, ...]
+) -> tuple[float, float]:
     """Touchdown as the centre of the (possibly rounded) corner where the descent meets the ground.
 
     Model: a hinge (level ground after ``t0``, straight descent before) blurred
@@ -242,9 +267,17 @@ def _touchdown_smoothed_corner(t: np.ndarray, h: np.ndarray, *, t_lo: float, t_h
     return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
 
 
-
-def _touchdown_search(t: np.ndarray, h: np.ndarray, anchor: int, mid: int, *, span: int, step_s: float,
-                      frame_s: float, blur_s: tuple[float, ...]) -> tuple[float, float]:
+def _touchdown_search(
+    t: np.ndarray,
+    h: np.ndarray,
+    anchor: int,
+    mid: int,
+    *,
+    span: int,
+    step_s: float,
+    frame_s: float,
+    blur_s: tuple[float, ...],
+) -> tuple[float, float]:
     """``_touchdown_smoothed_corner`` on +-``span`` frames around ``anchor``; when the best corner lies
     at the edge of the search range (a fast descent crosses the anchor level well before the corner),
     the window moves there and the fit repeats."""
@@ -252,8 +285,9 @@ def _touchdown_search(t: np.ndarray, h: np.ndarray, anchor: int, mid: int, *, sp
     for _ in range(6):
         lo, hi = max(0, anchor - span), min(mid, anchor + span)
         t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
-        t0, rms = _touchdown_smoothed_corner(t[lo:hi + 1], h[lo:hi + 1], t_lo=t_lo, t_hi=t_hi, step_s=step_s,
-                                             sigmas_s=blur_s)
+        t0, rms = _touchdown_smoothed_corner(
+            t[lo : hi + 1], h[lo : hi + 1], t_lo=t_lo, t_hi=t_hi, step_s=step_s, sigmas_s=blur_s
+        )
         if not np.isfinite(t0) or min(t0 - t_lo, t_hi - t0) > frame_s:
             break  # an interior optimum
         new_anchor = int(np.clip(np.argmin(np.abs(t - t0)), 0, mid))
@@ -263,8 +297,9 @@ def _touchdown_search(t: np.ndarray, h: np.ndarray, anchor: int, mid: int, *, sp
     return t0, rms
 
 
-def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float,
-                   exit_last: int | None = None) -> dict:
+def refine_contact(
+    sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float, exit_last: int | None = None
+) -> dict:
     """Sub-frame touchdown and toe-off for one candidate contact [first, last] (``candidate_contacts``;
     ``exit_last``: its hysteresis end, ``last`` when not given)."""
     t, h = sig.time_s, sig.height_px
@@ -282,10 +317,16 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     end = last if exit_last is None else max(last, exit_last)
     lo, hi = max(mid, last - 2 * half), min(n - 1, end + half)
     pivot_h, _ = pivot_height_px(sig, first, last, fs_hz=fs_hz)
-    if np.isfinite(pivot_h[lo:hi + 1]).sum() < 0.8 * np.isfinite(h[lo:hi + 1]).sum():
+    if np.isfinite(pivot_h[lo : hi + 1]).sum() < 0.8 * np.isfinite(h[lo : hi + 1]).sum():
         pivot_h = h  # heel hidden on much of the window: no pivot, the lowest foot point as before
-    to, to_rms = _fit_event(t[lo:hi + 1], pivot_h[lo:hi + 1], t_lo=t[max(mid, last - half)],
-                            t_hi=t[min(end + half // 2, n - 1)], air_before=False, step_s=step)
+    to, to_rms = _fit_event(
+        t[lo : hi + 1],
+        pivot_h[lo : hi + 1],
+        t_lo=t[max(mid, last - half)],
+        t_hi=t[min(end + half // 2, n - 1)],
+        air_before=False,
+        step_s=step,
+    )
     # Touchdown: the landing corner of each foot point on its own stance level, searched around the
     # frame where that point came within ``touchdown_anchor_frac`` of the threshold; the foot is down
     # when the first of them is (a heel strike lands on the heel, a forefoot strike on the toe).
@@ -293,17 +334,31 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
     anchor_px = config.touchdown_anchor_frac * sig.threshold_px
     td = td_rms = float("nan")
     for point_h in (sig.heel_height_px, sig.toe_height_px) if sig.heel_height_px is not None else (h,):
-        near_ground = np.isfinite(point_h[first:mid + 1]) & (point_h[first:mid + 1] < anchor_px)
+        near_ground = np.isfinite(point_h[first : mid + 1]) & (point_h[first : mid + 1] < anchor_px)
         if not near_ground.any():
             continue  # this point never reached its stance level early in the contact (e.g. a forefoot heel)
-        t_point, rms = _touchdown_search(t, point_h, first + int(np.argmax(near_ground)), mid, span=span,
-                                         step_s=step, frame_s=frame_s, blur_s=config.touchdown_blur_s)
+        t_point, rms = _touchdown_search(
+            t,
+            point_h,
+            first + int(np.argmax(near_ground)),
+            mid,
+            span=span,
+            step_s=step,
+            frame_s=frame_s,
+            blur_s=config.touchdown_blur_s,
+        )
         if np.isfinite(t_point) and not (t_point >= td):
             td, td_rms = t_point, rms
     if not np.isfinite(td):  # no corner (e.g. the foot never came down): the ground/air hinge fit
         lo, hi = max(0, first - half), min(mid, first + 2 * half)
-        td, td_rms = _fit_event(t[lo:hi + 1], h[lo:hi + 1], t_lo=t[max(0, first - half // 2)],
-                                t_hi=t[min(mid, first + half)], air_before=True, step_s=step)
+        td, td_rms = _fit_event(
+            t[lo : hi + 1],
+            h[lo : hi + 1],
+            t_lo=t[max(0, first - half // 2)],
+            t_hi=t[min(mid, first + half)],
+            air_before=True,
+            step_s=step,
+        )
     if not (np.isfinite(td) and np.isfinite(to)) or to <= td:
         td, to = t[first] - 0.5 * frame_s, t[last] + 0.5 * frame_s  # fall back to frame resolution
         td_rms = to_rms = sig.threshold_px
@@ -314,7 +369,7 @@ def refine_contact(sig: FootSignal, first: int, last: int, *, config: EventConfi
 def _confidence(sig: FootSignal, first: int, last: int, half: int, quality: float) -> float:
     """Event confidence in [0, 1]: the feet's mean visibility around the contact x the timing
     ``quality`` x a penalty for contacts seen on fewer than ~6 frames (coarse timing)."""
-    vis = float(np.nanmean(sig.visibility[max(0, first - half):min(len(sig.time_s), last + half + 1)]))
+    vis = float(np.nanmean(sig.visibility[max(0, first - half) : min(len(sig.time_s), last + half + 1)]))
     samples = min(1.0, (last - first + 1) / 6.0)
     return float(np.clip(vis, 0, 1) * quality * (0.5 + 0.5 * samples))
 
@@ -334,11 +389,15 @@ def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s
     n = len(t)
     # how clearly the frames separate: ground frames well below the threshold, air frames above it
     h = sig.height_px
-    ground = h[first:last + 1]
+    ground = h[first : last + 1]
     air = h[[i for i in (first - 1, last + 1) if 0 <= i < n]]
     margin = min(np.nanmin(sig.threshold_px - ground), np.nanmin(air - sig.threshold_px)) if len(air) else 0.0
     clarity = float(ndtr(margin / max(1e-6, 0.5 * sig.threshold_px))) if np.isfinite(margin) else 0.0
-    return {"touchdown_s": float(td), "toe_off_s": float(to), "confidence": _confidence(sig, first, last, half, clarity)}
+    return {
+        "touchdown_s": float(td),
+        "toe_off_s": float(to),
+        "confidence": _confidence(sig, first, last, half, clarity),
+    }
 
 
 def time_to_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> float:
@@ -346,8 +405,9 @@ def time_to_frame(time_s: np.ndarray, frame_index: np.ndarray, t: float) -> floa
     return float(np.interp(t, time_s, frame_index.astype(np.float64)))
 
 
-def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs_hz: float,
-                    leg_of_side: dict[str, str]) -> pd.DataFrame:
+def detect_contacts(
+    track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs_hz: float, leg_of_side: dict[str, str]
+) -> pd.DataFrame:
     """All complete ground contacts of both feet, sorted by touchdown time.
 
     ``track`` is the cleaned (low-pass) track, ``raw`` the same track before
@@ -360,8 +420,7 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
     leg_px = leg_length_px(track.xy_px)
     drift = ground_drift_px_s(track.time_s, list(lows.values()), window_frames=window, leg_length_px=leg_px)
     for side in SIDES:
-        sig = foot_signal(track, raw, side, leg_px=leg_px, config=config, fs_hz=fs_hz,
-                          drift_px_s=drift)
+        sig = foot_signal(track, raw, side, leg_px=leg_px, config=config, fs_hz=fs_hz, drift_px_s=drift)
         if not np.isfinite(sig.threshold_px):
             continue
         for first, last, exit_last in candidate_contacts(sig, config=config):
@@ -369,12 +428,17 @@ def detect_contacts(track: PoseTrack, raw: PoseTrack, *, config: EventConfig, fs
             contact = ev["toe_off_s"] - ev["touchdown_s"]
             if not (config.min_contact_s <= contact <= config.max_contact_s):
                 continue
-            rows.append({
-                "side": side, "leg": leg_of_side.get(side, "unknown"),
-                "touchdown_frame": time_to_frame(track.time_s, track.frame_index, ev["touchdown_s"]),
-                "toe_off_frame": time_to_frame(track.time_s, track.frame_index, ev["toe_off_s"]),
-                "touchdown_s": ev["touchdown_s"], "toe_off_s": ev["toe_off_s"],
-                "contact_time_s": contact, "confidence": ev["confidence"],
-            })
+            rows.append(
+                {
+                    "side": side,
+                    "leg": leg_of_side.get(side, "unknown"),
+                    "touchdown_frame": time_to_frame(track.time_s, track.frame_index, ev["touchdown_s"]),
+                    "toe_off_frame": time_to_frame(track.time_s, track.frame_index, ev["toe_off_s"]),
+                    "touchdown_s": ev["touchdown_s"],
+                    "toe_off_s": ev["toe_off_s"],
+                    "contact_time_s": contact,
+                    "confidence": ev["confidence"],
+                }
+            )
     df = pd.DataFrame(rows, columns=CONTACT_COLUMNS)
     return df.sort_values("touchdown_s", ignore_index=True)

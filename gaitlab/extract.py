@@ -55,8 +55,9 @@ def _only(rows: CandidateRows, keep: set[int]) -> CandidateRows:
     return out
 
 
-def extract_clip_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *,
-                      show_progress: bool = True, workers: int | None = None) -> PoseTrack:
+def extract_clip_pose(
+    info: VideoInfo, model_path: Path, settings: PoseSettings, *, show_progress: bool = True, workers: int | None = None
+) -> PoseTrack:
     """The target athlete's pose track over the clip's new (non-repeated) frames.
 
     ``workers``: processes for the main landmarker pass (None: all cores); the
@@ -83,23 +84,36 @@ def extract_clip_pose(info: VideoInfo, model_path: Path, settings: PoseSettings,
         seeds = seed_path(index, np.stack(target.xy), np.stack(target.vis)) if len(index) and good >= 0.2 else {}
         roi["seed"] = "full_frame_poses"
         if not seeds:
-            found = tile_seed((f for f in iter_frames(info) if f.index in keep and f.index % 5 == 0),
-                              model_path, settings)
+            found = tile_seed(
+                (f for f in iter_frames(info) if f.index in keep and f.index % 5 == 0), model_path, settings
+            )
             seeds = {i: next(iter(found.values())) for i in keep_sorted.tolist()} if found else {}
             roi["seed"] = "tiles" if found else "none"
         if seeds:
-            crop = run_crop_follow((f for f in iter_frames(info) if f.index in keep), seeds, model_path, settings,
-                                   label=f"pose (crop) {info.path.name}", total=len(keep),
-                                   show_progress=show_progress)
+            crop = run_crop_follow(
+                (f for f in iter_frames(info) if f.index in keep),
+                seeds,
+                model_path,
+                settings,
+                label=f"pose (crop) {info.path.name}",
+                total=len(keep),
+                show_progress=show_progress,
+            )
             merged = _align(crop, target)
             roi["crop_good_frac"] = _good_frac(merged)
             if roi["crop_good_frac"] > good:
                 target, roi["used"] = merged, True
                 roi["athlete_height_px"] = _median_height_px(merged)
     person["roi"] = roi
-    meta = {"decoded_frames": stats.frames, "bad_packets": stats.bad_packets, "settings": settings.to_dict(),
-            "extraction": EXTRACTION_VERSION, "timing": timing.to_dict() if settings.drop_repeated_frames else None,
-            "camera": camera.to_dict(), "person": person}
+    meta = {
+        "decoded_frames": stats.frames,
+        "bad_packets": stats.bad_packets,
+        "settings": settings.to_dict(),
+        "extraction": EXTRACTION_VERSION,
+        "timing": timing.to_dict() if settings.drop_repeated_frames else None,
+        "camera": camera.to_dict(),
+        "person": person,
+    }
     return target.to_track(info.upright_size_px, meta)
 
 

@@ -38,8 +38,10 @@ def _ci_text(stat: dict, unit: str, fmt: str) -> str:
     if stat["ci95_low"] is None:
         return f"{stat['mean']:{fmt}} {unit}"
     known = f" incl. known error {stat['known_error']:{fmt}} {unit}" if stat.get("known_error") is not None else ""
-    return (f"{stat['mean']:{fmt}} {unit} (95% CI {stat['ci95_low']:{fmt}} to "
-            f"{stat['ci95_high']:{fmt}}{known}, {stat['n']} steps)")
+    return (
+        f"{stat['mean']:{fmt}} {unit} (95% CI {stat['ci95_low']:{fmt}} to "
+        f"{stat['ci95_high']:{fmt}}{known}, {stat['n']} steps)"
+    )
 
 
 def _flag(code: str, side: str, measure: str, stat: dict, reference: float, message: str) -> Flag:
@@ -97,19 +99,30 @@ class _Collector:
     def __init__(self, cfg: FlagConfig):
         self.cfg, self.flags, self.withheld = cfg, [], []
 
-    def add(self, code: str, side: str, measure: str, stat: dict, ref: float, message: str,
-            extra_error: float | None = 0.0) -> None:
+    def add(
+        self, code: str, side: str, measure: str, stat: dict, ref: float, message: str, extra_error: float | None = 0.0
+    ) -> None:
         why = known_error_veto(stat, ref, self.cfg, extra_error=extra_error)
         if not why:
             self.flags.append(_flag(code, side, measure, stat, ref, message))
             return
-        self.withheld.append({"code": code, "side": side, "measure": measure, "value": stat["mean"],
-                              "reference": ref, "margin": abs(stat["mean"] - ref),
-                              "known_error": stat["known_error"], "why": why})
+        self.withheld.append(
+            {
+                "code": code,
+                "side": side,
+                "measure": measure,
+                "value": stat["mean"],
+                "reference": ref,
+                "margin": abs(stat["mean"] - ref),
+                "known_error": stat["known_error"],
+                "why": why,
+            }
+        )
 
 
-def compute_flags(leg_stats: dict, *, cfg: FlagConfig, usable: dict[str, set[str]],
-                  withheld: list | None = None) -> list[Flag]:
+def compute_flags(
+    leg_stats: dict, *, cfg: FlagConfig, usable: dict[str, set[str]], withheld: list | None = None
+) -> list[Flag]:
     """Flags per leg. ``usable[side]`` holds the measures allowed to raise a flag on that side.
 
     ``withheld``, if given, receives one dict per flag the scatter alone would raise but the known
@@ -126,10 +139,16 @@ def compute_flags(leg_stats: dict, *, cfg: FlagConfig, usable: dict[str, set[str
         m = "peak_swing_hip_flexion_velocity_deg_s"
         ref = cfg.peak_swing_hip_flexion_velocity_ref_deg_s
         if ok(m) and _below(st[m], ref, cfg):
-            out.add("slow_swing_velocity", side, m, st[m], ref,
-                    f"{side.capitalize()} leg: the swing leg is driven forward more slowly than the "
-                    f"reference: peak swing hip-flexion velocity {_ci_text(st[m], 'deg/s', '.0f')} "
-                    f"vs reference {ref:.0f} deg/s.")
+            out.add(
+                "slow_swing_velocity",
+                side,
+                m,
+                st[m],
+                ref,
+                f"{side.capitalize()} leg: the swing leg is driven forward more slowly than the "
+                f"reference: peak swing hip-flexion velocity {_ci_text(st[m], 'deg/s', '.0f')} "
+                f"vs reference {ref:.0f} deg/s.",
+            )
         other = leg_stats[OTHER_SIDE[side]][m]
         # both legs must be allowed to flag: comparing a near leg with a (biased) far leg says little
         if ok(m) and other["n"] >= cfg.min_steps and m in usable.get(OTHER_SIDE[side], set()):
@@ -137,26 +156,45 @@ def compute_flags(leg_stats: dict, *, cfg: FlagConfig, usable: dict[str, set[str
             ref_asym = other["mean"] * keep
             if _below(st[m], ref_asym, cfg):
                 # the reference moves with the other leg's own error
-                out.add("swing_velocity_asymmetry", side, m, st[m], ref_asym,
-                        f"{side.capitalize()} leg recovers more slowly than the "
-                        f"{OTHER_SIDE[side]}: peak swing hip-flexion velocity "
-                        f"{_ci_text(st[m], 'deg/s', '.0f')} is more than "
-                        f"{cfg.swing_velocity_asymmetry_pct:.0f}% below the {OTHER_SIDE[side]} leg's "
-                        f"{other['mean']:.0f} deg/s.", extra_error=_reference_error(other, keep))
+                out.add(
+                    "swing_velocity_asymmetry",
+                    side,
+                    m,
+                    st[m],
+                    ref_asym,
+                    f"{side.capitalize()} leg recovers more slowly than the "
+                    f"{OTHER_SIDE[side]}: peak swing hip-flexion velocity "
+                    f"{_ci_text(st[m], 'deg/s', '.0f')} is more than "
+                    f"{cfg.swing_velocity_asymmetry_pct:.0f}% below the {OTHER_SIDE[side]} leg's "
+                    f"{other['mean']:.0f} deg/s.",
+                    extra_error=_reference_error(other, keep),
+                )
         m = "time_to_peak_knee_drive_pct_swing"
         ref = cfg.time_to_peak_knee_drive_max_pct_swing
         if ok(m) and _above(st[m], ref, cfg):
-            out.add("late_knee_drive", side, m, st[m], ref,
-                    f"{side.capitalize()} leg: the knee reaches its highest point late in the swing: "
-                    f"time to peak knee drive {_ci_text(st[m], '% of swing', '.0f')} vs reference "
-                    f"at most {ref:.0f}%.")
+            out.add(
+                "late_knee_drive",
+                side,
+                m,
+                st[m],
+                ref,
+                f"{side.capitalize()} leg: the knee reaches its highest point late in the swing: "
+                f"time to peak knee drive {_ci_text(st[m], '% of swing', '.0f')} vs reference "
+                f"at most {ref:.0f}%.",
+            )
         m = "thigh_angle_at_contralateral_touchdown_deg"
         ref = cfg.thigh_angle_at_contralateral_touchdown_min_deg
         if ok(m) and _below(st[m], ref, cfg):
-            out.add("leg_lag", side, m, st[m], ref,
-                    f"{side.capitalize()} leg: the swing thigh is still behind when the other foot "
-                    f"lands (backside mechanics): thigh angle {_ci_text(st[m], 'deg', '.1f')} vs "
-                    f"reference at least {ref:.0f} deg.")
+            out.add(
+                "leg_lag",
+                side,
+                m,
+                st[m],
+                ref,
+                f"{side.capitalize()} leg: the swing thigh is still behind when the other foot "
+                f"lands (backside mechanics): thigh angle {_ci_text(st[m], 'deg', '.1f')} vs "
+                f"reference at least {ref:.0f} deg.",
+            )
     if withheld is not None:
         withheld.extend(out.withheld)
     return out.flags

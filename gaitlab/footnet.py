@@ -52,17 +52,21 @@ MAT_REL = Path("data") / "mocap" / "footnet_treadmill_example.mat"
 RATE_HZ = 200.0
 TRUNK_LENGTH_M = 0.5
 FORWARD, UP = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])
-DESCRIPTION = ("FootNet's treadmill example, 27 + 27 consecutive strides of real runners at 200 Hz with each "
-               "foot's contact labelled from its force plate (`rlabels` / `llabels`; touchdown half a sample "
-               "before the first on-ground sample, toe-off half a sample after the last). Knee, ankle and the "
-               "foot's proximal/distal points (standing in for heel and toe) are measured; the hip is constructed "
-               "from the knee, the shank and the knee angle, the trunk is upright, and the left leg's series is "
-               "placed half a stride after the right one (from the feet's kinematics): see `gaitlab.footnet`. "
-               "The treadmill frame is kept (the stance foot moves back at belt speed, as under a panning "
-               "camera). Only events are scored: no truth trunk, so no angle figures.")
-TOE_NOTE = ("FootNet's 'toe' is the foot segment's distal point, 0.13 m from its proximal ('heel') point, so "
-            "nearer the metatarsal heads than the toe tip: like maxSprint's, its toe-off errors depend on that "
-            "stand-in (the metatarsal heads rise before the tip leaves).")
+DESCRIPTION = (
+    "FootNet's treadmill example, 27 + 27 consecutive strides of real runners at 200 Hz with each "
+    "foot's contact labelled from its force plate (`rlabels` / `llabels`; touchdown half a sample "
+    "before the first on-ground sample, toe-off half a sample after the last). Knee, ankle and the "
+    "foot's proximal/distal points (standing in for heel and toe) are measured; the hip is constructed "
+    "from the knee, the shank and the knee angle, the trunk is upright, and the left leg's series is "
+    "placed half a stride after the right one (from the feet's kinematics): see `gaitlab.footnet`. "
+    "The treadmill frame is kept (the stance foot moves back at belt speed, as under a panning "
+    "camera). Only events are scored: no truth trunk, so no angle figures."
+)
+TOE_NOTE = (
+    "FootNet's 'toe' is the foot segment's distal point, 0.13 m from its proximal ('heel') point, so "
+    "nearer the metatarsal heads than the toe tip: like maxSprint's, its toe-off errors depend on that "
+    "stand-in (the metatarsal heads rise before the tip leaves)."
+)
 _POINTS = {"knee": "tib_prox", "ankle": "tib_dist", "heel": "foot_prox", "foot_index": "foot_dist"}
 
 
@@ -99,13 +103,13 @@ def left_offset_samples(right_fwd: np.ndarray, left_fwd: np.ndarray) -> int:
     lag (within +-half a stride) best aligning the two feet's forward positions.
     """
     r = right_fwd - right_fwd.mean()
-    ac = np.correlate(r, r, mode="full")[len(r) - 1:]
+    ac = np.correlate(r, r, mode="full")[len(r) - 1 :]
     lo = int(0.4 * RATE_HZ)  # strides of running last 0.5-0.9 s: search past the zero-lag peak
-    period = lo + int(np.argmax(ac[lo:int(1.2 * RATE_HZ)]))
+    period = lo + int(np.argmax(ac[lo : int(1.2 * RATE_HZ)]))
     l_ = left_fwd - left_fwd.mean()
     n = min(len(r), len(l_)) - period
     lags = range(-period // 2, period // 2 + 1)
-    corr = [np.dot(r[period: period + n - period], l_[period + lag: period + lag + n - period]) for lag in lags]
+    corr = [np.dot(r[period : period + n - period], l_[period + lag : period + lag + n - period]) for lag in lags]
     in_phase = list(lags)[int(np.argmax(corr))]  # left(t + in_phase) ~ right(t)
     return -in_phase + period // 2
 
@@ -117,8 +121,7 @@ def _contacts(on: np.ndarray, time_s: np.ndarray, side: str, span: tuple[float, 
     for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
         td, to = time_s[s] - dt / 2, time_s[e - 1] + dt / 2
         complete = bool(s > 0 and e < len(on) and span[0] <= td and to <= span[1])
-        rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td,
-                     "complete": complete})
+        rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td, "complete": complete})
     return rows
 
 
@@ -144,8 +147,7 @@ def load_footnet(path: Path) -> FootnetTrial:
         joints.update({f"{side}_{p}": v for p, v in pts.items()})
         rows += _contacts(on[side], (np.arange(len(on[side])) + start[side]) / RATE_HZ, side, span)
     contacts = pd.DataFrame(rows).sort_values("touchdown_s").reset_index(drop=True)
-    return FootnetTrial(path=Path(path), time_s=time_s, joints=joints, contacts=contacts,
-                        left_offset_s=shift / RATE_HZ)
+    return FootnetTrial(path=Path(path), time_s=time_s, joints=joints, contacts=contacts, left_offset_s=shift / RATE_HZ)
 
 
 def footnet_track(trial: FootnetTrial, fps: float, *, phase_frames: float = 0.37) -> PoseTrack:
@@ -155,30 +157,56 @@ def footnet_track(trial: FootnetTrial, fps: float, *, phase_frames: float = 0.37
     times = t if fps == RATE_HZ else np.arange(t[0] + phase_frames / fps, t[-1], 1.0 / fps)
     hip_fwd = np.nanmean([trial.joints[f"{s}_hip"] @ FORWARD for s in SIDES])
     size = (1920, 1080)
-    proj = mocap.Projection(forward=FORWARD, up=UP, px_per_m=mocap.PX_PER_M,
-                            origin_px=(size[0] / 2 - mocap.PX_PER_M * hip_fwd, size[1] - 120.0))
+    proj = mocap.Projection(
+        forward=FORWARD,
+        up=UP,
+        px_per_m=mocap.PX_PER_M,
+        origin_px=(size[0] / 2 - mocap.PX_PER_M * hip_fwd, size[1] - 120.0),
+    )
     n = len(times)
     xy, z, vis = np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan), np.zeros((n, N_LANDMARKS))
     for name, p in trial.joints.items():
         ps = p if fps == RATE_HZ else mocap.resample(p, t, times)
         xy[:, INDEX[name]], z[:, INDEX[name]], vis[:, INDEX[name]] = proj(ps), proj.depth_m(ps), 1.0
-    return PoseTrack(xy_px=xy, z=z, visibility=vis, time_s=times, frame_index=np.arange(n), frame_size_px=size,
-                     source="mocap-projection", meta={"path": str(trial.path), "fps": fps})
+    return PoseTrack(
+        xy_px=xy,
+        z=z,
+        visibility=vis,
+        time_s=times,
+        frame_index=np.arange(n),
+        frame_size_px=size,
+        source="mocap-projection",
+        meta={"path": str(trial.path), "fps": fps},
+    )
 
 
 def analyze_footnet(trial: FootnetTrial, fps: float, *, config: AnalysisConfig | None = None) -> AnalysisResult:
-    return analyze_track(footnet_track(trial, fps), config=config or AnalysisConfig(), stored_fps=fps, capture_fps=fps,
-                         clip=str(trial.path))
+    return analyze_track(
+        footnet_track(trial, fps),
+        config=config or AnalysisConfig(),
+        stored_fps=fps,
+        capture_fps=fps,
+        clip=str(trial.path),
+    )
 
 
-def evaluate_footnet(trial: FootnetTrial, fps: float, *, trial_name: str,
-                     config: AnalysisConfig | None = None) -> dict:
+def evaluate_footnet(trial: FootnetTrial, fps: float, *, trial_name: str, config: AnalysisConfig | None = None) -> dict:
     """A ``markers`` row (``evaluation.evaluate``; every detection inside the span can be judged:
     the whole treadmill is instrumented)."""
     result = analyze_footnet(trial, fps, config=config)
     t0, t1 = float(trial.time_s[0]), float(trial.time_s[-1])
-    row = evaluate(trial=trial_name, source="markers", fps=fps, truth=trial.contacts, truth_steps=None,
-                   truth_frames=None, found=result.contacts, steps=None, frames=None,
-                   on_plates=lambda side, time_s: t0 <= time_s <= t1, near_side=result.summary.get("near_side"))
+    row = evaluate(
+        trial=trial_name,
+        source="markers",
+        fps=fps,
+        truth=trial.contacts,
+        truth_steps=None,
+        truth_frames=None,
+        found=result.contacts,
+        steps=None,
+        frames=None,
+        on_plates=lambda side, time_s: t0 <= time_s <= t1,
+        near_side=result.summary.get("near_side"),
+    )
     row["hip_flexion_rmse_deg"] = row["hip_flexion_rmse_near_deg"] = math.nan  # no truth trunk
     return row

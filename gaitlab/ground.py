@@ -27,8 +27,9 @@ DRIFT_RANGE_LEG_PER_S = 1.0
 DRIFT_STEP_LEG_PER_S = 0.01
 
 
-def rolling_ground_px(time_s: np.ndarray, lowest_y_px: np.ndarray, *, window_frames: int,
-                      drift_px_s: float = 0.0) -> np.ndarray:
+def rolling_ground_px(
+    time_s: np.ndarray, lowest_y_px: np.ndarray, *, window_frames: int, drift_px_s: float = 0.0
+) -> np.ndarray:
     """Rolling maximum of ``y_i + drift * (t - t_i)`` over ``window_frames`` (NaN-tolerant)."""
     t = np.asarray(time_s, np.float64)
     shifted = lowest_y_px - drift_px_s * t
@@ -38,8 +39,9 @@ def rolling_ground_px(time_s: np.ndarray, lowest_y_px: np.ndarray, *, window_fra
     return ground
 
 
-def ground_drift_px_s(time_s: np.ndarray, lowest_y_px: list[np.ndarray], *, window_frames: int,
-                      leg_length_px: float) -> float:
+def ground_drift_px_s(
+    time_s: np.ndarray, lowest_y_px: list[np.ndarray], *, window_frames: int, leg_length_px: float
+) -> float:
     """The drift (px/s) giving the lowest mean ground under all the feet given (see module doc)."""
     if not np.isfinite(leg_length_px) or leg_length_px <= 0 or len(time_s) < 3:
         return 0.0
@@ -47,8 +49,7 @@ def ground_drift_px_s(time_s: np.ndarray, lowest_y_px: list[np.ndarray], *, wind
     drifts = np.arange(-n_steps, n_steps + 1) * DRIFT_STEP_LEG_PER_S * leg_length_px
     cost = np.full(len(drifts), np.inf)
     for k, s in enumerate(drifts):
-        heights = [rolling_ground_px(time_s, y, window_frames=window_frames, drift_px_s=s) - y
-                   for y in lowest_y_px]
+        heights = [rolling_ground_px(time_s, y, window_frames=window_frames, drift_px_s=s) - y for y in lowest_y_px]
         h = np.concatenate(heights)
         h = h[np.isfinite(h)]
         if h.size:

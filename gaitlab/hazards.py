@@ -163,8 +163,7 @@ def double_support(contacts, *, frame_s: float = 0.0) -> int:
     return count
 
 
-def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
-                   frame_s: float = 0.0) -> tuple[str, str]:
+def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"), frame_s: float = 0.0) -> tuple[str, str]:
     """(status, reason): is this running, not running, or can the clip not tell?
 
     Running shows a regular alternation: >= 3 step times in running's range, and
@@ -181,13 +180,16 @@ def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
     lo, hi = RUNNING_STEP_TIME_S
     together = landings_together(contacts, frame_s=frame_s) if contacts is not None else 0
     if together >= MIN_TOGETHER_LANDINGS:
-        return "no_running_detected", (f"both feet land together {together} times (jumping), not the "
-                                       f"alternating steps of running")
+        return "no_running_detected", (
+            f"both feet land together {together} times (jumping), not the alternating steps of running"
+        )
     both_down = double_support(contacts, frame_s=frame_s) if contacts is not None else 0
     if both_down >= MIN_DOUBLE_SUPPORT_CONTACTS and both_down >= DOUBLE_SUPPORT_SHARE * len(contacts):
-        return "no_running_detected", (f"both feet are on the ground together during {both_down} of "
-                                       f"{len(contacts)} contacts (walking or standing): running has a flight "
-                                       f"between contacts")
+        return "no_running_detected", (
+            f"both feet are on the ground together during {both_down} of "
+            f"{len(contacts)} contacts (walking or standing): running has a flight "
+            f"between contacts"
+        )
     st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
     measured = st[st <= GAP_STEP_FACTOR * hi]
     good = int(((measured >= lo) & (measured <= hi)).sum())
@@ -196,20 +198,24 @@ def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"),
     n_contacts = len(contacts) if contacts is not None else len(steps)
     expected = seen_s * 1.0 / hi if math.isfinite(seen_s) else float("nan")  # running's slowest step rate
     if math.isfinite(expected) and n_contacts < MIN_CONTACT_COVERAGE * expected:
-        return "insufficient_data", (f"contacts found for only {n_contacts} of the at least {expected:.0f} steps "
-                                     f"running would show in the {seen_s:.1f} s the athlete is seen: the feet are "
-                                     f"too poorly seen for contact detection ({good} of {len(measured)} measurable "
-                                     f"step times in running's {lo:.2f}-{hi:.2f} s)")
+        return "insufficient_data", (
+            f"contacts found for only {n_contacts} of the at least {expected:.0f} steps "
+            f"running would show in the {seen_s:.1f} s the athlete is seen: the feet are "
+            f"too poorly seen for contact detection ({good} of {len(measured)} measurable "
+            f"step times in running's {lo:.2f}-{hi:.2f} s)"
+        )
     if len(measured) < MIN_RHYTHM_STEPS:
-        return "insufficient_data", (f"only {len(measured)} measurable step time(s) ({good} in running's "
-                                     f"{lo:.2f}-{hi:.2f} s); at least {MIN_RHYTHM_STEPS} are needed to confirm a "
-                                     f"running rhythm (the athlete is seen for {seen_s:.1f} s)")
-    return "no_running_detected", (f"no regular running rhythm: {good} of {len(measured)} step times are in "
-                                   f"running's {lo:.2f}-{hi:.2f} s")
+        return "insufficient_data", (
+            f"only {len(measured)} measurable step time(s) ({good} in running's "
+            f"{lo:.2f}-{hi:.2f} s); at least {MIN_RHYTHM_STEPS} are needed to confirm a "
+            f"running rhythm (the athlete is seen for {seen_s:.1f} s)"
+        )
+    return "no_running_detected", (
+        f"no regular running rhythm: {good} of {len(measured)} step times are in running's {lo:.2f}-{hi:.2f} s"
+    )
 
 
-def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: float | None,
-                 segments: int) -> list[str]:
+def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: float | None, segments: int) -> list[str]:
     """One sentence per hazard present (repeats, rate, camera, cuts, people)."""
     meta = track.meta or {}
     notes = []
@@ -217,43 +223,62 @@ def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: fl
     dup = int(timing.get("n_decoded", 0)) - len(timing.get("keep", []))
     if dup > 0:
         if timing.get("systematic"):
-            pattern = (f"each image is shown {timing['regular_k']} times" if timing.get("regular_k")
-                       else f"{dup / timing['n_decoded']:.0%} of frames are copies of the previous one")
-            notes.append(f"Repeated frames: {dup} of {timing['n_decoded']} decoded frames repeat the previous "
-                         f"image ({pattern}); only the {len(timing['keep'])} new frames are analyzed, at "
-                         f"{tb.unique_fps:.3g} new frames per second of file time.")
+            pattern = (
+                f"each image is shown {timing['regular_k']} times"
+                if timing.get("regular_k")
+                else f"{dup / timing['n_decoded']:.0%} of frames are copies of the previous one"
+            )
+            notes.append(
+                f"Repeated frames: {dup} of {timing['n_decoded']} decoded frames repeat the previous "
+                f"image ({pattern}); only the {len(timing['keep'])} new frames are analyzed, at "
+                f"{tb.unique_fps:.3g} new frames per second of file time."
+            )
         else:
             notes.append(f"{dup} frame(s) showed no change at all (still scene) and were skipped.")
     if tb.source == "repeated_frames":
-        notes.append(f"Capture rate inferred from the repeated frames: {tb.capture_fps:.3g} fps "
-                     f"(the file says {info.stored_fps:.3g} fps).")
+        notes.append(
+            f"Capture rate inferred from the repeated frames: {tb.capture_fps:.3g} fps "
+            f"(the file says {info.stored_fps:.3g} fps)."
+        )
     elif tb.source == "motion":
-        notes.append(f"The clip plays {tb.slowmo_factor:.3g}x slower than real time: each image repeats "
-                     f"{tb.regular_k} times and the step rate is only that of running when sped up "
-                     f"{tb.regular_k}x. Inferred capture rate {tb.capture_fps:.3g} fps; pass --capture-fps "
-                     f"to override.")
+        notes.append(
+            f"The clip plays {tb.slowmo_factor:.3g}x slower than real time: each image repeats "
+            f"{tb.regular_k} times and the step rate is only that of running when sped up "
+            f"{tb.regular_k}x. Inferred capture rate {tb.capture_fps:.3g} fps; pass --capture-fps "
+            f"to override."
+        )
     if step_hz is not None and math.isfinite(step_hz) and tb.source not in ("motion",):
         lo, hi = RUNNING_STEP_HZ
         if step_hz < lo * 0.9 or step_hz > hi * 1.1:
-            notes.append(f"The stored rate and the motion disagree: {step_hz:.2f} steps/s is outside running's "
-                         f"{lo:.1f}-{hi:.1f} steps/s, so the clip is probably slowed down or sped up "
-                         f"(capture rate {tb.capture_fps:.3g} fps, source: {tb.source}). "
-                         f"Pass --capture-fps with the real rate.")
+            notes.append(
+                f"The stored rate and the motion disagree: {step_hz:.2f} steps/s is outside running's "
+                f"{lo:.1f}-{hi:.1f} steps/s, so the clip is probably slowed down or sped up "
+                f"(capture rate {tb.capture_fps:.3g} fps, source: {tb.source}). "
+                f"Pass --capture-fps with the real rate."
+            )
     camera = meta.get("camera") or {}
     if camera.get("moving"):
-        notes.append("Camera moves (pan/zoom): contact times, joint angles and angular velocities do not depend "
-                     "on it, but speed and step length would, so none are reported.")
+        notes.append(
+            "Camera moves (pan/zoom): contact times, joint angles and angular velocities do not depend "
+            "on it, but speed and step length would, so none are reported."
+        )
     if camera.get("cuts"):
-        notes.append(f"Scene cut(s) at frame(s) {', '.join(map(str, camera['cuts']))}: the clip is analyzed "
-                     f"as {segments} segments and no event spans a cut.")
+        notes.append(
+            f"Scene cut(s) at frame(s) {', '.join(map(str, camera['cuts']))}: the clip is analyzed "
+            f"as {segments} segments and no event spans a cut."
+        )
     elif segments > 1:
         notes.append(f"Long pause(s) in the frames: the clip is analyzed as {segments} segments.")
     person = meta.get("person") or {}
     if person.get("max_people_in_frame", 0) > 1:
-        how = "the one at --athlete-hint" if person.get("method") == "hint" else \
-            "the largest and most consistently tracked (choose another with --athlete-hint x,y)"
-        notes.append(f"Several people in view (up to {person['max_people_in_frame']} at once): analyzing one "
-                     f"athlete, {how}.")
+        how = (
+            "the one at --athlete-hint"
+            if person.get("method") == "hint"
+            else "the largest and most consistently tracked (choose another with --athlete-hint x,y)"
+        )
+        notes.append(
+            f"Several people in view (up to {person['max_people_in_frame']} at once): analyzing one athlete, {how}."
+        )
     return notes
 
 

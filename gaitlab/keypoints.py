@@ -31,8 +31,16 @@ DEFAULT_PX_PER_M = 400.0 / 1.8
 _UNIT_TO_M = {"m": 1.0, "mm": 1e-3, "cm": 1e-2}
 
 # Source name (case-insensitive) -> BlazePose name. HALPE/Sports2D and OpenPose spell these alike.
-_SIDE_POINTS = {"hip": "hip", "knee": "knee", "ankle": "ankle", "heel": "heel", "bigtoe": "foot_index",
-                "shoulder": "shoulder", "elbow": "elbow", "wrist": "wrist"}
+_SIDE_POINTS = {
+    "hip": "hip",
+    "knee": "knee",
+    "ankle": "ankle",
+    "heel": "heel",
+    "bigtoe": "foot_index",
+    "shoulder": "shoulder",
+    "elbow": "elbow",
+    "wrist": "wrist",
+}
 NAME_MAP: dict[str, str] = {"nose": "nose"}
 for _src, _dst in _SIDE_POINTS.items():
     NAME_MAP[f"r{_src}"] = f"right_{_dst}"
@@ -41,23 +49,47 @@ for _src, _dst in _SIDE_POINTS.items():
     NAME_MAP[f"left_{_src}"] = f"left_{_dst}"
 
 #: OpenPose BODY_25 keypoint order.
-BODY_25 = ("nose", "neck", "rshoulder", "relbow", "rwrist", "lshoulder", "lelbow", "lwrist", "midhip",
-           "rhip", "rknee", "rankle", "lhip", "lknee", "lankle", "reye", "leye", "rear", "lear",
-           "lbigtoe", "lsmalltoe", "lheel", "rbigtoe", "rsmalltoe", "rheel")
+BODY_25 = (
+    "nose",
+    "neck",
+    "rshoulder",
+    "relbow",
+    "rwrist",
+    "lshoulder",
+    "lelbow",
+    "lwrist",
+    "midhip",
+    "rhip",
+    "rknee",
+    "rankle",
+    "lhip",
+    "lknee",
+    "lankle",
+    "reye",
+    "leye",
+    "rear",
+    "lear",
+    "lbigtoe",
+    "lsmalltoe",
+    "lheel",
+    "rbigtoe",
+    "rsmalltoe",
+    "rheel",
+)
 
 REQUIRED = tuple(f"{s}_{p}" for s in ("left", "right") for p in ("hip", "knee", "ankle", "heel", "foot_index"))
 
 
 def _empty(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan),
-            np.zeros((n, N_LANDMARKS)))
+    return (np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan), np.zeros((n, N_LANDMARKS)))
 
 
 def _check_required(mapped: set[str], path: Path) -> None:
     missing = [name for name in REQUIRED if name not in mapped]
     if missing:
-        raise BadInputError(f"{path}: keypoints lack {', '.join(missing)} (need hip, knee, ankle, heel and "
-                            f"big toe of both legs)")
+        raise BadInputError(
+            f"{path}: keypoints lack {', '.join(missing)} (need hip, knee, ankle, heel and big toe of both legs)"
+        )
 
 
 def _frame_size(xy: np.ndarray) -> tuple[int, int]:
@@ -85,7 +117,7 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
         parts = line.split("\t")
         if len(parts) < 2 or not parts[1].strip():
             continue
-        rows.append([float(p) if p.strip() else np.nan for p in parts[1:2 + 3 * len(names)]])
+        rows.append([float(p) if p.strip() else np.nan for p in parts[1 : 2 + 3 * len(names)]])
     if len(rows) < 2:
         raise BadInputError(f"{path}: fewer than 2 frames of data")
     width = 1 + 3 * len(names)
@@ -115,9 +147,16 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
     if flip < 0:  # shift into positive image coordinates, as a frame would hold them
         xy[..., 0] -= np.nanmin(xy[..., 0]) - 20.0
         xy[..., 1] -= np.nanmin(xy[..., 1]) - 20.0
-    return PoseTrack(xy_px=xy, z=z, visibility=vis, time_s=time_s, frame_index=np.arange(n),
-                     frame_size_px=_frame_size(xy), source="trc",
-                     meta={"path": str(path), "units": units, "px_per_m": scale if flip < 0 else None})
+    return PoseTrack(
+        xy_px=xy,
+        z=z,
+        visibility=vis,
+        time_s=time_s,
+        frame_index=np.arange(n),
+        frame_size_px=_frame_size(xy),
+        source="trc",
+        meta={"path": str(path), "units": units, "px_per_m": scale if flip < 0 else None},
+    )
 
 
 def _best_person(people: list) -> np.ndarray | None:
@@ -157,8 +196,16 @@ def read_openpose_folder(folder: Path, *, fps: float) -> PoseTrack:
             xy[i, INDEX[dst]] = kp[j, :2]
             vis[i, INDEX[dst]] = kp[j, 2]
     _check_required({NAME_MAP[nm] for nm in BODY_25 if nm in NAME_MAP}, folder)
-    return PoseTrack(xy_px=xy, z=z, visibility=vis, time_s=np.arange(n) / fps, frame_index=np.arange(n),
-                     frame_size_px=_frame_size(xy), source="openpose", meta={"path": str(folder)})
+    return PoseTrack(
+        xy_px=xy,
+        z=z,
+        visibility=vis,
+        time_s=np.arange(n) / fps,
+        frame_index=np.arange(n),
+        frame_size_px=_frame_size(xy),
+        source="openpose",
+        meta={"path": str(folder)},
+    )
 
 
 def read_keypoints(path: Path, *, fps: float | None = None) -> tuple[PoseTrack, list[str]]:

@@ -75,8 +75,7 @@ def compute_kinematics(track: PoseTrack, *, trunk_cutoff_hz: float | None = None
     ``heel_x_px_<side>``, ``heel_y_px_<side>``, ``toe_x_px_<side>``, ``toe_y_px_<side>``, ``ankle_y_px_<side>``.
     """
     t = track.time_s
-    cols: dict[str, np.ndarray] = {"frame_index": track.frame_index, "time_s": t,
-                                   "pose_detected": track.detected}
+    cols: dict[str, np.ndarray] = {"frame_index": track.frame_index, "time_s": t, "pose_detected": track.detected}
     trunk = trunk_down_angle_deg(track)
     if trunk_cutoff_hz:
         trunk = smooth_trunk_angle_deg(trunk, t, cutoff_hz=trunk_cutoff_hz)

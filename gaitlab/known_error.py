@@ -58,13 +58,21 @@ BASIS: dict[str, tuple[str, dict[str, tuple[str, ...]], str | None]] = {
     "flight_time_s": ("ms", {leg: ("flight_time_mae_ms", "flight_time_mean_err_ms") for leg in LEGS}, None),
     "step_time_s": ("pct", {leg: ("step_frequency_error_pct",) for leg in LEGS}, None),
     "step_frequency_hz": ("pct", {leg: ("step_frequency_error_pct",) for leg in LEGS}, None),
-    "peak_swing_hip_flexion_velocity_deg_s": ("pct", {leg: (f"peak_swing_velocity_error_{leg}_pct",)
-                                                      for leg in LEGS}, None),
-    "time_to_peak_knee_drive_s": ("ms", {leg: ("toe_off_mae_ms",) for leg in LEGS},
-                                  "the instant of maximal hip flexion is not scored against truth"),
+    "peak_swing_hip_flexion_velocity_deg_s": (
+        "pct",
+        {leg: (f"peak_swing_velocity_error_{leg}_pct",) for leg in LEGS},
+        None,
+    ),
+    "time_to_peak_knee_drive_s": (
+        "ms",
+        {leg: ("toe_off_mae_ms",) for leg in LEGS},
+        "the instant of maximal hip flexion is not scored against truth",
+    ),
     "thigh_angle_at_contralateral_touchdown_deg": (
-        "deg", {"near": ("hip_flexion_rmse_near_deg",), "far": ("hip_flexion_rmse_far_deg",)},
-        "the thigh angle is not scored against truth; the hip-flexion angle error stands in for it"),
+        "deg",
+        {"near": ("hip_flexion_rmse_near_deg",), "far": ("hip_flexion_rmse_far_deg",)},
+        "the thigh angle is not scored against truth; the hip-flexion angle error stands in for it",
+    ),
 }
 
 
@@ -134,8 +142,9 @@ def known_error_table(rows: list[dict]) -> dict:
                 if value is None:
                     continue
                 cell = errors.setdefault(key, {}).setdefault(band, {}).setdefault(leg, {})
-                entry = cell.setdefault(measure, {"error": value, "unit": unit, "n_rows": 0,
-                                                  "worst_row": _row_label(row)})
+                entry = cell.setdefault(
+                    measure, {"error": value, "unit": unit, "n_rows": 0, "worst_row": _row_label(row)}
+                )
                 entry["n_rows"] += 1
                 if value > entry["error"]:
                     entry.update(error=value, worst_row=_row_label(row))
@@ -147,8 +156,10 @@ def known_error_table(rows: list[dict]) -> dict:
     return {
         "schema": SCHEMA,
         "bands_fps": [[name, lo, hi if math.isfinite(hi) else None] for name, lo, hi in BANDS],
-        "measures": {m: {"unit": unit, "row_keys": {leg: list(k) for leg, k in keys.items()}, "partial": partial}
-                     for m, (unit, keys, partial) in BASIS.items()},
+        "measures": {
+            m: {"unit": unit, "row_keys": {leg: list(k) for leg, k in keys.items()}, "partial": partial}
+            for m, (unit, keys, partial) in BASIS.items()
+        },
         "errors": errors,
     }
 

@@ -115,6 +115,7 @@ def _file_atomic(src: Path, dest_dir: Path, name: str, make_meta) -> Path:
     without its capture fps; a crash in between leaves only a clip-less sidecar,
     which everything ignores.
     """
+
     def copy_bytes(out) -> None:
         with open(src, "rb") as inp:
             shutil.copyfileobj(inp, out, 1 << 20)
@@ -141,8 +142,9 @@ def _file_atomic(src: Path, dest_dir: Path, name: str, make_meta) -> Path:
         clip_tmp.unlink(missing_ok=True)
 
 
-def upload_clip(clip: Path, *, athlete: str, library: Path, session: str | None = None,
-                capture_fps: float | None = None) -> UploadResult:
+def upload_clip(
+    clip: Path, *, athlete: str, library: Path, session: str | None = None, capture_fps: float | None = None
+) -> UploadResult:
     """File one clip into ``library/<athlete>/<session>/``; skip it if its bytes are already there."""
     from .video import file_sha256, probe
 
@@ -174,22 +176,36 @@ def upload_clip(clip: Path, *, athlete: str, library: Path, session: str | None 
             "size_bytes": clip.stat().st_size,
             "uploaded_utc": uploaded_utc,
             "capture_fps": capture_fps,  # the user's value; None = phone metadata or assumed real-time
-            "probe": {"stored_fps": info.stored_fps, "capture_fps": info.capture_fps,
-                      "capture_fps_source": info.capture_fps_source, "n_frames": info.n_frames,
-                      "width_px": info.width_px, "height_px": info.height_px,
-                      "rotation_deg": info.rotation_deg, "codec": info.codec, "duration_s": info.duration_s},
+            "probe": {
+                "stored_fps": info.stored_fps,
+                "capture_fps": info.capture_fps,
+                "capture_fps_source": info.capture_fps_source,
+                "n_frames": info.n_frames,
+                "width_px": info.width_px,
+                "height_px": info.height_px,
+                "rotation_deg": info.rotation_deg,
+                "codec": info.codec,
+                "duration_s": info.duration_s,
+            },
         }
 
     try:
         dest = _file_atomic(clip, dest_dir, name, make_meta)
     except OSError as exc:
-        raise BadInputError(f"{dest_dir}: cannot copy {clip.name} into the library "
-                            f"({exc.strerror or exc})") from None
+        raise BadInputError(f"{dest_dir}: cannot copy {clip.name} into the library ({exc.strerror or exc})") from None
     return UploadResult(source=clip, status="uploaded", path=dest, sha256=sha)
 
 
-def upload_and_analyze(clips: list[Path], *, athlete: str, library: Path, session: str | None = None,
-                       capture_fps: float | None = None, analyze: bool = True, show_progress: bool = True) -> int:
+def upload_and_analyze(
+    clips: list[Path],
+    *,
+    athlete: str,
+    library: Path,
+    session: str | None = None,
+    capture_fps: float | None = None,
+    analyze: bool = True,
+    show_progress: bool = True,
+) -> int:
     """The ``gaitlab upload`` command: file each clip, then analyze it unless told not to.
 
     One line per clip on stdout. Every clip is tried even if one fails. Exit

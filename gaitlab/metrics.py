@@ -30,9 +30,15 @@ from scipy import stats
 from .landmarks import OTHER_SIDE, SIDES
 
 MEASURES = (
-    "contact_time_s", "flight_time_s", "step_time_s", "step_frequency_hz", "swing_time_s",
-    "peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
-    "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg",
+    "contact_time_s",
+    "flight_time_s",
+    "step_time_s",
+    "step_frequency_hz",
+    "swing_time_s",
+    "peak_swing_hip_flexion_velocity_deg_s",
+    "time_to_peak_knee_drive_s",
+    "time_to_peak_knee_drive_pct_swing",
+    "thigh_angle_at_contralateral_touchdown_deg",
 )
 
 # Swing measures need this much hip-flexion fall after the maximum to call it a maximum.
@@ -43,7 +49,7 @@ _MAX_SWING_S = 0.8
 
 def _parabolic_peak(t: np.ndarray, y: np.ndarray, k: int) -> tuple[float, float]:
     """Sub-sample time and value of the extremum at index k (3-point parabola)."""
-    if 0 < k < len(y) - 1 and np.all(np.isfinite(y[k - 1:k + 2])):
+    if 0 < k < len(y) - 1 and np.all(np.isfinite(y[k - 1 : k + 2])):
         y0, y1, y2 = y[k - 1], y[k], y[k + 1]
         denom = y0 - 2 * y1 + y2
         if denom != 0:
@@ -63,13 +69,17 @@ def swing_peaks(kin: pd.DataFrame, side: str, toe_off_s: float, end_s: float) ->
     t = kin["time_s"].to_numpy()
     flex = kin[f"hip_flexion_deg_{side}"].to_numpy()
     vel = kin[f"hip_flexion_velocity_deg_s_{side}"].to_numpy()
-    nan = {"max_hip_flexion_s": math.nan, "max_hip_flexion_deg": math.nan,
-           "peak_velocity_deg_s": math.nan, "peak_velocity_s": math.nan}
+    nan = {
+        "max_hip_flexion_s": math.nan,
+        "max_hip_flexion_deg": math.nan,
+        "peak_velocity_deg_s": math.nan,
+        "peak_velocity_s": math.nan,
+    }
     sel = np.flatnonzero((t >= toe_off_s) & (t <= end_s))
     if len(sel) < 3 or not np.all(np.isfinite(flex[sel])):
         return nan
     k_max = sel[int(np.argmax(flex[sel]))]
-    after = flex[k_max:sel[-1] + 1]
+    after = flex[k_max : sel[-1] + 1]
     if k_max == sel[-1] or flex[k_max] - np.nanmin(after) < _MIN_DROP_AFTER_MAX_DEG:
         return nan  # still flexing when the data (or swing) ends: no knee-drive peak seen
     t_max, flex_max = _parabolic_peak(t, flex, k_max)
@@ -78,8 +88,12 @@ def swing_peaks(kin: pd.DataFrame, side: str, toe_off_s: float, end_s: float) ->
         return dict(nan, max_hip_flexion_s=t_max, max_hip_flexion_deg=flex_max)
     k_v = rise[int(np.argmax(vel[rise]))]
     t_v, v_max = _parabolic_peak(t, vel, k_v)
-    return {"max_hip_flexion_s": t_max, "max_hip_flexion_deg": flex_max,
-            "peak_velocity_deg_s": v_max, "peak_velocity_s": t_v}
+    return {
+        "max_hip_flexion_s": t_max,
+        "max_hip_flexion_deg": flex_max,
+        "peak_velocity_deg_s": v_max,
+        "peak_velocity_s": t_v,
+    }
 
 
 def compute_steps(contacts: pd.DataFrame, kin: pd.DataFrame) -> pd.DataFrame:
@@ -111,21 +125,26 @@ def compute_steps(contacts: pd.DataFrame, kin: pd.DataFrame) -> pd.DataFrame:
             ok = np.isfinite(thigh)
             if ok.sum() >= 2 and t[ok][0] <= next_other_td <= t[ok][-1]:
                 thigh_at_ctd = float(np.interp(next_other_td, t[ok], thigh[ok]))
-        rows.append({
-            "side": side, "leg": c["leg"], "touchdown_s": c["touchdown_s"], "toe_off_s": c["toe_off_s"],
-            "confidence": c["confidence"],
-            "contact_time_s": c["contact_time_s"],
-            "flight_time_s": flight,
-            "step_time_s": step_time,
-            "step_frequency_hz": 1.0 / step_time if step_time > 0 else math.nan,
-            "swing_time_s": swing_time,
-            "peak_swing_hip_flexion_velocity_deg_s": peaks["peak_velocity_deg_s"],
-            "peak_swing_hip_flexion_velocity_s": peaks["peak_velocity_s"],
-            "max_hip_flexion_deg": peaks["max_hip_flexion_deg"],
-            "time_to_peak_knee_drive_s": ttp,
-            "time_to_peak_knee_drive_pct_swing": 100.0 * ttp / swing_time if swing_time > 0 else math.nan,
-            "thigh_angle_at_contralateral_touchdown_deg": thigh_at_ctd,
-        })
+        rows.append(
+            {
+                "side": side,
+                "leg": c["leg"],
+                "touchdown_s": c["touchdown_s"],
+                "toe_off_s": c["toe_off_s"],
+                "confidence": c["confidence"],
+                "contact_time_s": c["contact_time_s"],
+                "flight_time_s": flight,
+                "step_time_s": step_time,
+                "step_frequency_hz": 1.0 / step_time if step_time > 0 else math.nan,
+                "swing_time_s": swing_time,
+                "peak_swing_hip_flexion_velocity_deg_s": peaks["peak_velocity_deg_s"],
+                "peak_swing_hip_flexion_velocity_s": peaks["peak_velocity_s"],
+                "max_hip_flexion_deg": peaks["max_hip_flexion_deg"],
+                "time_to_peak_knee_drive_s": ttp,
+                "time_to_peak_knee_drive_pct_swing": 100.0 * ttp / swing_time if swing_time > 0 else math.nan,
+                "thigh_angle_at_contralateral_touchdown_deg": thigh_at_ctd,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -157,8 +176,7 @@ def with_known_error(stat: dict, known_error: float | None) -> dict:
     95 % coverage of the true value for any error up to the bound (a root-sum-square would treat it
     as random and under-cover). Unknown error: the CI stays the scatter-only one.
     """
-    out = {**stat, "known_error": known_error, "ci95_stat_low": stat["ci95_low"],
-           "ci95_stat_high": stat["ci95_high"]}
+    out = {**stat, "known_error": known_error, "ci95_stat_low": stat["ci95_low"], "ci95_stat_high": stat["ci95_high"]}
     if known_error is not None and stat["ci95_low"] is not None:
         half = (stat["ci95_high"] - stat["ci95_low"]) / 2.0 + abs(known_error)
         out["ci95_low"], out["ci95_high"] = stat["mean"] - half, stat["mean"] + half

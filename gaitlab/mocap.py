@@ -101,8 +101,16 @@ def read_c3d(path: Path) -> MocapTrial:
     fz = -analog[:, fz_cols].sum(axis=1)  # plates report the load as negative Fz
     t = np.arange(len(xyz)) / rate
     ta = np.arange(len(analog)) / (rate * n_sub)
-    return MocapTrial(path=path, rate_hz=rate, time_s=t, markers_m=markers, analog_time_s=ta, fz_n=fz,
-                      plate_corners_m=corners, lab_events=events)
+    return MocapTrial(
+        path=path,
+        rate_hz=rate,
+        time_s=t,
+        markers_m=markers,
+        analog_time_s=ta,
+        fz_n=fz,
+        plate_corners_m=corners,
+        lab_events=events,
+    )
 
 
 def _pick(trial: MocapTrial, options, side: str):
@@ -177,7 +185,7 @@ def toe_tip_from_metatarsals(heel: np.ndarray, mt: np.ndarray, *, up: np.ndarray
     dz = floor - mt @ up  # height of the floor relative to the MT heads (<= 0 when they are raised)
     horiz = d - np.outer(d @ up, up)
     horiz /= np.linalg.norm(horiz, axis=1, keepdims=True)
-    reach = np.sqrt(np.clip(length[:, 0] ** 2 - dz ** 2, 0.0, None))
+    reach = np.sqrt(np.clip(length[:, 0] ** 2 - dz**2, 0.0, None))
     hinged = mt + reach[:, None] * horiz + dz[:, None] * up[None, :]
     fix = below & (np.abs(dz) < length[:, 0])
     tip[fix] = hinged[fix]
@@ -207,7 +215,8 @@ def joint_centres(trial: MocapTrial) -> dict[str, np.ndarray]:
             out[f"{side}_foot_index"] = m[toe[0]]
         else:  # metatarsal heads only: model the toe tip (see ``toe_tip_from_metatarsals``)
             out[f"{side}_foot_index"] = toe_tip_from_metatarsals(
-                out[f"{side}_heel"], np.mean([m[n] for n in toe], axis=0), up=lab_axes(trial)[1])
+                out[f"{side}_heel"], np.mean([m[n] for n in toe], axis=0), up=lab_axes(trial)[1]
+            )
         out[f"{side}_shoulder"] = m[_pick(trial, _SHOULDER, side)[0]]
     return out
 
@@ -271,8 +280,7 @@ def force_contacts(trial: MocapTrial, *, threshold_n: float = FORCE_THRESHOLD_N)
         ks = slice(int(np.searchsorted(trial.time_s, td)), int(np.searchsorted(trial.time_s, to)) + 1)
         along = np.concatenate([jc[f"{side}_heel"][ks] @ forward, jc[f"{side}_foot_index"][ks] @ forward])
         complete = bool(within_plates(along, stretches, margin_m=0.02) and s > 0)
-        rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td,
-                     "complete": complete})
+        rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td, "complete": complete})
     return pd.DataFrame(rows, columns=["side", "touchdown_s", "toe_off_s", "contact_time_s", "complete"])
 
 
@@ -282,11 +290,20 @@ def lab_event_contacts(trial: MocapTrial) -> pd.DataFrame:
     for ev in sorted(trial.lab_events, key=lambda e: e["time_s"]):
         if ev["event"] != "Foot Strike":
             continue
-        offs = [e["time_s"] for e in trial.lab_events
-                if e["side"] == ev["side"] and e["event"] == "Foot Off" and e["time_s"] > ev["time_s"]]
+        offs = [
+            e["time_s"]
+            for e in trial.lab_events
+            if e["side"] == ev["side"] and e["event"] == "Foot Off" and e["time_s"] > ev["time_s"]
+        ]
         if offs:
-            rows.append({"side": ev["side"], "touchdown_s": ev["time_s"], "toe_off_s": min(offs),
-                         "contact_time_s": min(offs) - ev["time_s"]})
+            rows.append(
+                {
+                    "side": ev["side"],
+                    "touchdown_s": ev["time_s"],
+                    "toe_off_s": min(offs),
+                    "contact_time_s": min(offs) - ev["time_s"],
+                }
+            )
     return pd.DataFrame(rows, columns=["side", "touchdown_s", "toe_off_s", "contact_time_s"])
 
 
@@ -332,8 +349,9 @@ def sample_times(trial: MocapTrial, fps: float, *, phase_frames: float = 0.0) ->
     return np.arange(t0, trial.time_s[-1] + 1e-9, 1.0 / fps)
 
 
-def sagittal_track(trial: MocapTrial, *, fps: float, projection: Projection, frame_size_px: tuple[int, int],
-                   phase_frames: float = 0.0) -> PoseTrack:
+def sagittal_track(
+    trial: MocapTrial, *, fps: float, projection: Projection, frame_size_px: tuple[int, int], phase_frames: float = 0.0
+) -> PoseTrack:
     """The joint centres as perfect 2D landmarks of a side camera at ``fps`` (time 0 = first mocap frame)."""
     jc = joint_centres(trial)
     times = sample_times(trial, fps, phase_frames=phase_frames)
@@ -346,9 +364,16 @@ def sagittal_track(trial: MocapTrial, *, fps: float, projection: Projection, fra
         xy[:, INDEX[name]] = projection(ps)
         z[:, INDEX[name]] = projection.depth_m(ps)
         vis[:, INDEX[name]] = 1.0
-    return PoseTrack(xy_px=xy, z=z, visibility=vis, time_s=times, frame_index=np.arange(n),
-                     frame_size_px=frame_size_px, source="mocap-projection",
-                     meta={"path": str(trial.path), "fps": fps})
+    return PoseTrack(
+        xy_px=xy,
+        z=z,
+        visibility=vis,
+        time_s=times,
+        frame_index=np.arange(n),
+        frame_size_px=frame_size_px,
+        source="mocap-projection",
+        meta={"path": str(trial.path), "fps": fps},
+    )
 
 
 # Marker data are filtered far less than video: 20 Hz keeps the sprint swing's

@@ -235,9 +235,22 @@ class SourceFailed(Exception):
 def pip_download(requirement: str, dest: Path, extra: tuple[str, ...] = (), *, timeout_s: float) -> Path:
     """Download one wheel (no dependencies) with this interpreter's pip."""
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--no-input", "--retries", "2", "--timeout", "30",
-        *extra, "-d", str(dest), requirement,
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--retries",
+        "2",
+        "--timeout",
+        "30",
+        *extra,
+        "-d",
+        str(dest),
+        requirement,
     ]
     try:
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout_s)
@@ -269,16 +282,12 @@ def fetch_npm_tarball(
     with tempfile.TemporaryDirectory(dir=dest) as pack_dir:
         cmd = ["npm", "pack", "--loglevel=error", f"{package}@{version}"]
         try:
-            proc = subprocess.run(
-                cmd, check=False, cwd=pack_dir, capture_output=True, text=True, timeout=npm_timeout_s
-            )
+            proc = subprocess.run(cmd, check=False, cwd=pack_dir, capture_output=True, text=True, timeout=npm_timeout_s)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SourceFailed(f"npm registry: GET {url} failed ({http_failure}); npm pack failed ({exc})") from exc
         packed = sorted(Path(pack_dir).glob("*.tgz"))
         if proc.returncode != 0 or not packed:
-            raise SourceFailed(
-                f"npm registry: GET {url} failed ({http_failure}); npm pack failed ({_npm_error(proc)})"
-            )
+            raise SourceFailed(f"npm registry: GET {url} failed ({http_failure}); npm pack failed ({_npm_error(proc)})")
         return Path(shutil.move(packed[0], tarball))
 
 

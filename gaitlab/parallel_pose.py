@@ -82,17 +82,19 @@ def split_remaining(done_to: int, n_frames: int, n_procs: int, overlap: int) -> 
 
 # --- the entry point -------------------------------------------------------------------------------------
 
+
 @dataclass
 class ScanAndPose:
     scan: ClipScan
-    rows: CandidateRows      # every posed frame, frame index = decode-order index like iter_frames
+    rows: CandidateRows  # every posed frame, frame index = decode-order index like iter_frames
     stats: DecodeStats
     workers_used: int
     timings_s: dict
 
 
-def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, workers: int | None = None,
-                  show_progress: bool = True) -> ScanAndPose:
+def scan_and_pose(
+    info: VideoInfo, model_path: Path, settings: PoseSettings, *, workers: int | None = None, show_progress: bool = True
+) -> ScanAndPose:
     """Scan every frame and run the main landmarker pass, over ``workers`` processes.
 
     ``workers=None``: all cores this process may use. A batch parallel over clips
@@ -113,9 +115,12 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
     extra = 0 if pts_sorted is None else min(workers - 1, n // MIN_FRAMES_PER_WORKER - 1)
     pool = _Pool(extra, info, pts_sorted, model_path, settings) if extra > 0 else None
     plan = {"bounds": None}
-    with quiet_native_stderr() as user_stderr, \
-            progress(f"pose {info.path.name}", n, enabled=show_progress, stream=user_stderr) as bar:
+    with (
+        quiet_native_stderr() as user_stderr,
+        progress(f"pose {info.path.name}", n, enabled=show_progress, stream=user_stderr) as bar,
+    ):
         try:
+
             def drain_progress(block_s: float = 0.0) -> None:
                 before = pool.progress
                 pool.drain(block_s=block_s)
@@ -135,8 +140,7 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
                     pool.jobs[wid].put((bounds[wid + 1], bounds[wid + 2]))
                 return bounds[1]
 
-            own = run_chunk(info, pts_sorted, model_path, settings, start=0, end=None, poll=poll,
-                            on_owned=bar.advance)
+            own = run_chunk(info, pts_sorted, model_path, settings, start=0, end=None, poll=poll, on_owned=bar.advance)
             parts = [own]
             # (if the clip ended before the workers were ready, they are not needed: closed below)
             if pool is not None and plan["bounds"] is not None:
@@ -150,8 +154,11 @@ def scan_and_pose(info: VideoInfo, model_path: Path, settings: PoseSettings, *, 
     used = 1 + (extra if plan["bounds"] is not None else 0)
     merged = _merge(parts, info)
     merged.workers_used = used
-    merged.timings_s = {"wall_s": time.perf_counter() - t0, "processes": [p.timings_s for p in parts],
-                        "bounds": plan["bounds"]}
+    merged.timings_s = {
+        "wall_s": time.perf_counter() - t0,
+        "processes": [p.timings_s for p in parts],
+        "bounds": plan["bounds"],
+    }
     return merged
 
 
@@ -176,8 +183,9 @@ def _merge(parts: list[ChunkResult], info: VideoInfo) -> ScanAndPose:
     by_index = np.argsort([f[0] for f in rows.frames], kind="stable")
     rows.poses = [rows.poses[k] for k in by_index]
     rows.frames = [rows.frames[k] for k in by_index]
-    scan = ClipScan(stored_time_s=[float(t) for t in stored], **scan_cols,
-                    bad_packets=sum(p.bad_packets for p in parts))
+    scan = ClipScan(
+        stored_time_s=[float(t) for t in stored], **scan_cols, bad_packets=sum(p.bad_packets for p in parts)
+    )
     stats = DecodeStats(frames=len(keys), bad_packets=scan.bad_packets)
     return ScanAndPose(scan=scan, rows=rows, stats=stats, workers_used=1, timings_s={})
 

@@ -159,14 +159,17 @@ def _chain_from(best: int, rows: CandidateRows, tracklets: list[dict[int, int]],
     return chain
 
 
-def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
-                  hint: tuple[float, ...] | None = None) -> tuple[list[int], dict]:
+def choose_target(
+    rows: CandidateRows, tracklets: list[dict[int, int]], *, hint: tuple[float, ...] | None = None
+) -> tuple[list[int], dict]:
     """Tracklet ids (in time order) forming the target person, and how it was chosen."""
     if not tracklets:
         return [], {"method": "none", "n_people_seen": 0}
     # size x frames, weighted by how sure the model is (junk poses on lines or shadows have low visibility)
-    score = [sum(rows.poses[t][k].height_px * float(np.mean(rows.poses[t][k].vis)) for t, k in tr.items())
-             for tr in tracklets]
+    score = [
+        sum(rows.poses[t][k].height_px * float(np.mean(rows.poses[t][k].vis)) for t, k in tr.items())
+        for tr in tracklets
+    ]
     method = "largest_most_tracked"
     best = int(np.argmax(score))
     if hint is not None:
@@ -186,8 +189,12 @@ def choose_target(rows: CandidateRows, tracklets: list[dict[int, int]], *,
         chain = max(chains, key=lambda c: sum(score[i] for i in c))
     n_people = max((len(p) for p in rows.poses), default=0)
     big = sum(1 for s in score if s >= 0.25 * max(score))
-    return chain, {"method": method, "max_people_in_frame": int(n_people), "n_tracklets": len(tracklets),
-                   "n_substantial_tracklets": int(big)}
+    return chain, {
+        "method": method,
+        "max_people_in_frame": int(n_people),
+        "n_tracklets": len(tracklets),
+        "n_substantial_tracklets": int(big),
+    }
 
 
 def target_rows(rows: CandidateRows, tracklets: list[dict[int, int]], chain: list[int]) -> PoseRows:

@@ -40,9 +40,16 @@ def default_out_dir(clip: Path) -> Path:
     return clip.parent / f"{clip.stem}.gaitlab"
 
 
-def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path: Path | None = None,
-                         show_progress: bool = True, use_cache: bool = True,
-                         workers: int | None = None, clip_sha256: str | None = None) -> tuple[PoseTrack, bool]:
+def load_or_extract_pose(
+    info: VideoInfo,
+    settings: PoseSettings,
+    *,
+    model_path: Path | None = None,
+    show_progress: bool = True,
+    use_cache: bool = True,
+    workers: int | None = None,
+    clip_sha256: str | None = None,
+) -> tuple[PoseTrack, bool]:
     """The clip's pose track: from the cache when this clip, model and settings ran before.
 
     ``workers`` (processes for pose; None = all cores) is not part of the key: any count gives the same track.
@@ -52,9 +59,16 @@ def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path:
 
     model_path = model_path or ensure_model(settings.model)
     clip_sha256 = clip_sha256 or file_sha256(info.path)
-    key = pose_cache_key(clip_sha256=clip_sha256, model_sha256=model_sha256(model_path),
-                         settings={**settings.to_dict(), "capture_fps": info.capture_fps,
-                                   "rotation_deg": info.rotation_deg, "extraction": EXTRACTION_VERSION})
+    key = pose_cache_key(
+        clip_sha256=clip_sha256,
+        model_sha256=model_sha256(model_path),
+        settings={
+            **settings.to_dict(),
+            "capture_fps": info.capture_fps,
+            "rotation_deg": info.rotation_deg,
+            "extraction": EXTRACTION_VERSION,
+        },
+    )
     if use_cache and (track := load_pose(key)) is not None:
         return track, True
     track = extract_clip_pose(info, model_path, settings, show_progress=show_progress, workers=workers)
@@ -63,8 +77,15 @@ def load_or_extract_pose(info: VideoInfo, settings: PoseSettings, *, model_path:
     return track, False
 
 
-def annotate_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
-                  slowmo_factor: float = 1.0, crop: bool = False, show_progress: bool = True):
+def annotate_clip(
+    clip: Path,
+    *,
+    out_dir: Path | None = None,
+    capture_fps: float | None = None,
+    slowmo_factor: float = 1.0,
+    crop: bool = False,
+    show_progress: bool = True,
+):
     """annotated.mp4 for a clip analysed before: reads its output folder, never re-runs pose."""
     clip = Path(clip)
     info = probe(clip, capture_fps=capture_fps)
@@ -72,18 +93,23 @@ def annotate_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float
     overlay = load_overlay(out_dir)
     analysed = int(max(overlay.frame_index)) + 1 if len(overlay.frame_index) else 0  # repeats are not rows
     if analysed and abs(analysed - info.n_frames) > max(2, 0.02 * info.n_frames):
-        raise BadInputError(f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} covers "
-                            f"{analysed}: not the same clip? Run 'gaitlab analyze' on it")
-    return write_annotated_video(info, overlay, out_dir / "annotated.mp4", slowmo_factor=slowmo_factor, crop=crop,
-                                 show_progress=show_progress)
+        raise BadInputError(
+            f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} covers "
+            f"{analysed}: not the same clip? Run 'gaitlab analyze' on it"
+        )
+    return write_annotated_video(
+        info, overlay, out_dir / "annotated.mp4", slowmo_factor=slowmo_factor, crop=crop, show_progress=show_progress
+    )
 
 
 def capture_notes(info: VideoInfo, source: str = "") -> list[str]:
     notes = []
     if (source or info.capture_fps_source) == "assumed":
-        notes.append(f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
-                     f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
-                     f"is wrong by the slow-motion factor.")
+        notes.append(
+            f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
+            f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
+            f"is wrong by the slow-motion factor."
+        )
     return notes
 
 
@@ -102,8 +128,9 @@ def _seen_s(track: PoseTrack) -> float:
     return float(np.sum(dt[track.detected[:-1]]))
 
 
-def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path,
-                          pose_model: str | None = None) -> AnalysisResult:
+def _analyze_with_hazards(
+    info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path, pose_model: str | None = None
+) -> AnalysisResult:
     """Real time base, segments, analysis; redone once if the step rate shows a k-times slowed clip.
 
     ``pose_model`` selects the measures' known errors (``analyze_track``).
@@ -118,8 +145,15 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         bad = track.meta.get("bad_packets", 0)
         if bad:
             notes.append(f"{bad} damaged packet(s) could not be decoded and were skipped.")
-        res = analyze_track(timed, config=config, stored_fps=info.stored_fps, capture_fps=tb.capture_fps,
-                            clip=str(clip), notes=notes, pose_model=pose_model)
+        res = analyze_track(
+            timed,
+            config=config,
+            stored_fps=info.stored_fps,
+            capture_fps=tb.capture_fps,
+            clip=str(clip),
+            notes=notes,
+            pose_model=pose_model,
+        )
         return res, len(starts) + 1
 
     result, segments = run(tb)
@@ -132,11 +166,18 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
         step_hz = None
     # else: the median step rate the slow-motion decision used, so the note and the decision agree
     if result.summary["status"] == "ok":
-        status, why = hazards.running_rhythm(result.steps, result.contacts, seen_s=_seen_s(result.track),
-                                             frame_s=1.0 / tb.capture_fps)
+        status, why = hazards.running_rhythm(
+            result.steps, result.contacts, seen_s=_seen_s(result.track), frame_s=1.0 / tb.capture_fps
+        )
         if status != "ok":
-            result.summary.update(status=status, status_reason=why, flags=[], flags_withheld=[],
-                                  confidence="low", confidence_reason=f"status {status}")
+            result.summary.update(
+                status=status,
+                status_reason=why,
+                flags=[],
+                flags_withheld=[],
+                confidence="low",
+                confidence_reason=f"status {status}",
+            )
             result.summary["status_label"] = status_label(result.summary)
             result.summary["quality"].append(f"Status {status}: {why}.")
             step_hz = None
@@ -146,11 +187,22 @@ def _analyze_with_hazards(info: VideoInfo, track: PoseTrack, *, config: Analysis
     return result
 
 
-def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float | None = None,
-                 settings: PoseSettings = PoseSettings(), config: AnalysisConfig = AnalysisConfig(),
-                 model_path: Path | None = None, show_progress: bool = True, use_cache: bool = True,
-                 annotate: bool = False, slowmo_factor: float = 1.0, crop: bool = False,
-                 workers: int | None = None, clip_sha256: str | None = None) -> ClipAnalysis:
+def analyze_clip(
+    clip: Path,
+    *,
+    out_dir: Path | None = None,
+    capture_fps: float | None = None,
+    settings: PoseSettings = PoseSettings(),
+    config: AnalysisConfig = AnalysisConfig(),
+    model_path: Path | None = None,
+    show_progress: bool = True,
+    use_cache: bool = True,
+    annotate: bool = False,
+    slowmo_factor: float = 1.0,
+    crop: bool = False,
+    workers: int | None = None,
+    clip_sha256: str | None = None,
+) -> ClipAnalysis:
     """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked).
 
     ``workers``: processes for this clip's pose pass (None = all cores). A batch that
@@ -165,12 +217,24 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
     out_dir = prepare_out_dir(out_dir)
     try:
         t_probe = time.perf_counter()
-        track, cached = load_or_extract_pose(info, settings, model_path=model_path, show_progress=show_progress,
-                                             use_cache=use_cache, workers=workers, clip_sha256=clip_sha256)
+        track, cached = load_or_extract_pose(
+            info,
+            settings,
+            model_path=model_path,
+            show_progress=show_progress,
+            use_cache=use_cache,
+            workers=workers,
+            clip_sha256=clip_sha256,
+        )
         t_pose = time.perf_counter()
         result = _analyze_with_hazards(info, track, config=config, clip=clip, pose_model=settings.model)
-        result.summary.update({"rotation_deg": info.rotation_deg, "frame_size_px": list(info.upright_size_px),
-                               "pose_model": settings.model})
+        result.summary.update(
+            {
+                "rotation_deg": info.rotation_deg,
+                "frame_size_px": list(info.upright_size_px),
+                "pose_model": settings.model,
+            }
+        )
         t_analysis = time.perf_counter()
         frames = frames_table(result)
         paths = write_outputs(result, out_dir, frames=frames)
@@ -179,16 +243,28 @@ def analyze_clip(clip: Path, *, out_dir: Path | None = None, capture_fps: float 
         t_report = time.perf_counter()
         if annotate:
             overlay = overlay_from_tables(frames, result.contacts, result.steps, result.summary)
-            paths["annotated.mp4"] = write_annotated_video(info, overlay, out_dir / "annotated.mp4",
-                                                           slowmo_factor=slowmo_factor, crop=crop,
-                                                           show_progress=show_progress).path
+            paths["annotated.mp4"] = write_annotated_video(
+                info,
+                overlay,
+                out_dir / "annotated.mp4",
+                slowmo_factor=slowmo_factor,
+                crop=crop,
+                show_progress=show_progress,
+            ).path
     except BaseException:
         if created:  # leave nothing behind: a folder we made and could not fill goes again
             _remove_if_empty(out_dir)
         raise
     t_end = time.perf_counter()
-    timings = {"probe_s": t_probe - t0, "pose_s": t_pose - t_probe, "analysis_s": t_analysis - t_pose,
-               "write_s": t_write - t_analysis, "report_s": t_report - t_write, "annotate_s": t_end - t_report,
-               "total_s": t_end - t0}
-    return ClipAnalysis(info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached,
-                        timings_s=timings)
+    timings = {
+        "probe_s": t_probe - t0,
+        "pose_s": t_pose - t_probe,
+        "analysis_s": t_analysis - t_pose,
+        "write_s": t_write - t_analysis,
+        "report_s": t_report - t_write,
+        "annotate_s": t_end - t_report,
+        "total_s": t_end - t0,
+    }
+    return ClipAnalysis(
+        info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached, timings_s=timings
+    )

@@ -64,10 +64,24 @@ def hip_flexion_figure(summary: dict, frames: pd.DataFrame, steps: pd.DataFrame)
                 a.axvspan(t_a, t_b, color=color, alpha=0.12, lw=0)
         mine = steps[steps["side"] == side]
         if len(mine):
-            a_vel.plot(mine["peak_swing_hip_flexion_velocity_s"], mine["peak_swing_hip_flexion_velocity_deg_s"],
-                       "v", color=color, mec="black", ms=7, label=f"{side} swing peak velocity")
-            a_ang.plot(mine["toe_off_s"] + mine["time_to_peak_knee_drive_s"], mine["max_hip_flexion_deg"],
-                       "^", color=color, mec="black", ms=7, label=f"{side} peak knee drive")
+            a_vel.plot(
+                mine["peak_swing_hip_flexion_velocity_s"],
+                mine["peak_swing_hip_flexion_velocity_deg_s"],
+                "v",
+                color=color,
+                mec="black",
+                ms=7,
+                label=f"{side} swing peak velocity",
+            )
+            a_ang.plot(
+                mine["toe_off_s"] + mine["time_to_peak_knee_drive_s"],
+                mine["max_hip_flexion_deg"],
+                "^",
+                color=color,
+                mec="black",
+                ms=7,
+                label=f"{side} peak knee drive",
+            )
     ref = (summary.get("config") or {}).get("flags", {}).get("peak_swing_hip_flexion_velocity_ref_deg_s")
     if ref:
         a_vel.axhline(ref, color="crimson", ls="--", lw=1, label=f"reference {ref:.0f} deg/s")
@@ -166,8 +180,10 @@ def stick_figure_snapshots(summary: dict, frames: pd.DataFrame, steps: pd.DataFr
         events = []
         if len(mine):
             best = mine.loc[mine["confidence"].idxmax()]
-            events = [("touchdown", best["touchdown_s"]),
-                      ("peak knee drive", best["toe_off_s"] + best["time_to_peak_knee_drive_s"])]
+            events = [
+                ("touchdown", best["touchdown_s"]),
+                ("peak knee drive", best["toe_off_s"] + best["time_to_peak_knee_drive_s"]),
+            ]
         for c in range(2):
             a = ax[0, 2 * r + c]
             name, t_s = events[c] if events else (("touchdown", "peak knee drive")[c], math.nan)

@@ -155,17 +155,37 @@ class PoseRows:
 
     def to_track(self, frame_size_px: tuple[int, int], meta: dict) -> PoseTrack:
         if not self.times:
-            return PoseTrack(xy_px=np.zeros((0, N_LANDMARKS, 2), np.float32),
-                             z=np.zeros((0, N_LANDMARKS), np.float32),
-                             visibility=np.zeros((0, N_LANDMARKS), np.float32), time_s=np.zeros(0),
-                             frame_index=np.zeros(0, np.int64), frame_size_px=frame_size_px, meta=meta)
-        return PoseTrack(xy_px=np.stack(self.xy), z=np.stack(self.z), visibility=np.stack(self.vis),
-                         time_s=np.asarray(self.times, np.float64), frame_index=np.asarray(self.index, np.int64),
-                         frame_size_px=frame_size_px, meta=meta)
+            return PoseTrack(
+                xy_px=np.zeros((0, N_LANDMARKS, 2), np.float32),
+                z=np.zeros((0, N_LANDMARKS), np.float32),
+                visibility=np.zeros((0, N_LANDMARKS), np.float32),
+                time_s=np.zeros(0),
+                frame_index=np.zeros(0, np.int64),
+                frame_size_px=frame_size_px,
+                meta=meta,
+            )
+        return PoseTrack(
+            xy_px=np.stack(self.xy),
+            z=np.stack(self.z),
+            visibility=np.stack(self.vis),
+            time_s=np.asarray(self.times, np.float64),
+            frame_index=np.asarray(self.index, np.int64),
+            frame_size_px=frame_size_px,
+            meta=meta,
+        )
 
 
-def run_landmarker(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, label: str,
-                   total: int | None, show_progress: bool = True, rows=None, on_frame=None):
+def run_landmarker(
+    frames: Iterable[Frame],
+    model_path: Path,
+    settings: PoseSettings,
+    *,
+    label: str,
+    total: int | None,
+    show_progress: bool = True,
+    rows=None,
+    on_frame=None,
+):
     """One VIDEO-mode landmarker over a stream of frames (timestamps = real capture time).
 
     ``rows`` collects the results (``add(frame, result)``): ``PoseRows`` (first pose) by default;

@@ -43,7 +43,7 @@ class _SeekMissed(Exception):
 class ChunkResult:
     """What one process returns for the frames it owns (positions ``start <= pos < end``)."""
 
-    keys: list[int] = field(default_factory=list)           # per owned decoded frame: pts (or position)
+    keys: list[int] = field(default_factory=list)  # per owned decoded frame: pts (or position)
     stored_time_s: list[float] = field(default_factory=list)  # raw, from the file (not yet from frame 0)
     scan: dict = field(default_factory=lambda: {k: [] for k in SCAN_KEYS})
     rows: CandidateRows = field(default_factory=CandidateRows)  # posed owned frames; frame index = key
@@ -58,8 +58,18 @@ class _Chunk:
     (never at or before ``pos``); ``on_owned()`` once per decoded frame the chunk owns.
     """
 
-    def __init__(self, info: VideoInfo, pts_sorted: np.ndarray | None, *, start: int, end: int | None,
-                 lock_from: int, pose_all: bool, poll=None, on_owned=None):
+    def __init__(
+        self,
+        info: VideoInfo,
+        pts_sorted: np.ndarray | None,
+        *,
+        start: int,
+        end: int | None,
+        lock_from: int,
+        pose_all: bool,
+        poll=None,
+        on_owned=None,
+    ):
         self.info, self.pts_sorted = info, pts_sorted
         self.start, self.end, self.lock_from = start, end, lock_from
         self.pose_all, self.poll, self.on_owned = pose_all, poll, on_owned
@@ -160,19 +170,44 @@ class _KeepOwned(CandidateRows):
             super().add(frame, result)
 
 
-def run_chunk(info: VideoInfo, pts_sorted: np.ndarray | None, model_path: Path, settings: PoseSettings, *,
-              start: int, end: int | None, poll=None, on_owned=None) -> ChunkResult:
+def run_chunk(
+    info: VideoInfo,
+    pts_sorted: np.ndarray | None,
+    model_path: Path,
+    settings: PoseSettings,
+    *,
+    start: int,
+    end: int | None,
+    poll=None,
+    on_owned=None,
+) -> ChunkResult:
     """Scan and pose one range of positions (the whole clip with ``start=0, end=None``).
 
     ``poll``/``on_owned``: see ``_Chunk`` (the calling process learns its ``end``
     through ``poll`` once the workers are ready; ``on_owned`` advances a progress count).
     """
     if pts_sorted is not None and start >= len(pts_sorted):
-        return ChunkResult(timings_s={"wall_s": 0.0, "decode_s": 0.0, "scan_s": 0.0, "pose_s": 0.0,
-                                      "posed_frames": 0, "owned_frames": 0})
+        return ChunkResult(
+            timings_s={
+                "wall_s": 0.0,
+                "decode_s": 0.0,
+                "scan_s": 0.0,
+                "pose_s": 0.0,
+                "posed_frames": 0,
+                "owned_frames": 0,
+            }
+        )
     lock_from = max(0, start - OVERLAP_FRAMES)
-    chunk = _Chunk(info, pts_sorted, start=start, end=end, lock_from=lock_from,
-                   pose_all=not settings.drop_repeated_frames, poll=poll, on_owned=on_owned)
+    chunk = _Chunk(
+        info,
+        pts_sorted,
+        start=start,
+        end=end,
+        lock_from=lock_from,
+        pose_all=not settings.drop_repeated_frames,
+        poll=poll,
+        on_owned=on_owned,
+    )
     owned_from = int(pts_sorted[start]) if (pts_sorted is not None and start > 0) else None
     rows = _KeepOwned(owned_from)
     t0 = time.perf_counter()
@@ -180,9 +215,14 @@ def run_chunk(info: VideoInfo, pts_sorted: np.ndarray | None, model_path: Path, 
     run_landmarker(detect, model_path, settings, label="", total=None, show_progress=False, rows=rows)
     wall = time.perf_counter() - t0
     chunk.out.rows = rows
-    chunk.out.timings_s = {"wall_s": wall, "decode_s": chunk.t_decode, "scan_s": chunk.t_scan,
-                           "pose_s": wall - detect.producer_s, "posed_frames": detect.n,
-                           "owned_frames": len(chunk.out.keys)}
+    chunk.out.timings_s = {
+        "wall_s": wall,
+        "decode_s": chunk.t_decode,
+        "scan_s": chunk.t_scan,
+        "pose_s": wall - detect.producer_s,
+        "posed_frames": detect.n,
+        "owned_frames": len(chunk.out.keys),
+    }
     return chunk.out
 
 
@@ -207,8 +247,10 @@ class _TimedFrames:
 
 # --- worker processes ------------------------------------------------------------------------------------
 
-def _worker_main(wid: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: str, settings: PoseSettings,
-                 jobs, results) -> None:
+
+def _worker_main(
+    wid: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: str, settings: PoseSettings, jobs, results
+) -> None:
     """A spawned worker: load the landmarker, report ready, run one range, send the result."""
     try:
         import cv2
@@ -254,8 +296,11 @@ class _Pool:
         os.environ.update(one_thread, GAITLAB_WORKER="1")  # inherited by the spawned interpreters only
         try:
             for wid in range(n):
-                p = ctx.Process(target=_worker_main, args=(wid, info, pts_sorted, str(model_path), settings,
-                                                           self.jobs[wid], self.results), daemon=True)
+                p = ctx.Process(
+                    target=_worker_main,
+                    args=(wid, info, pts_sorted, str(model_path), settings, self.jobs[wid], self.results),
+                    daemon=True,
+                )
                 p.start()
                 self.procs.append(p)
         finally:

@@ -29,8 +29,11 @@ class _PlainProgress:
             elapsed = time.perf_counter() - self.t0
             rate = self.done / elapsed if elapsed > 0 else 0.0
             left = (self.total - self.done) / rate if rate > 0 else float("nan")
-            print(f"{self.label}: {self.done}/{self.total} {self.unit} ({rate:.1f} {self.unit}/s, "
-                  f"{left:.0f} s left)", file=self.stream, flush=True)
+            print(
+                f"{self.label}: {self.done}/{self.total} {self.unit} ({rate:.1f} {self.unit}/s, {left:.0f} s left)",
+                file=self.stream,
+                flush=True,
+            )
             self._next_report = frac + 0.1
 
 
@@ -43,8 +46,7 @@ class _RichProgress:
 
 
 @contextmanager
-def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bool = True,
-             stream=None) -> Iterator:
+def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bool = True, stream=None) -> Iterator:
     """Context manager yielding an object with ``advance(n)``; writes to ``stream`` (default stderr)."""
     stream = stream or sys.stderr
     if not enabled:
@@ -63,8 +65,15 @@ def progress(label: str, total: int | None, *, unit: str = "frames", enabled: bo
         TimeRemainingColumn,
     )
 
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn(unit), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(file=stream)) as prog:
         task = prog.add_task(label, total=total)
         yield _RichProgress(prog, task)

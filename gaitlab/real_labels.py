@@ -50,20 +50,33 @@ import pandas as pd
 LABELS_REL = Path("data") / "labels" / "real_clip_events.csv"
 CLIPS_REL = Path("data") / "clips"
 LEGS = ("near", "far")
-DESCRIPTION = ("the labelled clips of `shared/data/labels/real_clip_events.csv` (3 clips, 38 events labelled frame by "
-               "frame by eye) through `gaitlab analyze` with default settings, each pose model; its contacts.csv "
-               "scored by `gaitlab.real_labels` (definitions in its docstring). One frame of error = one *new image*: "
-               "3 stored frames on the repeated-frame sprint clip, one stored frame elsewhere; the slow-motion part "
-               "of track_run_pan_screenrec.mp4 (factor 3.4-4.5, not known) is scored in stored frames, so that clip "
-               "has no fps and no ms. A labelled event's instant is half a frame before the labelled frame (the "
-               "first image showing the new state). Contacts match when their [touchdown, toe-off] overlap on the "
-               "same foot, gaitlab's near/far taken as-is or swapped per clip, whichever matches more. `extra` = "
-               "detections matching no labelled contact with their midpoint inside the labelled span. Contact-time "
-               "means use contacts with both events labelled except the one spanning the change to slow motion; "
-               "CT mean err = found minus labelled mean over the matched ones.")
-ROW_KEYS = ("trial", "source", "model", "fps", "events_labelled", "events_within_1_frame",
-            "events_within_3_frames", "extra", "event_mae_frames", "labelled_contact_time_mean_ms",
-            "contact_time_mean_error_ms", "contact_time_mean_error_frames")
+DESCRIPTION = (
+    "the labelled clips of `shared/data/labels/real_clip_events.csv` (3 clips, 38 events labelled frame by "
+    "frame by eye) through `gaitlab analyze` with default settings, each pose model; its contacts.csv "
+    "scored by `gaitlab.real_labels` (definitions in its docstring). One frame of error = one *new image*: "
+    "3 stored frames on the repeated-frame sprint clip, one stored frame elsewhere; the slow-motion part "
+    "of track_run_pan_screenrec.mp4 (factor 3.4-4.5, not known) is scored in stored frames, so that clip "
+    "has no fps and no ms. A labelled event's instant is half a frame before the labelled frame (the "
+    "first image showing the new state). Contacts match when their [touchdown, toe-off] overlap on the "
+    "same foot, gaitlab's near/far taken as-is or swapped per clip, whichever matches more. `extra` = "
+    "detections matching no labelled contact with their midpoint inside the labelled span. Contact-time "
+    "means use contacts with both events labelled except the one spanning the change to slow motion; "
+    "CT mean err = found minus labelled mean over the matched ones."
+)
+ROW_KEYS = (
+    "trial",
+    "source",
+    "model",
+    "fps",
+    "events_labelled",
+    "events_within_1_frame",
+    "events_within_3_frames",
+    "extra",
+    "event_mae_frames",
+    "labelled_contact_time_mean_ms",
+    "contact_time_mean_error_ms",
+    "contact_time_mean_error_frames",
+)
 
 
 def _clip1_new_images() -> tuple[int, ...]:
@@ -144,8 +157,10 @@ def labelled_contacts(labels: pd.DataFrame, clip: str) -> pd.DataFrame:
             rows.append((leg, td, math.nan))
     out = pd.DataFrame(rows, columns=["leg", "touchdown_frame", "toe_off_frame"])
     excluded = {(leg, float(f)) for leg, f in facts.excluded_from_duration}
-    out["in_duration_mean"] = [np.isfinite(r.touchdown_frame) and np.isfinite(r.toe_off_frame)
-                               and (r.leg, r.touchdown_frame) not in excluded for r in out.itertuples()]
+    out["in_duration_mean"] = [
+        np.isfinite(r.touchdown_frame) and np.isfinite(r.toe_off_frame) and (r.leg, r.touchdown_frame) not in excluded
+        for r in out.itertuples()
+    ]
     return out.sort_values(["touchdown_frame", "toe_off_frame"]).reset_index(drop=True)
 
 
@@ -214,8 +229,7 @@ def score_clip(labels: pd.DataFrame, found: pd.DataFrame, clip: str, *, model: s
             if not np.isfinite(tc[col]):
                 continue
             err = found.loc[pairs[i], col] - tc[col] if i in pairs else math.nan
-            errors.append({"leg": tc["leg"], "event": event, "label_unit": tc[col] + 0.5,
-                           "error_frames": float(err)})
+            errors.append({"leg": tc["leg"], "event": event, "label_unit": tc[col] + 0.5, "error_frames": float(err)})
     err = np.array([e["error_frames"] for e in errors], dtype=float)
     matched = err[np.isfinite(err)]
 
@@ -240,21 +254,30 @@ def score_clip(labels: pd.DataFrame, found: pd.DataFrame, clip: str, *, model: s
     ms = None if facts.capture_fps is None else 1000.0 / facts.capture_fps
 
     row = {
-        "trial": clip, "source": "real", "model": model, "fps": facts.capture_fps,
+        "trial": clip,
+        "source": "real",
+        "model": model,
+        "fps": facts.capture_fps,
         "events_labelled": len(errors),
         "events_within_1_frame": int(np.sum(np.abs(matched) <= 1.0)),
         "events_within_3_frames": int(np.sum(np.abs(matched) <= 3.0)),
         "extra": extra,
         "event_mae_frames": float(np.mean(np.abs(matched))) if matched.size else None,
-        "labelled_contact_time_mean_ms": (float(np.mean(labelled_ct)) * ms
-                                          if ms is not None and labelled_ct.size else None),
+        "labelled_contact_time_mean_ms": (
+            float(np.mean(labelled_ct)) * ms if ms is not None and labelled_ct.size else None
+        ),
         "contact_time_mean_error_ms": ct_err_frames * ms if ms is not None and ct_err_frames is not None else None,
         "contact_time_mean_error_frames": ct_err_frames,
     }
     agree = [found.loc[j, "leg"] == truth.loc[i, "leg"] for i, j in pairs.items()]
-    details = {"legs_swapped": leg_map["near"] != "near", "contacts_labelled": len(truth),
-               "contacts_matched": len(pairs), "contacts_found": len(found),
-               "leg_agreement": float(np.mean(agree)) if agree else None, "event_errors": errors}
+    details = {
+        "legs_swapped": leg_map["near"] != "near",
+        "contacts_labelled": len(truth),
+        "contacts_matched": len(pairs),
+        "contacts_found": len(found),
+        "leg_agreement": float(np.mean(agree)) if agree else None,
+        "event_errors": errors,
+    }
     return ClipScore(row=row, details=details)
 
 
@@ -264,8 +287,7 @@ def evaluate_clip(clip_path: Path, labels: pd.DataFrame, *, model: str, out_dir:
     from .pipeline import analyze_clip
     from .pose import PoseSettings
 
-    done = analyze_clip(Path(clip_path), out_dir=Path(out_dir), settings=PoseSettings(model=model),
-                        show_progress=False)
+    done = analyze_clip(Path(clip_path), out_dir=Path(out_dir), settings=PoseSettings(model=model), show_progress=False)
     found = pd.read_csv(done.paths["contacts.csv"])
     score = score_clip(labels, found, Path(clip_path).name, model=model)
     score.details["pose_from_cache"] = done.pose_from_cache

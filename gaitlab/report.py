@@ -20,23 +20,34 @@ from .landmarks import SIDES
 from .report_text import LABELS
 
 HEADLINE_MEASURES = (
-    "contact_time_s", "flight_time_s", "step_frequency_hz", "peak_swing_hip_flexion_velocity_deg_s",
-    "time_to_peak_knee_drive_s", "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg",
+    "contact_time_s",
+    "flight_time_s",
+    "step_frequency_hz",
+    "peak_swing_hip_flexion_velocity_deg_s",
+    "time_to_peak_knee_drive_s",
+    "time_to_peak_knee_drive_pct_swing",
+    "thigh_angle_at_contralateral_touchdown_deg",
 )
 STEP_COLUMNS = (
-    ("side", "foot", None), ("leg", "leg", None), ("touchdown_s", "touchdown (s)", 3),
-    ("contact_time_s", "contact (s)", 3), ("flight_time_s", "flight (s)", 3),
-    ("step_frequency_hz", "step freq. (steps/s)", 2), ("swing_time_s", "swing (s)", 3),
+    ("side", "foot", None),
+    ("leg", "leg", None),
+    ("touchdown_s", "touchdown (s)", 3),
+    ("contact_time_s", "contact (s)", 3),
+    ("flight_time_s", "flight (s)", 3),
+    ("step_frequency_hz", "step freq. (steps/s)", 2),
+    ("swing_time_s", "swing (s)", 3),
     ("peak_swing_hip_flexion_velocity_deg_s", "peak swing hip-flex. vel. (deg/s)", 0),
     ("time_to_peak_knee_drive_s", "to peak knee drive (s)", 3),
     ("time_to_peak_knee_drive_pct_swing", "to peak knee drive (% swing)", 0),
     ("thigh_angle_at_contralateral_touchdown_deg", "thigh angle at other touchdown (deg)", 1),
     ("confidence", "timing confidence", 2),
 )
-PLOTS = (("plot_hip_flexion.png", "Hip flexion and angular velocity"),
-         ("plot_contact_timeline.png", "Contact / flight timeline"),
-         ("plot_steps.png", "Per-step contact time and peak swing velocity"),
-         ("plot_stick_figures.png", "Stick figures at touchdown and peak knee drive"))
+PLOTS = (
+    ("plot_hip_flexion.png", "Hip flexion and angular velocity"),
+    ("plot_contact_timeline.png", "Contact / flight timeline"),
+    ("plot_steps.png", "Per-step contact time and peak swing velocity"),
+    ("plot_stick_figures.png", "Stick figures at touchdown and peak knee drive"),
+)
 
 CSS = """
 *{box-sizing:border-box}
@@ -89,7 +100,7 @@ def _ci_words(stat: dict, digits: int, unit: str, quality: dict) -> str:
     known = quality.get("known_error_text")
     if stat["ci95_low"] is None:
         return "no CI (one step)" + (f"; {known}" if known else "")
-    ci = f'95% CI {_fmt(stat["ci95_low"], digits)} to {_fmt(stat["ci95_high"], digits)}'
+    ci = f"95% CI {_fmt(stat['ci95_low'], digits)} to {_fmt(stat['ci95_high'], digits)}"
     if not known:
         return ci
     half = (stat["ci95_high"] - stat["ci95_low"]) / 2.0
@@ -103,18 +114,26 @@ def headline_cell(stat: dict, digits: int, unit: str, side: str, measure: str, q
     in words; data- attributes carry the exact numbers. ``quality``: the measure-quality entry."""
     quality = quality or {}
     level = quality.get("confidence")
-    attrs = (f'data-side="{side}" data-measure="{measure}" data-mean="{_attr(stat["mean"])}" '
-             f'data-ci95-low="{_attr(stat["ci95_low"])}" data-ci95-high="{_attr(stat["ci95_high"])}" '
-             f'data-n="{stat["n"]}" data-known-error="{_attr(stat.get("known_error"))}" '
-             f'data-confidence="{html.escape(level or "")}"')
+    attrs = (
+        f'data-side="{side}" data-measure="{measure}" data-mean="{_attr(stat["mean"])}" '
+        f'data-ci95-low="{_attr(stat["ci95_low"])}" data-ci95-high="{_attr(stat["ci95_high"])}" '
+        f'data-n="{stat["n"]}" data-known-error="{_attr(stat.get("known_error"))}" '
+        f'data-confidence="{html.escape(level or "")}"'
+    )
     if stat["mean"] is None:
         return f'<td {attrs}><span class="val">-</span><span class="ci">no steps</span></td>'
     steps_word = "step" if stat["n"] == 1 else "steps"
-    conf = (f'<span class="conf conf-{html.escape(level)}" title="{html.escape(quality.get("confidence_reason", ""))}">'
-            f"{html.escape(level)} confidence</span>" if level else "")
-    return (f'<td {attrs}><span class="val">{_fmt(stat["mean"], digits)} {html.escape(unit)}</span>'
-            f'<span class="ci">{html.escape(_ci_words(stat, digits, unit, quality))}; {stat["n"]} {steps_word}</span>'
-            f"{conf}</td>")
+    conf = (
+        f'<span class="conf conf-{html.escape(level)}" title="{html.escape(quality.get("confidence_reason", ""))}">'
+        f"{html.escape(level)} confidence</span>"
+        if level
+        else ""
+    )
+    return (
+        f'<td {attrs}><span class="val">{_fmt(stat["mean"], digits)} {html.escape(unit)}</span>'
+        f'<span class="ci">{html.escape(_ci_words(stat, digits, unit, quality))}; {stat["n"]} {steps_word}</span>'
+        f"{conf}</td>"
+    )
 
 
 def _headline_table(summary: dict) -> str:
@@ -124,12 +143,15 @@ def _headline_table(summary: dict) -> str:
     for m in HEADLINE_MEASURES:
         label, unit, digits = LABELS[m]
         quality = summary.get("measure_quality") or {}
-        cells = "".join(headline_cell(summary["legs"][s][m], digits, unit, s, m, quality.get(s, {}).get(m))
-                        for s in SIDES)
-        rows.append(f"<tr><th scope=\"row\">{html.escape(label)} <small>[{html.escape(unit)}]</small></th>{cells}</tr>")
-    return (f'<div class="scroll"><table id="headline"><thead><tr><th>measure (mean, 95% CI incl. known error, steps)'
-            f'</th>{head}</tr>'
-            f'</thead><tbody>{"".join(rows)}</tbody></table></div>')
+        cells = "".join(
+            headline_cell(summary["legs"][s][m], digits, unit, s, m, quality.get(s, {}).get(m)) for s in SIDES
+        )
+        rows.append(f'<tr><th scope="row">{html.escape(label)} <small>[{html.escape(unit)}]</small></th>{cells}</tr>')
+    return (
+        f'<div class="scroll"><table id="headline"><thead><tr><th>measure (mean, 95% CI incl. known error, steps)'
+        f"</th>{head}</tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def _steps_table(steps: pd.DataFrame) -> str:
@@ -141,8 +163,10 @@ def _steps_table(steps: pd.DataFrame) -> str:
         rows.append(f"<tr>{cells}</tr>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(STEP_COLUMNS)}">no steps found</td></tr>')
-    return (f'<div class="scroll"><table id="steps"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
+    return (
+        f'<div class="scroll"><table id="steps"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def _status(summary: dict) -> tuple[str, str]:
@@ -156,38 +180,50 @@ def _status(summary: dict) -> tuple[str, str]:
 
 def _withheld_words(w: dict) -> str:
     label = LABELS[w["measure"]][0]
-    return (f"{w['side']} leg, {w['code'].replace('_', ' ')}: {label} {w['value']:.4g} vs reference "
-            f"{w['reference']:.4g} would be flagged from the step-to-step scatter, but {w['why']}.")
+    return (
+        f"{w['side']} leg, {w['code'].replace('_', ' ')}: {label} {w['value']:.4g} vs reference "
+        f"{w['reference']:.4g} would be flagged from the step-to-step scatter, but {w['why']}."
+    )
 
 
 def render_html(summary: dict, steps: pd.DataFrame, pngs: dict[str, bytes]) -> str:
     """The report page; ``pngs`` maps plot file names to PNG bytes (inlined)."""
     status, status_class = _status(summary)
     flags = summary.get("flags") or []
-    flag_html = ("".join(f'<div class="flag"><b>{html.escape(f["side"])} leg</b>: {html.escape(f["message"])}</div>'
-                         for f in flags)
-                 or '<div class="noflag">No slow swing-leg recovery flag was raised.</div>')
-    flag_html += "".join(f'<div class="withheld">Withheld: {html.escape(_withheld_words(w))}</div>'
-                         for w in summary.get("flags_withheld") or [])
-    warn_html = "".join(f'<div class="warn">{html.escape(q)}</div>' for q in summary.get("quality") or []) \
-        or "<p>None.</p>"
+    flag_html = (
+        "".join(
+            f'<div class="flag"><b>{html.escape(f["side"])} leg</b>: {html.escape(f["message"])}</div>' for f in flags
+        )
+        or '<div class="noflag">No slow swing-leg recovery flag was raised.</div>'
+    )
+    flag_html += "".join(
+        f'<div class="withheld">Withheld: {html.escape(_withheld_words(w))}</div>'
+        for w in summary.get("flags_withheld") or []
+    )
+    warn_html = (
+        "".join(f'<div class="warn">{html.escape(q)}</div>' for q in summary.get("quality") or []) or "<p>None.</p>"
+    )
     figs = []
     for name, caption in PLOTS:
         if name in pngs:
             data = base64.b64encode(pngs[name]).decode("ascii")
-            figs.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-                        f"<figcaption>{html.escape(caption)} (also {name})</figcaption></figure>")
-    meta = (f"{summary['n_frames']} frames, capture {summary['capture_fps']:.4g} fps "
-            f"({summary.get('capture_fps_source', '?')}), pose found on {summary['pose_detected_frac']:.0%} of frames, "
-            f"{summary['n_contacts']} contacts, near leg: {summary.get('near_side', '?')}")
+            figs.append(
+                f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(caption)} (also {name})</figcaption></figure>"
+            )
+    meta = (
+        f"{summary['n_frames']} frames, capture {summary['capture_fps']:.4g} fps "
+        f"({summary.get('capture_fps_source', '?')}), pose found on {summary['pose_detected_frac']:.0%} of frames, "
+        f"{summary['n_contacts']} contacts, near leg: {summary.get('near_side', '?')}"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>gaitlab report: {html.escape(Path(str(summary['clip'])).name)}</title>
+<title>gaitlab report: {html.escape(Path(str(summary["clip"])).name)}</title>
 <style>{CSS}</style></head>
 <body><main>
 <h1>Sprint swing report</h1>
-<div class="meta">{html.escape(str(summary['clip']))}<br>{html.escape(meta)}</div>
+<div class="meta">{html.escape(str(summary["clip"]))}<br>{html.escape(meta)}</div>
 <div class="status {status_class}" id="status">Status: {html.escape(status)}</div>
 <h2>Headline</h2>
 {_headline_table(summary)}
@@ -196,7 +232,7 @@ def render_html(summary: dict, steps: pd.DataFrame, pngs: dict[str, bytes]) -> s
 <h2>Quality warnings</h2>
 {warn_html}
 <h2>Plots</h2>
-{''.join(figs)}
+{"".join(figs)}
 <h2>Every step</h2>
 {_steps_table(steps)}
 <p class="meta">Each row is one ground contact of one foot and the swing that follows it. Flags compare a leg
@@ -219,8 +255,9 @@ def make_plots(summary: dict, frames: pd.DataFrame, contacts: pd.DataFrame, step
     return out
 
 
-def write_report(summary: dict, frames: pd.DataFrame, contacts: pd.DataFrame, steps: pd.DataFrame,
-                 out_dir: Path) -> dict[str, Path]:
+def write_report(
+    summary: dict, frames: pd.DataFrame, contacts: pd.DataFrame, steps: pd.DataFrame, out_dir: Path
+) -> dict[str, Path]:
     """Write report.html and the plot PNGs into ``out_dir``; returns their paths.
 
     ``frames`` is the per-frame table as in frames.csv (kinematics + landmarks).

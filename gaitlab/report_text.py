@@ -31,14 +31,19 @@ def _cell(stat: dict, digits: int) -> str:
 def format_summary(summary: dict) -> str:
     """Plain text: status, confidence, per-leg measures (mean ±95% CI half-width incl. known error, n),
     flags, flags withheld for the known error, warnings."""
-    status = f"  status: {summary['status']}" + (f" ({summary['status_reason']})" if summary.get("status_reason") else "")
+    status = f"  status: {summary['status']}" + (
+        f" ({summary['status_reason']})" if summary.get("status_reason") else ""
+    )
     if summary["status"] == "ok" and summary.get("status_label"):
         status = f"  status: {summary['status']} ({summary['status_label']})"
-    lines = [f"gaitlab: {summary['clip']}", status,
-             f"  capture {summary['capture_fps']:.4g} fps ({summary.get('capture_fps_source', '?')}), "
-             f"stored {summary['stored_fps']:.4g} fps, {summary['n_frames']} frames, "
-             f"pose on {summary['pose_detected_frac']:.0%}, {summary['n_contacts']} contacts, "
-             f"near leg: {summary['near_side']}"]
+    lines = [
+        f"gaitlab: {summary['clip']}",
+        status,
+        f"  capture {summary['capture_fps']:.4g} fps ({summary.get('capture_fps_source', '?')}), "
+        f"stored {summary['stored_fps']:.4g} fps, {summary['n_frames']} frames, "
+        f"pose on {summary['pose_detected_frac']:.0%}, {summary['n_contacts']} contacts, "
+        f"near leg: {summary['near_side']}",
+    ]
     legs = summary["legs"]
     width = 46
     lines.append("")
@@ -56,11 +61,15 @@ def format_summary(summary: dict) -> str:
     else:
         lines.append("  no flags")
     for w in summary.get("flags_withheld") or []:
-        lines.append(f"   withheld: {w['side']} {w['code']} ({w['measure']} {w['value']:.4g} vs {w['reference']:.4g}): "
-                     f"{w['why']}")
+        lines.append(
+            f"   withheld: {w['side']} {w['code']} ({w['measure']} {w['value']:.4g} vs {w['reference']:.4g}): "
+            f"{w['why']}"
+        )
     if summary.get("known_error_source"):
-        lines.append(f"  known errors: {summary['known_error_source']['label']}, "
-                     f"{summary['known_error_source']['band']} fps band (docs/uncertainty.md)")
+        lines.append(
+            f"  known errors: {summary['known_error_source']['label']}, "
+            f"{summary['known_error_source']['band']} fps band (docs/uncertainty.md)"
+        )
     if summary["quality"]:
         lines.append("  quality notes:")
         lines.extend(f"   - {q}" for q in summary["quality"])

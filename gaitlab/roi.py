@@ -47,7 +47,7 @@ def crop_square(rgb: np.ndarray, cx: float, cy: float, side_px: float) -> tuple[
     x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
     pad = side
     padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    region = padded[y0 + pad:y0 + pad + side, x0 + pad:x0 + pad + side]
+    region = padded[y0 + pad : y0 + pad + side, x0 + pad : x0 + pad + side]
     img = cv2.resize(region, (CROP_SIZE_PX, CROP_SIZE_PX), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(img), float(x0), float(y0), side / CROP_SIZE_PX
 
@@ -68,8 +68,13 @@ def seed_path(index: np.ndarray, xy: np.ndarray, vis: np.ndarray) -> dict[int, t
     box = []
     for t in np.flatnonzero(ok):
         p = xy[t][np.isfinite(xy[t, :, 0])]
-        box.append(((p[:, 0].min() + p[:, 0].max()) / 2, (p[:, 1].min() + p[:, 1].max()) / 2,
-                    max(20.0, p[:, 1].max() - p[:, 1].min())))
+        box.append(
+            (
+                (p[:, 0].min() + p[:, 0].max()) / 2,
+                (p[:, 1].min() + p[:, 1].max()) / 2,
+                max(20.0, p[:, 1].max() - p[:, 1].min()),
+            )
+        )
     box = np.asarray(box)
     t_ok = np.flatnonzero(ok)
     # a rough pose's size jitters: use the median height over the clip
@@ -79,8 +84,9 @@ def seed_path(index: np.ndarray, xy: np.ndarray, vis: np.ndarray) -> dict[int, t
     return {int(i): (float(x), float(y), height) for i, x, y in zip(index, cx, cy)}
 
 
-def follow_frames(frames: Iterable[Frame], seeds: dict[int, tuple[float, float, float]],
-                  rows: CropRows) -> Iterator[CropFrame]:
+def follow_frames(
+    frames: Iterable[Frame], seeds: dict[int, tuple[float, float, float]], rows: CropRows
+) -> Iterator[CropFrame]:
     """Crops that follow the athlete: their last good landmarks, else the seed position."""
     last = None  # (cx, cy, height) from our own landmarks
     for frame in frames:
@@ -89,8 +95,11 @@ def follow_frames(frames: Iterable[Frame], seeds: dict[int, tuple[float, float, 
             good = np.isfinite(xy[:, 0]) & (vis > FOLLOW_MIN_VISIBILITY)
             if good.sum() >= 10:
                 p = xy[good]
-                last = ((p[:, 0].min() + p[:, 0].max()) / 2, (p[:, 1].min() + p[:, 1].max()) / 2,
-                        max(20.0, p[:, 1].max() - p[:, 1].min()))
+                last = (
+                    (p[:, 0].min() + p[:, 0].max()) / 2,
+                    (p[:, 1].min() + p[:, 1].max()) / 2,
+                    max(20.0, p[:, 1].max() - p[:, 1].min()),
+                )
             else:
                 last = None
         seed = seeds.get(frame.index)
@@ -103,12 +112,27 @@ def follow_frames(frames: Iterable[Frame], seeds: dict[int, tuple[float, float, 
         else:
             continue
         img, x0, y0, scale = crop_square(frame.rgb, cx, cy, CROP_BODY_HEIGHTS * height)
-        yield CropFrame(index=frame.index, stored_time_s=frame.stored_time_s, time_s=frame.time_s, rgb=img,
-                        x0=x0, y0=y0, scale=scale, full_size=frame.rgb.shape[:2])
+        yield CropFrame(
+            index=frame.index,
+            stored_time_s=frame.stored_time_s,
+            time_s=frame.time_s,
+            rgb=img,
+            x0=x0,
+            y0=y0,
+            scale=scale,
+            full_size=frame.rgb.shape[:2],
+        )
 
 
-def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings, *, tile_px: int = 400,
-              max_frames: int = 8, stop_when_found: bool = True) -> dict[int, tuple[float, float, float]]:
+def tile_seed(
+    frames: Iterable[Frame],
+    model_path: Path,
+    settings: PoseSettings,
+    *,
+    tile_px: int = 400,
+    max_frames: int = 8,
+    stop_when_found: bool = True,
+) -> dict[int, tuple[float, float, float]]:
     """Find the athlete on overlapping tiles of a few frames (IMAGE mode); seeds from the best hit."""
     import mediapipe as mp
     from mediapipe.tasks.python import vision
@@ -118,9 +142,12 @@ def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings,
 
     hits = []
     with quiet_native_stderr():
-        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_path)),
-                                               running_mode=vision.RunningMode.IMAGE, num_poses=1,
-                                               min_pose_detection_confidence=settings.min_pose_detection_confidence)
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.IMAGE,
+            num_poses=1,
+            min_pose_detection_confidence=settings.min_pose_detection_confidence,
+        )
         with vision.PoseLandmarker.create_from_options(options) as lm:
             for n, frame in enumerate(frames):
                 if n >= max_frames:
@@ -129,7 +156,7 @@ def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings,
                 step = tile_px // 2
                 for y0 in range(0, max(1, h - step), step):
                     for x0 in range(0, max(1, w - step), step):
-                        tile = np.ascontiguousarray(frame.rgb[y0:y0 + tile_px, x0:x0 + tile_px])
+                        tile = np.ascontiguousarray(frame.rgb[y0 : y0 + tile_px, x0 : x0 + tile_px])
                         res = lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=tile))
                         if res.pose_landmarks:
                             p = res.pose_landmarks[0]
@@ -137,8 +164,15 @@ def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings,
                             xs = np.array([q.x * tw + x0 for q in p])
                             ys = np.array([q.y * th + y0 for q in p])
                             vis = float(np.mean([q.visibility or 0 for q in p]))
-                            hits.append((vis, frame.index, (xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2,
-                                         ys.max() - ys.min()))
+                            hits.append(
+                                (
+                                    vis,
+                                    frame.index,
+                                    (xs.min() + xs.max()) / 2,
+                                    (ys.min() + ys.max()) / 2,
+                                    ys.max() - ys.min(),
+                                )
+                            )
                 if stop_when_found and any(hit[0] >= FOLLOW_MIN_VISIBILITY for hit in hits):
                     break
     if not hits:
@@ -149,9 +183,24 @@ def tile_seed(frames: Iterable[Frame], model_path: Path, settings: PoseSettings,
     return {index: (cx, cy, max(20.0, height))}
 
 
-def run_crop_follow(frames: Iterable[Frame], seeds: dict[int, tuple[float, float, float]], model_path: Path,
-                    settings: PoseSettings, *, label: str, total: int, show_progress: bool) -> CropRows:
+def run_crop_follow(
+    frames: Iterable[Frame],
+    seeds: dict[int, tuple[float, float, float]],
+    model_path: Path,
+    settings: PoseSettings,
+    *,
+    label: str,
+    total: int,
+    show_progress: bool,
+) -> CropRows:
     rows = CropRows()
     single = PoseSettings(**{**settings.to_dict(), "num_poses": 1})
-    return run_landmarker(follow_frames(frames, seeds, rows), model_path, single, label=label, total=total,
-                          show_progress=show_progress, rows=rows)
+    return run_landmarker(
+        follow_frames(frames, seeds, rows),
+        model_path,
+        single,
+        label=label,
+        total=total,
+        show_progress=show_progress,
+        rows=rows,
+    )

@@ -49,13 +49,16 @@ class ClipScan:
         return len(self.stored_time_s)
 
     def to_dict(self) -> dict:
-        return {k: [None if (isinstance(x, float) and not np.isfinite(x)) else x for x in v]
-                if isinstance(v, list) else v for k, v in asdict(self).items()}
+        return {
+            k: [None if (isinstance(x, float) and not np.isfinite(x)) else x for x in v] if isinstance(v, list) else v
+            for k, v in asdict(self).items()
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ClipScan:
         def arr(v):
             return [float("nan") if x is None else float(x) for x in v]
+
         return cls(**{k: (arr(v) if isinstance(v, list) else v) for k, v in d.items()})
 
     def array(self, name: str) -> np.ndarray:
@@ -82,7 +85,7 @@ def compare_thumbs(prev: np.ndarray, cur: np.ndarray, prev_hist: np.ndarray, cur
     matrix = np.float32([[1, 0, dx], [0, 1, dy]])
     moved = cv2.warpAffine(prev, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
     margin_x, margin_y = int(abs(dx)) + 2, int(abs(dy)) + 2
-    inner = np.abs(cur - moved)[margin_y:h - margin_y, margin_x:w - margin_x]
+    inner = np.abs(cur - moved)[margin_y : h - margin_y, margin_x : w - margin_x]
     residual = float(inner.mean()) if inner.size else float(diff.mean())
     hist_d = float(cv2.compareHist(prev_hist, cur_hist, cv2.HISTCMP_BHATTACHARYYA))
     return p995, float(dx / w), float(dy / w), float(response), residual, hist_d
@@ -106,8 +109,8 @@ def _background_shift(prev: np.ndarray, cur: np.ndarray, *, grid: int = 4) -> tu
     votes = []
     for r in range(grid):
         for c in range(grid):
-            a = prev[r * bh:(r + 1) * bh, c * bw:(c + 1) * bw]
-            b = cur[r * bh:(r + 1) * bh, c * bw:(c + 1) * bw]
+            a = prev[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw]
+            b = cur[r * bh : (r + 1) * bh, c * bw : (c + 1) * bw]
             if float(a.std()) < 2.0:
                 continue
             (dx, dy), resp = cv2.phaseCorrelate(a, b, window)
@@ -133,8 +136,15 @@ def _hist(thumb: np.ndarray) -> np.ndarray:
 
 
 # Per-frame scan numbers, in ClipScan's field order (after stored_time_s).
-SCAN_KEYS = ("change_p995", "shift_x_frac", "shift_y_frac", "shift_response", "residual", "hist_distance",
-             "hist_distance_2")
+SCAN_KEYS = (
+    "change_p995",
+    "shift_x_frac",
+    "shift_y_frac",
+    "shift_response",
+    "residual",
+    "hist_distance",
+    "hist_distance_2",
+)
 
 
 class ThumbScanner:

@@ -31,26 +31,38 @@ from .types import PoseTrack
 # Groups repaired independently: the model sometimes swaps only the feet (e.g. the
 # near foot jumps onto the far swinging foot for a few frames at touchdown).
 SWAP_GROUPS: tuple[tuple[str, ...], ...] = (("hip", "knee"), ("ankle", "heel", "foot_index"))
-COST_POINTS: dict[tuple[str, ...], tuple[str, ...]] = {("hip", "knee"): ("knee",),
-                                                       ("ankle", "heel", "foot_index"): ("ankle", "heel", "foot_index")}
+COST_POINTS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("hip", "knee"): ("knee",),
+    ("ankle", "heel", "foot_index"): ("ankle", "heel", "foot_index"),
+}
 
 
 def _leg_coords(xy: np.ndarray, side: str, points: tuple[str, ...]) -> np.ndarray:
     return np.stack([xy[:, idx(side, p)] for p in points], axis=1)  # (T, P, 2)
 
 
-def flip_between_frames(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index"), *,
-                        min_margin: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
+def flip_between_frames(
+    track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index"), *, min_margin: float = 0.35
+) -> tuple[np.ndarray, np.ndarray]:
     """Per frame t >= 1: did the labelling flip since t-1, and can we tell?
 
     Returns ``(flipped, decisive)``; ``decisive`` is False where the legs are
     too close relative to their motion, or data is missing.
     """
     left, right = _leg_coords(track.xy_px, "left", points), _leg_coords(track.xy_px, "right", points)
-    d_same = np.nansum(np.linalg.norm(left[1:] - left[:-1], axis=2) + np.linalg.norm(right[1:] - right[:-1], axis=2), axis=1)
-    d_cross = np.nansum(np.linalg.norm(left[1:] - right[:-1], axis=2) + np.linalg.norm(right[1:] - left[:-1], axis=2), axis=1)
-    complete = np.all(np.isfinite(left[1:]).all(axis=2) & np.isfinite(left[:-1]).all(axis=2)
-                      & np.isfinite(right[1:]).all(axis=2) & np.isfinite(right[:-1]).all(axis=2), axis=1)
+    d_same = np.nansum(
+        np.linalg.norm(left[1:] - left[:-1], axis=2) + np.linalg.norm(right[1:] - right[:-1], axis=2), axis=1
+    )
+    d_cross = np.nansum(
+        np.linalg.norm(left[1:] - right[:-1], axis=2) + np.linalg.norm(right[1:] - left[:-1], axis=2), axis=1
+    )
+    complete = np.all(
+        np.isfinite(left[1:]).all(axis=2)
+        & np.isfinite(left[:-1]).all(axis=2)
+        & np.isfinite(right[1:]).all(axis=2)
+        & np.isfinite(right[:-1]).all(axis=2),
+        axis=1,
+    )
     total = d_same + d_cross
     margin = np.divide(np.abs(d_cross - d_same), total, out=np.zeros_like(total), where=total > 0)
     flipped = np.concatenate([[False], d_cross < d_same])
@@ -79,11 +91,13 @@ def _line_at(t: np.ndarray, values: np.ndarray, frames: np.ndarray, t_at: float)
     return out
 
 
-def _cross_vs_same(left: np.ndarray, right: np.ndarray, pred_l: np.ndarray, pred_r: np.ndarray,
-                   min_margin: float) -> bool | None:
+def _cross_vs_same(
+    left: np.ndarray, right: np.ndarray, pred_l: np.ndarray, pred_r: np.ndarray, min_margin: float
+) -> bool | None:
     """True if ``left/right`` (P, 2) match the predictions crossed, False if as labelled, None if unclear."""
-    if not (np.isfinite(left).all() and np.isfinite(right).all() and np.isfinite(pred_l).all()
-            and np.isfinite(pred_r).all()):
+    if not (
+        np.isfinite(left).all() and np.isfinite(right).all() and np.isfinite(pred_l).all() and np.isfinite(pred_r).all()
+    ):
         return None
     same = np.linalg.norm(left - pred_l, axis=1).sum() + np.linalg.norm(right - pred_r, axis=1).sum()
     cross = np.linalg.norm(left - pred_r, axis=1).sum() + np.linalg.norm(right - pred_l, axis=1).sum()
@@ -93,9 +107,15 @@ def _cross_vs_same(left: np.ndarray, right: np.ndarray, pred_l: np.ndarray, pred
     return bool(cross < same)
 
 
-def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index"), *,
-              min_margin: float = 0.35, anchor_s: float = 0.02, max_bridge_s: float = 0.08,
-              glitch_leg_frac: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+def swap_mask(
+    track: PoseTrack,
+    points: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index"),
+    *,
+    min_margin: float = 0.35,
+    anchor_s: float = 0.02,
+    max_bridge_s: float = 0.08,
+    glitch_leg_frac: float = 0.15,
+) -> tuple[np.ndarray, np.ndarray]:
     """(T,) True for frames whose left/right labels of ``points`` should be exchanged,
     and (T,) True for *glitch* frames whose points fit neither leg (to be treated as missing).
 
@@ -135,8 +155,9 @@ def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "hee
             pa, pb = segs[prev]
             if t[a] - t[pb] <= max_bridge_s:
                 fit = np.arange(max(pa, pb - min_len + 1), pb + 1)
-                link = _cross_vs_same(cons_l[a], cons_r[a], _line_at(t, cons_l, fit, t[a]),
-                                      _line_at(t, cons_r, fit, t[a]), min_margin)
+                link = _cross_vs_same(
+                    cons_l[a], cons_r[a], _line_at(t, cons_l, fit, t[a]), _line_at(t, cons_r, fit, t[a]), min_margin
+                )
         if link is None:
             chain[k], offset[k] = (chain[prev] + 1 if prev is not None else 0), False
         else:
@@ -147,12 +168,12 @@ def swap_mask(track: PoseTrack, points: tuple[str, ...] = ("knee", "ankle", "hee
     anchored = np.zeros(n, bool)
     for c in set(chain.values()):
         members = [k for k in anchors if chain[k] == c]
-        labels = np.concatenate([parity[segs[k][0]:segs[k][1] + 1] ^ offset[k] for k in members])
+        labels = np.concatenate([parity[segs[k][0] : segs[k][1] + 1] ^ offset[k] for k in members])
         majority = labels.mean() > 0.5  # the labelling the model used most is taken as right
         for k in members:
             a, b = segs[k]
-            out[a:b + 1] = (parity[a:b + 1] ^ offset[k]) != majority
-            anchored[a:b + 1] = True
+            out[a : b + 1] = (parity[a : b + 1] ^ offset[k]) != majority
+            anchored[a : b + 1] = True
     # frames between anchors: one by one against the line joining the repaired anchors
     glitch = np.zeros(n, bool)
     fixed_l = np.where(out[:, None, None], right, left)

@@ -89,19 +89,29 @@ def _table(rows: list[dict]) -> str:
     for m in KEY_MEASURES:
         name, unit, _ = LABELS[m]
         heads += [f"{name} L [{unit}] (95% CI)", f"{name} R [{unit}] (95% CI)"]
-    out = ['<table class="sortable"><thead><tr>' + "".join(f"<th>{_esc(h)}</th>" for h in heads)
-           + "</tr></thead><tbody>"]
+    out = [
+        '<table class="sortable"><thead><tr>' + "".join(f"<th>{_esc(h)}</th>" for h in heads) + "</tr></thead><tbody>"
+    ]
     for r in rows:
-        cls = "flagged" if r.get("n_flags") else "failed" if r["status"] == STATUS_FAILED else \
-            "notok" if r["status"] != STATUS_OK else ""
+        cls = (
+            "flagged"
+            if r.get("n_flags")
+            else "failed"
+            if r["status"] == STATUS_FAILED
+            else "notok"
+            if r["status"] != STATUS_OK
+            else ""
+        )
         clip = _esc(r["clip"])
         link = f'<a href="{_esc(r["report"])}">{clip}</a>' if r.get("report") else clip
         status = r["status"] + (f": {r['status_reason']}" if r.get("status_reason") else "")
-        cells = [f'<td data-v="{_esc(r["athlete"])}">{_esc(r["athlete"])}</td>',
-                 f'<td data-v="{_esc(r["session"])}">{_esc(r["session"])}</td>',
-                 f'<td data-v="{clip}">{link}</td>',
-                 f'<td data-v="{_esc(r["status"])}" class="status">{_esc(status)}</td>',
-                 f'<td data-v="{_esc(r.get("flags"))}" class="flag">{_esc(r.get("flags"))}</td>']
+        cells = [
+            f'<td data-v="{_esc(r["athlete"])}">{_esc(r["athlete"])}</td>',
+            f'<td data-v="{_esc(r["session"])}">{_esc(r["session"])}</td>',
+            f'<td data-v="{clip}">{link}</td>',
+            f'<td data-v="{_esc(r["status"])}" class="status">{_esc(status)}</td>',
+            f'<td data-v="{_esc(r.get("flags"))}" class="flag">{_esc(r.get("flags"))}</td>',
+        ]
         cells += [_measure_cell(r, leg, m) for m in KEY_MEASURES for leg in LEGS]
         out.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
@@ -119,12 +129,21 @@ def _trend_svg(rows: list[dict], measure: str, sessions: list[str]) -> str:
             if mean is not None:
                 low = r.get(f"{leg}_{measure}_ci95_low")
                 high = r.get(f"{leg}_{measure}_ci95_high")
-                points.append((sessions.index(r["session"]), leg, mean,
-                               mean if low is None else low, mean if high is None else high))
+                points.append(
+                    (
+                        sessions.index(r["session"]),
+                        leg,
+                        mean,
+                        mean if low is None else low,
+                        mean if high is None else high,
+                    )
+                )
     title = f'<text x="{w / 2}" y="14" text-anchor="middle" font-size="11">{_esc(name)} [{_esc(unit)}]</text>'
     if not points:
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">{title}'
-                f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle" font-size="11" fill="#888">no data</text></svg>')
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">{title}'
+            f'<text x="{w / 2}" y="{h / 2}" text-anchor="middle" font-size="11" fill="#888">no data</text></svg>'
+        )
     lo = min(p[3] for p in points)
     hi = max(p[4] for p in points)
     pad = (hi - lo) * 0.1 or abs(hi) * 0.05 or 1.0
@@ -137,14 +156,17 @@ def _trend_svg(rows: list[dict], measure: str, sessions: list[str]) -> str:
     def y(v: float) -> float:
         return top + (h - top - bottom) * (1 - (v - lo) / (hi - lo))
 
-    parts = [title, f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#999"/>']
+    parts = [
+        title,
+        f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}" stroke="#999"/>',
+    ]
     for v in sorted({lo + pad, hi - pad}):
-        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">'
-                     f'{_fmt(v, digits)}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">{_fmt(v, digits)}</text>'
+        )
     for i, s in enumerate(sessions):
-        parts.append(f'<text x="{x(i):.1f}" y="{h - bottom + 14}" text-anchor="middle" font-size="9">'
-                     f'{_esc(s)}</text>')
+        parts.append(f'<text x="{x(i):.1f}" y="{h - bottom + 14}" text-anchor="middle" font-size="9">{_esc(s)}</text>')
     for k, leg in enumerate(LEGS):
         color, dx = LEG_COLORS[leg], (k - 0.5) * 6  # legs side by side, not on top of each other
         by_session = defaultdict(list)
@@ -152,10 +174,14 @@ def _trend_svg(rows: list[dict], measure: str, sessions: list[str]) -> str:
             if lg != leg:
                 continue
             by_session[i].append(mean)
-            parts.append(f'<line x1="{x(i) + dx:.1f}" y1="{y(low):.1f}" x2="{x(i) + dx:.1f}" y2="{y(high):.1f}" '
-                         f'stroke="{color}" stroke-opacity="0.5"/>')
-            parts.append(f'<circle cx="{x(i) + dx:.1f}" cy="{y(mean):.1f}" r="2.5" fill="{color}">'
-                         f'<title>{leg}: {_fmt(mean, digits)} {_esc(unit)}</title></circle>')
+            parts.append(
+                f'<line x1="{x(i) + dx:.1f}" y1="{y(low):.1f}" x2="{x(i) + dx:.1f}" y2="{y(high):.1f}" '
+                f'stroke="{color}" stroke-opacity="0.5"/>'
+            )
+            parts.append(
+                f'<circle cx="{x(i) + dx:.1f}" cy="{y(mean):.1f}" r="2.5" fill="{color}">'
+                f"<title>{leg}: {_fmt(mean, digits)} {_esc(unit)}</title></circle>"
+            )
         line = " ".join(f"{x(i) + dx:.1f},{y(math.fsum(v) / len(v)):.1f}" for i, v in sorted(by_session.items()))
         if len(by_session) > 1:
             parts.append(f'<polyline points="{line}" fill="none" stroke="{color}"/>')

@@ -22,8 +22,18 @@ KEY_MEASURES = (
 )
 LEGS = ("left", "right")
 STAT_SUFFIXES = ("", "_ci95_low", "_ci95_high", "_n")
-ID_COLUMNS = ("athlete", "session", "clip", "status", "status_reason", "flagged", "flags", "n_flags",
-              "capture_fps", "n_contacts")
+ID_COLUMNS = (
+    "athlete",
+    "session",
+    "clip",
+    "status",
+    "status_reason",
+    "flagged",
+    "flags",
+    "n_flags",
+    "capture_fps",
+    "n_contacts",
+)
 MEASURE_COLUMNS = tuple(f"{leg}_{m}{suffix}" for m in KEY_MEASURES for leg in LEGS for suffix in STAT_SUFFIXES)
 TAIL_COLUMNS = ("report", "clip_sha256")
 COLUMNS = ID_COLUMNS + MEASURE_COLUMNS + TAIL_COLUMNS
@@ -57,15 +67,23 @@ def _number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def summary_row(summary: dict, *, athlete: str, session: str, clip: str, clip_sha256: str,
-                clip_out_dir: Path, batch_out_dir: Path) -> dict:
+def summary_row(
+    summary: dict, *, athlete: str, session: str, clip: str, clip_sha256: str, clip_out_dir: Path, batch_out_dir: Path
+) -> dict:
     """The team-table row of one analyzed clip (status ok or not)."""
     flags = summary.get("flags") or []
-    row = {"athlete": athlete, "session": session, "clip": clip, "status": summary["status"],
-           "status_reason": summary.get("status_reason") or "",
-           "flagged": "yes" if flags else "no",
-           "flags": "; ".join(f"{f['side']}:{f['code']}" for f in flags), "n_flags": len(flags),
-           "capture_fps": _number(summary.get("capture_fps")), "n_contacts": int(summary.get("n_contacts") or 0)}
+    row = {
+        "athlete": athlete,
+        "session": session,
+        "clip": clip,
+        "status": summary["status"],
+        "status_reason": summary.get("status_reason") or "",
+        "flagged": "yes" if flags else "no",
+        "flags": "; ".join(f"{f['side']}:{f['code']}" for f in flags),
+        "n_flags": len(flags),
+        "capture_fps": _number(summary.get("capture_fps")),
+        "n_contacts": int(summary.get("n_contacts") or 0),
+    }
     legs = summary.get("legs") or {}
     for m in KEY_MEASURES:
         for leg in LEGS:
@@ -82,9 +100,21 @@ def summary_row(summary: dict, *, athlete: str, session: str, clip: str, clip_sh
 def failure_row(*, athlete: str, session: str, clip: str, reason: str, clip_sha256: str = "") -> dict:
     """The team-table row of a clip that could not be analyzed."""
     row = {c: None for c in COLUMNS}
-    row.update({"athlete": athlete, "session": session, "clip": clip, "status": STATUS_FAILED,
-                "status_reason": reason, "flagged": "no", "flags": "", "n_flags": 0, "n_contacts": 0,
-                "report": "", "clip_sha256": clip_sha256})
+    row.update(
+        {
+            "athlete": athlete,
+            "session": session,
+            "clip": clip,
+            "status": STATUS_FAILED,
+            "status_reason": reason,
+            "flagged": "no",
+            "flags": "",
+            "n_flags": 0,
+            "n_contacts": 0,
+            "report": "",
+            "clip_sha256": clip_sha256,
+        }
+    )
     return row
 
 
@@ -107,5 +137,14 @@ def table_csv_text(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
 
 def failure_rows(rows: list[dict]) -> list[dict]:
     """Rows of clips that are not ``ok``, with the reason (failed, no running, insufficient data)."""
-    return [{"athlete": r["athlete"], "session": r["session"], "clip": r["clip"], "status": r["status"],
-             "reason": r["status_reason"]} for r in rows if r["status"] != STATUS_OK]
+    return [
+        {
+            "athlete": r["athlete"],
+            "session": r["session"],
+            "clip": r["clip"],
+            "status": r["status"],
+            "reason": r["status_reason"],
+        }
+        for r in rows
+        if r["status"] != STATUS_OK
+    ]

@@ -73,8 +73,12 @@ class PoseTrack:
 
     def __post_init__(self) -> None:
         t = len(self.time_s)
-        expected = {"xy_px": (t, N_LANDMARKS, 2), "z": (t, N_LANDMARKS), "visibility": (t, N_LANDMARKS),
-                    "frame_index": (t,)}
+        expected = {
+            "xy_px": (t, N_LANDMARKS, 2),
+            "z": (t, N_LANDMARKS),
+            "visibility": (t, N_LANDMARKS),
+            "frame_index": (t,),
+        }
         for name, shape in expected.items():
             got = getattr(self, name).shape
             if got != shape:

@@ -69,9 +69,12 @@ def _entry(table: dict, key: str, fps: float, leg: str | None, measure: str, mea
     found = lookup(table, key, fps, leg, measure) if leg in ("near", "far") else None
     if found is None:
         band = band_of(fps) or "?"
-        return {"value": None, "partial": BASIS[measure][2], "worst_row": None,
-                "text": f"known error unknown: no accuracy row for the {leg} leg, {source_label(key)}, "
-                        f"{band} fps"}
+        return {
+            "value": None,
+            "partial": BASIS[measure][2],
+            "worst_row": None,
+            "text": f"known error unknown: no accuracy row for the {leg} leg, {source_label(key)}, {band} fps",
+        }
     value = _value_in_unit(found, measure, mean)
     unit = {"ms": "ms", "deg": "deg", "pct": "%"}[found["unit"]]
     text = f"known error {found['error']:.3g} {unit}"
@@ -86,17 +89,27 @@ def _pct_swing_entry(errs: dict, stats: dict, fps: float, key: str) -> dict:
     pct, swing_s = stats[_PCT_SWING]["mean"], stats["swing_time_s"]["mean"]
     partial = BASIS["time_to_peak_knee_drive_s"][2]
     if ttp["value"] is None or swing["value"] is None or pct is None or not swing_s:
-        why = ttp["text"] if ttp["value"] is None else swing["text"] if swing["value"] is None else \
-            "known error unknown: no mean swing time"
+        why = (
+            ttp["text"]
+            if ttp["value"] is None
+            else swing["text"]
+            if swing["value"] is None
+            else "known error unknown: no mean swing time"
+        )
         return {"value": None, "partial": partial, "worst_row": None, "text": why}
     value = 100.0 * (ttp["value"] + pct / 100.0 * swing["value"]) / swing_s
-    return {"value": value, "partial": partial, "worst_row": ttp["worst_row"],
-            "text": f"known error {value:.3g} % of swing (toe-off and swing-time errors) at {fps:.0f} fps, "
-                    f"{source_label(key)}"}
+    return {
+        "value": value,
+        "partial": partial,
+        "worst_row": ttp["worst_row"],
+        "text": f"known error {value:.3g} % of swing (toe-off and swing-time errors) at {fps:.0f} fps, "
+        f"{source_label(key)}",
+    }
 
 
-def leg_known_errors(leg_stats: dict, leg_of_side: dict, *, key: str, capture_fps: float,
-                     table: dict | None = None) -> dict:
+def leg_known_errors(
+    leg_stats: dict, leg_of_side: dict, *, key: str, capture_fps: float, table: dict | None = None
+) -> dict:
     """``{left|right|both: {measure: entry}}``; entry fields: ``value`` (error in the measure's unit,
     None when unknown), ``text`` (what it is and where it applies), ``partial`` (what part of the
     measure's error no truth scores, None if all), ``worst_row`` (the accuracy row it came from).
@@ -105,8 +118,11 @@ def leg_known_errors(leg_stats: dict, leg_of_side: dict, *, key: str, capture_fp
     out = {}
     for side in SIDES:
         stats = leg_stats[side]
-        out[side] = {m: _entry(table, key, capture_fps, leg_of_side.get(side), m, stats[m]["mean"])
-                     for m in MEASURES if m != _PCT_SWING}
+        out[side] = {
+            m: _entry(table, key, capture_fps, leg_of_side.get(side), m, stats[m]["mean"])
+            for m in MEASURES
+            if m != _PCT_SWING
+        }
         out[side][_PCT_SWING] = _pct_swing_entry(out[side], stats, capture_fps, key)
     out["both"] = {}
     for m in MEASURES:
@@ -118,8 +134,10 @@ def leg_known_errors(leg_stats: dict, leg_of_side: dict, *, key: str, capture_fp
 
 def widen(leg_stats: dict, errors: dict) -> dict:
     """``leg_stats`` with every CI widened by its known error (``metrics.with_known_error``)."""
-    return {side: {m: with_known_error(stat, errors[side][m]["value"]) for m, stat in stats.items()}
-            for side, stats in leg_stats.items()}
+    return {
+        side: {m: with_known_error(stat, errors[side][m]["value"]) for m, stat in stats.items()}
+        for side, stats in leg_stats.items()
+    }
 
 
 def confidence(stat: dict, quality: dict, error: dict) -> tuple[str, str]:
@@ -132,8 +150,9 @@ def confidence(stat: dict, quality: dict, error: dict) -> tuple[str, str]:
     if error["value"] is None:
         return "low", error["text"]
     rel = error["value"] / abs(stat["mean"]) if stat["mean"] else math.inf
-    share = f"{error['text']}, {rel:.0%} of the value" + (f" (worst: {error['worst_row']})"
-                                                           if error.get("worst_row") else "")
+    share = f"{error['text']}, {rel:.0%} of the value" + (
+        f" (worst: {error['worst_row']})" if error.get("worst_row") else ""
+    )
     if rel > MEDIUM_MAX_REL:
         return "low", share
     if rel > HIGH_MAX_REL:
@@ -150,8 +169,12 @@ def add_confidence(measure_quality: dict, leg_stats: dict, errors: dict) -> dict
         out[side] = {}
         for m, q in entries.items():
             level, why = confidence(leg_stats[side][m], q, errors[side][m])
-            out[side][m] = {**q, "confidence": level, "confidence_reason": why,
-                            "known_error_text": errors[side][m]["text"]}
+            out[side][m] = {
+                **q,
+                "confidence": level,
+                "confidence_reason": why,
+                "known_error_text": errors[side][m]["text"],
+            }
     return out
 
 
@@ -160,8 +183,11 @@ def overall_confidence(measure_quality: dict, leg_of_side: dict) -> tuple[str, s
     near = next((s for s, leg in leg_of_side.items() if leg == "near"), SIDES[0])
     entries = [(m, measure_quality[near][m]) for m in CONFIDENCE_MEASURES]
     level = min((q["confidence"] for _, q in entries), key=LEVELS.index)
-    why = [f"{_WORDS[m]} ({near}, near leg) {q['confidence']}: {q['confidence_reason']}"
-           for m, q in entries if q["confidence"] != "high"]
+    why = [
+        f"{_WORDS[m]} ({near}, near leg) {q['confidence']}: {q['confidence_reason']}"
+        for m, q in entries
+        if q["confidence"] != "high"
+    ]
     return level, "; ".join(why)
 
 
@@ -182,8 +208,15 @@ def summary_fields(summary: dict, *, key: str, capture_fps: float) -> dict:
     level, why = overall_confidence(summary["measure_quality"], summary["leg_of_side"])
     if summary["status"] != "ok":
         level, why = "low", f"status {summary['status']}"
-    fields = {"confidence": level, "confidence_reason": why,
-              "known_error_source": {"key": key, "label": source_label(key), "band": band_of(capture_fps),
-                                     "table": "gaitlab/data/known_error.json"}}
+    fields = {
+        "confidence": level,
+        "confidence_reason": why,
+        "known_error_source": {
+            "key": key,
+            "label": source_label(key),
+            "band": band_of(capture_fps),
+            "table": "gaitlab/data/known_error.json",
+        },
+    }
     fields["status_label"] = status_label({**summary, **fields})
     return fields

@@ -99,9 +99,16 @@ def probe(path: Path | str, *, capture_fps: float | None = None) -> VideoInfo:
             cap, source = stored_fps, "assumed"
         rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
         return VideoInfo(
-            path=path, stored_fps=stored_fps, capture_fps=cap, capture_fps_source=source,
-            n_frames=n_frames, width_px=int(stream.codec_context.width), height_px=int(stream.codec_context.height),
-            rotation_deg=rotation, codec=stream.codec_context.name, duration_s=duration_s,
+            path=path,
+            stored_fps=stored_fps,
+            capture_fps=cap,
+            capture_fps_source=source,
+            n_frames=n_frames,
+            width_px=int(stream.codec_context.width),
+            height_px=int(stream.codec_context.height),
+            rotation_deg=rotation,
+            codec=stream.codec_context.name,
+            duration_s=duration_s,
         )
 
 

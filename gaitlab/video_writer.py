@@ -37,8 +37,9 @@ class H264Writer:
         import cv2
 
         if rgb.shape != (self.height_px, self.width_px, 3):
-            raise ValueError(f"H264Writer: expected a frame of shape {(self.height_px, self.width_px, 3)}, "
-                             f"got {rgb.shape}")
+            raise ValueError(
+                f"H264Writer: expected a frame of shape {(self.height_px, self.width_px, 3)}, got {rgb.shape}"
+            )
         # OpenCV's SIMD RGB->I420 (BT.601 limited range, as FFmpeg's default) is ~20x faster than
         # letting PyAV's swscale path convert each frame, which would dominate the annotation time.
         frame = av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
@@ -53,8 +54,16 @@ class H264Writer:
 
 
 @contextmanager
-def open_h264_writer(path: Path, *, width_px: int, height_px: int, fps: float, preset: str = "ultrafast",
-                     crf: int = 23, threads: int | None = None) -> Iterator[H264Writer]:
+def open_h264_writer(
+    path: Path,
+    *,
+    width_px: int,
+    height_px: int,
+    fps: float,
+    preset: str = "ultrafast",
+    crf: int = 23,
+    threads: int | None = None,
+) -> Iterator[H264Writer]:
     """Write an H.264/yuv420p MP4 at ``path`` (replaced only when writing succeeded).
 
     ``width_px`` and ``height_px`` must be even (yuv420p halves both for colour).

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Time gaitlab on one clip against a plain MediaPipe loop; print a table (see gaitlab/benchmark.py).
 
-    python scripts/benchmark.py                                   # the sample clip, all measurements
-    python scripts/benchmark.py /tmp/long_1080p.mp4 --only cold,cached --json bench.json
+python scripts/benchmark.py                                   # the sample clip, all measurements
+python scripts/benchmark.py /tmp/long_1080p.mp4 --only cold,cached --json bench.json
 """
 
 import sys

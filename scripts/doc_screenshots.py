@@ -44,15 +44,18 @@ def main() -> int:
     docs = REPO / "docs"
     docs.mkdir(exist_ok=True)
     # a 256-colour palette (no dithering) keeps the PNG small enough for the repo (video frames compress badly as PNG)
-    frames_png(out_dir / "annotated.mp4", indices).quantize(colors=256, dither=Image.Dither.NONE).save(docs / f"annotated_{name}.png",
-                                                                           optimize=True)
+    frames_png(out_dir / "annotated.mp4", indices).quantize(colors=256, dither=Image.Dither.NONE).save(
+        docs / f"annotated_{name}.png", optimize=True
+    )
     v = visit(out_dir / "report.html", chromium=find_chromium())
     if v.console_errors:
         print("console errors:", v.console_errors, file=sys.stderr)
     phone = Image.open(io.BytesIO(v.screenshots_png["phone"]))
     phone.save(docs / f"report_{name}.png", optimize=True)
-    print(f"wrote docs/annotated_{name}.png, docs/report_{name}.png; requests: "
-          f"{sorted({u.split(':')[0] for u in v.requests})}")
+    print(
+        f"wrote docs/annotated_{name}.png, docs/report_{name}.png; requests: "
+        f"{sorted({u.split(':')[0] for u in v.requests})}"
+    )
     return 0
 
 

@@ -45,18 +45,30 @@ SOURCES = ("markers", "video", "real")
 MODELS = ("full", "heavy")
 
 COLUMNS = [  # (key, header, format)
-    ("trial", "trial", "{}"), ("source", "source", "{}"), ("model", "model", "{}"), ("fps", "fps", "{:.0f}"),
-    ("contacts_true", "true", "{}"), ("contacts_found", "found", "{}"), ("missed", "missed", "{}"),
-    ("extra", "extra", "{}"), ("true_contact_time_mean_ms", "true CT ms", "{:.1f}"),
-    ("touchdown_mean_ms", "TD mean", "{:+.1f}"), ("touchdown_sd_ms", "TD SD", "{:.1f}"),
+    ("trial", "trial", "{}"),
+    ("source", "source", "{}"),
+    ("model", "model", "{}"),
+    ("fps", "fps", "{:.0f}"),
+    ("contacts_true", "true", "{}"),
+    ("contacts_found", "found", "{}"),
+    ("missed", "missed", "{}"),
+    ("extra", "extra", "{}"),
+    ("true_contact_time_mean_ms", "true CT ms", "{:.1f}"),
+    ("touchdown_mean_ms", "TD mean", "{:+.1f}"),
+    ("touchdown_sd_ms", "TD SD", "{:.1f}"),
     ("touchdown_mae_ms", "TD MAE", "{:.1f}"),
-    ("toe_off_mean_ms", "TO mean", "{:+.1f}"), ("toe_off_sd_ms", "TO SD", "{:.1f}"),
+    ("toe_off_mean_ms", "TO mean", "{:+.1f}"),
+    ("toe_off_sd_ms", "TO SD", "{:.1f}"),
     ("toe_off_mae_ms", "TO MAE", "{:.1f}"),
-    ("contact_time_mae_ms", "CT MAE", "{:.1f}"), ("trial_mean_contact_time_error_ms", "CT trial-mean err", "{:+.1f}"),
-    ("flight_time_mae_ms", "FT MAE", "{:.1f}"), ("step_frequency_error_pct", "SF err %", "{:+.2f}"),
-    ("hip_flexion_rmse_deg", "hip RMSE deg", "{:.1f}"), ("hip_flexion_rmse_near_deg", "near hip RMSE", "{:.1f}"),
+    ("contact_time_mae_ms", "CT MAE", "{:.1f}"),
+    ("trial_mean_contact_time_error_ms", "CT trial-mean err", "{:+.1f}"),
+    ("flight_time_mae_ms", "FT MAE", "{:.1f}"),
+    ("step_frequency_error_pct", "SF err %", "{:+.2f}"),
+    ("hip_flexion_rmse_deg", "hip RMSE deg", "{:.1f}"),
+    ("hip_flexion_rmse_near_deg", "near hip RMSE", "{:.1f}"),
     ("peak_swing_velocity_error_pct", "pk vel err %", "{:.1f}"),
-    ("peak_swing_velocity_error_near_pct", "near", "{:.1f}"), ("peak_swing_velocity_error_far_pct", "far", "{:.1f}"),
+    ("peak_swing_velocity_error_near_pct", "near", "{:.1f}"),
+    ("peak_swing_velocity_error_far_pct", "far", "{:.1f}"),
     ("pose_detected_frac", "pose found", "{:.0%}"),
 ]
 
@@ -68,10 +80,15 @@ def _fmt(value, fmt: str) -> str:
 
 
 REAL_COLUMNS = [  # (key, header, format)
-    ("trial", "clip", "{}"), ("model", "model", "{}"), ("fps", "fps", "{:.2f}"),
-    ("events_labelled", "events", "{}"), ("events_within_1_frame", "within 1 frame", "{}"),
-    ("within_1_frame_pct", "% within 1 frame", "{:.0f}"), ("events_within_3_frames", "within 3 frames", "{}"),
-    ("extra", "extra", "{}"), ("event_mae_frames", "event MAE frames", "{:.2f}"),
+    ("trial", "clip", "{}"),
+    ("model", "model", "{}"),
+    ("fps", "fps", "{:.2f}"),
+    ("events_labelled", "events", "{}"),
+    ("events_within_1_frame", "within 1 frame", "{}"),
+    ("within_1_frame_pct", "% within 1 frame", "{:.0f}"),
+    ("events_within_3_frames", "within 3 frames", "{}"),
+    ("extra", "extra", "{}"),
+    ("event_mae_frames", "event MAE frames", "{:.2f}"),
     ("labelled_contact_time_mean_ms", "labelled CT ms", "{:.1f}"),
     ("contact_time_mean_error_ms", "CT mean err ms", "{:+.1f}"),
     ("contact_time_mean_error_frames", "CT mean err frames", "{:+.2f}"),
@@ -87,8 +104,11 @@ def markdown_table(rows: list[dict], columns=None) -> str:
 
 
 def real_table(rows: list[dict]) -> str:
-    shown = [{**r, "within_1_frame_pct": 100.0 * r["events_within_1_frame"] / r["events_labelled"]}
-             for r in rows if r["events_labelled"]]
+    shown = [
+        {**r, "within_1_frame_pct": 100.0 * r["events_within_1_frame"] / r["events_labelled"]}
+        for r in rows
+        if r["events_labelled"]
+    ]
     return markdown_table(shown, REAL_COLUMNS) if shown else "not run"
 
 
@@ -114,12 +134,24 @@ def real_checks(rows: list[dict]) -> list[str]:
     if not real:
         return ["- real clips: not measured"]
     tests = [  # name, value of a row (None = no value), limit met
-        ("real clips, >= 90 % of labelled events within 1 frame", "{:.0f} %",
-         lambda r: 100.0 * r["events_within_1_frame"] / r["events_labelled"], lambda v: v >= 90.0),
-        ("real clips, extra contacts <= 10 % of the labelled contacts", "{:.0f} %",
-         lambda r: 100.0 * r["extra"] / (r["events_labelled"] / 2), lambda v: v <= 10.0),
-        ("real clips, mean contact time within 1 frame of the labelled mean", "{:+.2f} frames",
-         lambda r: r["contact_time_mean_error_frames"], lambda v: abs(v) <= 1.0),
+        (
+            "real clips, >= 90 % of labelled events within 1 frame",
+            "{:.0f} %",
+            lambda r: 100.0 * r["events_within_1_frame"] / r["events_labelled"],
+            lambda v: v >= 90.0,
+        ),
+        (
+            "real clips, extra contacts <= 10 % of the labelled contacts",
+            "{:.0f} %",
+            lambda r: 100.0 * r["extra"] / (r["events_labelled"] / 2),
+            lambda v: v <= 10.0,
+        ),
+        (
+            "real clips, mean contact time within 1 frame of the labelled mean",
+            "{:+.2f} frames",
+            lambda r: r["contact_time_mean_error_frames"],
+            lambda v: abs(v) <= 1.0,
+        ),
     ]
     out = []
     for name, fmt, value, ok in tests:
@@ -134,22 +166,49 @@ def target_checks(rows: list[dict]) -> list[str]:
     m = [r for r in rows if r["source"] == "markers"]
     v = [r for r in rows if r["source"] == "video"]
     out = [
-        _check("algorithm-only >=120 Hz, contact-time MAE <= 3 ms", [r for r in m if r["fps"] >= 120],
-               "contact_time_mae_ms", 3.0),
+        _check(
+            "algorithm-only >=120 Hz, contact-time MAE <= 3 ms",
+            [r for r in m if r["fps"] >= 120],
+            "contact_time_mae_ms",
+            3.0,
+        ),
         _check("algorithm-only >=120 Hz, no missed contacts", [r for r in m if r["fps"] >= 120], "missed", 0),
         _check("algorithm-only >=120 Hz, no extra contacts", [r for r in m if r["fps"] >= 120], "extra", 0),
-        _check("algorithm-only 60 Hz, contact-time MAE <= 6 ms", [r for r in m if r["fps"] == 60],
-               "contact_time_mae_ms", 6.0),
+        _check(
+            "algorithm-only 60 Hz, contact-time MAE <= 6 ms",
+            [r for r in m if r["fps"] == 60],
+            "contact_time_mae_ms",
+            6.0,
+        ),
     ]
     for fps, limit in ((240, 5.0), (120, 8.0), (60, 12.0)):
-        out.append(_check(f"video {fps} fps, contact-time MAE <= {limit:.0f} ms", [r for r in v if r["fps"] == fps],
-                          "contact_time_mae_ms", limit))
-    out.append(_check("video 60 fps, trial-mean contact time within 5 ms", [r for r in v if r["fps"] == 60],
-                      "trial_mean_contact_time_error_ms", 5.0, absolute=True))
+        out.append(
+            _check(
+                f"video {fps} fps, contact-time MAE <= {limit:.0f} ms",
+                [r for r in v if r["fps"] == fps],
+                "contact_time_mae_ms",
+                limit,
+            )
+        )
+    out.append(
+        _check(
+            "video 60 fps, trial-mean contact time within 5 ms",
+            [r for r in v if r["fps"] == 60],
+            "trial_mean_contact_time_error_ms",
+            5.0,
+            absolute=True,
+        )
+    )
     mocap_rows = [r for r in rows if r["source"] in ("markers", "video")]
     out.append(_check("hip-flexion angle RMSE <= 5 deg (all mocap rows)", mocap_rows, "hip_flexion_rmse_deg", 5.0))
-    out.append(_check("peak swing hip-flexion velocity within 10 % (all mocap rows, >= 60 fps)",
-                      [r for r in mocap_rows if r["fps"] >= 60], "peak_swing_velocity_error_pct", 10.0))
+    out.append(
+        _check(
+            "peak swing hip-flexion velocity within 10 % (all mocap rows, >= 60 fps)",
+            [r for r in mocap_rows if r["fps"] >= 60],
+            "peak_swing_velocity_error_pct",
+            10.0,
+        )
+    )
     return out + real_checks(rows)
 
 
@@ -212,7 +271,6 @@ hand-labelled real phone clips (`real`).
 """
 
 
-
 def lab_vs_force(truths: dict) -> str:
     lines = []
     for name, truth in truths.items():
@@ -227,13 +285,20 @@ def lab_vs_force(truths: dict) -> str:
                 continue
             k = (fc["touchdown_s"] - lc["touchdown_s"]).abs().idxmin()
             if abs(fc.loc[k, "touchdown_s"] - lc["touchdown_s"]) < 0.05:
-                diffs.append((1000 * (lc["touchdown_s"] - fc.loc[k, "touchdown_s"]),
-                              1000 * (lc["toe_off_s"] - fc.loc[k, "toe_off_s"]), 1000 * lc["contact_time_s"]))
+                diffs.append(
+                    (
+                        1000 * (lc["touchdown_s"] - fc.loc[k, "touchdown_s"]),
+                        1000 * (lc["toe_off_s"] - fc.loc[k, "toe_off_s"]),
+                        1000 * lc["contact_time_s"],
+                    )
+                )
         if diffs:
             d = np.array(diffs)
-            lines.append(f"- {name}: {len(d)} marked contacts, {d[:, 2].mean():.0f} ms on average; marked strike "
-                         f"{d[:, 0].mean():+.1f} ms and marked foot-off {d[:, 1].mean():+.1f} ms from the 30 N "
-                         f"force events.")
+            lines.append(
+                f"- {name}: {len(d)} marked contacts, {d[:, 2].mean():.0f} ms on average; marked strike "
+                f"{d[:, 0].mean():+.1f} ms and marked foot-off {d[:, 1].mean():+.1f} ms from the 30 N "
+                f"force events."
+            )
     return "\n".join(lines)
 
 
@@ -241,14 +306,19 @@ def video_notes(video_rows: list[dict]) -> list[str]:
     """What the pose stage did on each clip: frames with a pose, and whether the crop-follow pass was used."""
     if not video_rows:
         return []
-    parts = [f"{r['trial']} {r['fps']:.0f} fps ({r.get('model')}): pose on {r['pose_detected_frac']:.0%} of frames, "
-             f"athlete {r.get('athlete_height_px') or float('nan'):.0f} px tall, crop-follow pass "
-             f"{'used' if r.get('pose_crop_pass') else 'not used'}" for r in video_rows]
-    return ["Pose stage per clip (from the analysis summary and pose-track metadata): " + "; ".join(parts) + ". "
-            f"gaitlab runs its crop-follow pose pass only when the athlete is under "
-            f"{extract.SMALL_ATHLETE_HEIGHT_FRAC:.0%} of the frame height or well seen on under "
-            f"{extract.MIN_GOOD_FRAC:.0%} of frames in the full-frame pass (`gaitlab.extract`); frames without a "
-            "pose leave gaps the events cannot bridge."]
+    parts = [
+        f"{r['trial']} {r['fps']:.0f} fps ({r.get('model')}): pose on {r['pose_detected_frac']:.0%} of frames, "
+        f"athlete {r.get('athlete_height_px') or float('nan'):.0f} px tall, crop-follow pass "
+        f"{'used' if r.get('pose_crop_pass') else 'not used'}"
+        for r in video_rows
+    ]
+    return [
+        "Pose stage per clip (from the analysis summary and pose-track metadata): " + "; ".join(parts) + ". "
+        f"gaitlab runs its crop-follow pose pass only when the athlete is under "
+        f"{extract.SMALL_ATHLETE_HEIGHT_FRAC:.0%} of the frame height or well seen on under "
+        f"{extract.MIN_GOOD_FRAC:.0%} of frames in the full-frame pass (`gaitlab.extract`); frames without a "
+        "pose leave gaps the events cannot bridge."
+    ]
 
 
 def _choice(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
@@ -262,6 +332,7 @@ def _choice(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
 def usable_models(models: list[str], notes: list[str]) -> list[str]:
     """The requested pose models gaitlab can load (`gaitlab models NAME`); the others are noted and skipped."""
     from gaitlab.models import ensure_model
+
     usable = []
     for m in models:
         try:
@@ -290,8 +361,11 @@ def video_rows(truths: dict, models: list[str], work: Path) -> list[dict]:
             for fps in VIDEO_FPS:
                 t0 = time.perf_counter()
                 rows.append(accuracy_video.evaluate_video(truth, fps, trial=name, work_dir=work, model=model))
-                print(f"{name} video {fps:.0f} fps {model} done in {time.perf_counter() - t0:.0f} s "
-                      f"(pose {'cached' if rows[-1]['pose_from_cache'] else 'run'})", file=sys.stderr)
+                print(
+                    f"{name} video {fps:.0f} fps {model} done in {time.perf_counter() - t0:.0f} s "
+                    f"(pose {'cached' if rows[-1]['pose_from_cache'] else 'run'})",
+                    file=sys.stderr,
+                )
     return rows
 
 
@@ -301,16 +375,25 @@ def real_rows(shared: Path, models: list[str], work: Path, notes: list[str]) -> 
     for model in models:
         for clip in dict.fromkeys(labels["clip"]):
             t0 = time.perf_counter()
-            score = real_labels.evaluate_clip(shared / real_labels.CLIPS_REL / clip, labels, model=model,
-                                              out_dir=work / "real" / f"{Path(clip).stem}_{model}")
+            score = real_labels.evaluate_clip(
+                shared / real_labels.CLIPS_REL / clip,
+                labels,
+                model=model,
+                out_dir=work / "real" / f"{Path(clip).stem}_{model}",
+            )
             rows.append(score.row)
             d = score.details
-            legs.append(f"{clip} ({model}): {d['contacts_matched']} of {d['contacts_labelled']} labelled contacts "
-                        f"matched ({d['contacts_found']} found), near/far "
-                        + ("swapped against the labels" if d["legs_swapped"] else "as labelled")
-                        + (f", leg agreement {d['leg_agreement']:.0%}" if d["leg_agreement"] is not None else ""))
-            print(f"{clip} real {model} done in {time.perf_counter() - t0:.0f} s "
-                  f"(pose {'cached' if d['pose_from_cache'] else 'run'})", file=sys.stderr)
+            legs.append(
+                f"{clip} ({model}): {d['contacts_matched']} of {d['contacts_labelled']} labelled contacts "
+                f"matched ({d['contacts_found']} found), near/far "
+                + ("swapped against the labels" if d["legs_swapped"] else "as labelled")
+                + (f", leg agreement {d['leg_agreement']:.0%}" if d["leg_agreement"] is not None else "")
+            )
+            print(
+                f"{clip} real {model} done in {time.perf_counter() - t0:.0f} s "
+                f"(pose {'cached' if d['pose_from_cache'] else 'run'})",
+                file=sys.stderr,
+            )
     if legs:
         notes.append("Real clips, contact matching and gaitlab's near/far: " + "; ".join(legs) + ".")
     return rows
@@ -331,14 +414,24 @@ def write_json(path: Path, rows: list[dict]) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", type=Path, help="write the rows here (one object per row)")
-    p.add_argument("--shared", type=Path, default=Path(os.environ.get("GAITLAB_SHARED_DIR", REPO.parent / "shared")),
-                   help="the shared folder holding data/ (default ../shared or $GAITLAB_SHARED_DIR)")
+    p.add_argument(
+        "--shared",
+        type=Path,
+        default=Path(os.environ.get("GAITLAB_SHARED_DIR", REPO.parent / "shared")),
+        help="the shared folder holding data/ (default ../shared or $GAITLAB_SHARED_DIR)",
+    )
     p.add_argument("--doc", type=Path, default=REPO / "docs" / "accuracy.md", help="markdown report to write")
     p.add_argument("--sources", default=",".join(SOURCES), help="which truth to score (default: markers,video,real)")
-    p.add_argument("--models", default=",".join(MODELS), help="pose models for video and real rows (default: full,heavy)")
+    p.add_argument(
+        "--models", default=",".join(MODELS), help="pose models for video and real rows (default: full,heavy)"
+    )
     p.add_argument("--no-video", action="store_true", help="same as leaving video out of --sources")
-    p.add_argument("--work", type=Path, default=Path(os.environ.get("GAITLAB_ACCURACY_WORK", "/tmp/gaitlab-accuracy")),
-                   help="where rendered clips and analysis outputs go")
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("GAITLAB_ACCURACY_WORK", "/tmp/gaitlab-accuracy")),
+        help="where rendered clips and analysis outputs go",
+    )
     args = p.parse_args(argv)
     sources = [s for s in _choice(args.sources, SOURCES, "source") if not (args.no_video and s == "video")]
     t_start = time.perf_counter()
@@ -349,8 +442,11 @@ def main(argv=None) -> int:
         return 2
     rows, notes = [], []
     models = usable_models(_choice(args.models, MODELS, "model"), notes) if {"video", "real"} & set(sources) else []
-    truths = {name: accuracy.load_truth(mocap_dir / rel) for name, rel in TRIALS.items()} \
-        if {"markers", "video"} & set(sources) else {}
+    truths = (
+        {name: accuracy.load_truth(mocap_dir / rel) for name, rel in TRIALS.items()}
+        if {"markers", "video"} & set(sources)
+        else {}
+    )
     if "markers" in sources:
         rows += markers_rows(mocap_dir, truths)
     video_note = "not run (not in --sources)."
@@ -363,13 +459,17 @@ def main(argv=None) -> int:
     if "real" in sources:
         rows += real_rows(args.shared, models, args.work, notes)
     if truths:
-        notes.append("maxSprint has no toe marker: its toe tip is modelled from the heel and metatarsal-head "
-                     "markers (`gaitlab.mocap.toe_tip_from_metatarsals`, anthropometric toe length, toes hinge "
-                     "flat on the floor at push-off). Its toe-off errors depend on that model: with the "
-                     "metatarsal heads themselves as the toe, toe-off came out ~25 ms early instead.")
-        notes.append("Landing feet keep settling after the force rises (JA1 sprint: toe and heel markers "
-                     "~30 mm over 20-30 ms; FootNet likewise): the landing corner gaitlab fits on each foot point "
-                     "lies inside that settling, hence touchdowns a few ms late on the markers rows.")
+        notes.append(
+            "maxSprint has no toe marker: its toe tip is modelled from the heel and metatarsal-head "
+            "markers (`gaitlab.mocap.toe_tip_from_metatarsals`, anthropometric toe length, toes hinge "
+            "flat on the floor at push-off). Its toe-off errors depend on that model: with the "
+            "metatarsal heads themselves as the toe, toe-off came out ~25 ms early instead."
+        )
+        notes.append(
+            "Landing feet keep settling after the force rises (JA1 sprint: toe and heel markers "
+            "~30 mm over 20-30 ms; FootNet likewise): the landing corner gaitlab fits on each foot point "
+            "lies inside that settling, hence touchdowns a few ms late on the markers rows."
+        )
     if "markers" in sources:
         notes.append(footnet.TOE_NOTE)
     notes.extend(video_notes([r for r in rows if r["source"] == "video"]))
@@ -380,12 +480,20 @@ def main(argv=None) -> int:
     print(table + "\n\n" + real_table([r for r in rows if r["source"] == "real"]))
     print("\n".join(checks))
     scope = "" if sources == list(SOURCES) else f"; sources {', '.join(sources)} only"
-    doc = DOC_HEAD.format(when=time.strftime("%Y-%m-%d"), runtime=runtime, scope=scope, footnet_name=FOOTNET_NAME,
-                          footnet_note=footnet.DESCRIPTION,
-                          video_note=video_note, real_note=real_note, table=table,
-                          real_table=real_table([r for r in rows if r["source"] == "real"]),
-                          checks="\n".join(checks), lab=lab_vs_force(truths) or "not run",
-                          notes="\n".join(f"- {n}" for n in notes))
+    doc = DOC_HEAD.format(
+        when=time.strftime("%Y-%m-%d"),
+        runtime=runtime,
+        scope=scope,
+        footnet_name=FOOTNET_NAME,
+        footnet_note=footnet.DESCRIPTION,
+        video_note=video_note,
+        real_note=real_note,
+        table=table,
+        real_table=real_table([r for r in rows if r["source"] == "real"]),
+        checks="\n".join(checks),
+        lab=lab_vs_force(truths) or "not run",
+        notes="\n".join(f"- {n}" for n in notes),
+    )
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.doc, doc)
     if args.json:

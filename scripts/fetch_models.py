@@ -25,7 +25,9 @@ from gaitlab.models import MODEL_VARIANTS, ensure_model, model_sha256, models_di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "variants", nargs="*", metavar="VARIANT",
+        "variants",
+        nargs="*",
+        metavar="VARIANT",
         help=f"one or more of {', '.join(MODEL_VARIANTS)} (default: lite full)",
     )
     parser.add_argument("--dir", type=Path, default=None, help=f"models folder (default: {models_dir()})")

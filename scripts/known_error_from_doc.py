@@ -42,7 +42,7 @@ def rows_from_markdown(text: str, columns=COLUMNS) -> list[dict]:
     if unknown:
         raise SystemExit(f"headers not in evaluate_accuracy COLUMNS: {unknown}")
     rows = []
-    for ln in lines[start + 2:]:
+    for ln in lines[start + 2 :]:
         if not ln.startswith("|"):
             break
         cells = [_cell(c) for c in ln.strip("|").split("|")]

@@ -37,8 +37,12 @@ def store_track(*, use_cache: bool) -> None:
     settings = PoseSettings()
     info = probe(SAMPLE_CLIP)
     track, cached = load_or_extract_pose(info, settings, use_cache=use_cache)
-    args = {"stored_fps": info.stored_fps, "capture_fps": info.capture_fps, "clip": SAMPLE_CLIP.name,
-            "pose_model": settings.model}
+    args = {
+        "stored_fps": info.stored_fps,
+        "capture_fps": info.capture_fps,
+        "clip": SAMPLE_CLIP.name,
+        "pose_model": settings.model,
+    }
     golden.save_track(track, golden.TRACK_NPZ, analysis_args=args)
     stored, stored_args = golden.load_track(golden.TRACK_NPZ)
     assert stored_args == args
@@ -48,8 +52,10 @@ def store_track(*, use_cache: bool) -> None:
         if golden.csv_text(before[name], float_format=None) != golden.csv_text(after[name], float_format=None):
             sys.exit(f"error: the stored track changes {name}; store it at full precision")
     size_kb = golden.TRACK_NPZ.stat().st_size / 1024
-    print(f"{golden.TRACK_NPZ.relative_to(REPO)}: {track.n_frames} frames, {size_kb:.0f} KB"
-          f" (pose {'from cache' if cached else 'run'}, model {settings.model})")
+    print(
+        f"{golden.TRACK_NPZ.relative_to(REPO)}: {track.n_frames} frames, {size_kb:.0f} KB"
+        f" (pose {'from cache' if cached else 'run'}, model {settings.model})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,8 +80,14 @@ def build_truth(model: GaitModel, cam: Camera, n_frames: int, capture_fps: float
     t1 = t0 + (n_frames - 1) / capture_fps
     ev = gait_events(model, t0, t1)
 
-    time_keys = {"touchdown_s", "toe_off_s", "next_touchdown_s", "peak_hip_flexion_velocity_s", "max_hip_flexion_s",
-                 "contralateral_touchdown_s"}
+    time_keys = {
+        "touchdown_s",
+        "toe_off_s",
+        "next_touchdown_s",
+        "peak_hip_flexion_velocity_s",
+        "max_hip_flexion_s",
+        "contralateral_touchdown_s",
+    }
 
     def rel(d):  # model time -> capture time since the first frame
         return {k: (round(v - t0, 9) if k in time_keys else v) for k, v in d.items()}
@@ -123,30 +129,57 @@ def build_truth(model: GaitModel, cam: Camera, n_frames: int, capture_fps: float
     }
 
 
-def make_video(out: Path, *, capture_fps: float = 240.0, stored_fps: float = 30.0, duration_s: float = 2.5,
-               size: tuple[int, int] = (960, 540), seed: int = 0, crf: int = 23, preset: str = "medium",
-               params: GaitParams | None = None, verbose: bool = False) -> dict:
+def make_video(
+    out: Path,
+    *,
+    capture_fps: float = 240.0,
+    stored_fps: float = 30.0,
+    duration_s: float = 2.5,
+    size: tuple[int, int] = (960, 540),
+    seed: int = 0,
+    crf: int = 23,
+    preset: str = "medium",
+    params: GaitParams | None = None,
+    verbose: bool = False,
+) -> dict:
     model = GaitModel(params)
     cam = Camera(model, size)
     n = int(round(duration_s * capture_fps))
     times = MODEL_T0_S + np.arange(n) / capture_fps
-    bg = TrackBackground(cam.w, cam.h, px_per_m=cam.px_per_m, ground_y=cam.ground_y,
-                         max_pan_px=cam.pan_px(times[-1]) + 2, seed=seed)
+    bg = TrackBackground(
+        cam.w, cam.h, px_per_m=cam.px_per_m, ground_y=cam.ground_y, max_pan_px=cam.pan_px(times[-1]) + 2, seed=seed
+    )
     px = frame_joints_px(model, cam, times)
     noise = SensorNoise(cam.w, cam.h, sd=1.6, seed=seed)
 
     def frames():
         for i in range(n):
-            yield composite_frame(bg.frame(cam.pan_px(times[i])), px, i, hip_x_px=px["left_hip"][i][0],
-                                  ground_y_px=cam.ground_y, px_per_m=cam.px_per_m, near_side=NEAR_SIDE, noise=noise)
+            yield composite_frame(
+                bg.frame(cam.pan_px(times[i])),
+                px,
+                i,
+                hip_x_px=px["left_hip"][i][0],
+                ground_y_px=cam.ground_y,
+                px_per_m=cam.px_per_m,
+                near_side=NEAR_SIDE,
+                noise=noise,
+            )
             if verbose and i % 60 == 0:
                 print(f"frame {i}/{n}", file=sys.stderr)
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # single-threaded x264: the committed sample is reproduced byte for byte
-    write_mp4(out, frames(), size_px=(cam.w, cam.h), stored_fps=stored_fps, capture_fps=capture_fps, crf=crf,
-              preset=preset, thread_count=1)
+    write_mp4(
+        out,
+        frames(),
+        size_px=(cam.w, cam.h),
+        stored_fps=stored_fps,
+        capture_fps=capture_fps,
+        crf=crf,
+        preset=preset,
+        thread_count=1,
+    )
 
     truth = build_truth(model, cam, n, capture_fps, stored_fps)
     write_text_atomic(out.with_name(out.stem + ".truth.json"), json.dumps(truth, indent=1) + "\n")
@@ -165,10 +198,21 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="medium")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
-    truth = make_video(a.out, capture_fps=a.capture_fps, stored_fps=a.stored_fps, duration_s=a.duration_s,
-                       size=a.size, seed=a.seed, crf=a.crf, preset=a.preset, verbose=a.verbose)
-    print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB, {truth['n_frames']} frames, "
-          f"{len(truth['contacts'])} contacts, {len(truth['swings'])} swings)")
+    truth = make_video(
+        a.out,
+        capture_fps=a.capture_fps,
+        stored_fps=a.stored_fps,
+        duration_s=a.duration_s,
+        size=a.size,
+        seed=a.seed,
+        crf=a.crf,
+        preset=a.preset,
+        verbose=a.verbose,
+    )
+    print(
+        f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB, {truth['n_frames']} frames, "
+        f"{len(truth['contacts'])} contacts, {len(truth['swings'])} swings)"
+    )
     return 0
 
 

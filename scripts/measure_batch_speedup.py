@@ -44,8 +44,23 @@ def timed_batch(lib: Path, work: Path, workers: int) -> float:
     env = dict(os.environ, GAITLAB_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "gaitlab.cli", "batch", str(lib), "--out", str(out), "--quiet",
-                        "--workers", str(workers)], env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gaitlab.cli",
+            "batch",
+            str(lib),
+            "--out",
+            str(out),
+            "--quiet",
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # includes the workers the batch waited for
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

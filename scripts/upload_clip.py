@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Upload clips into the team library: the same code as ``gaitlab upload`` (same arguments).
 
-    python scripts/upload_clip.py CLIP... --athlete NAME [--session YYYY-MM-DD] [--library DIR]
-                                  [--capture-fps FPS] [--no-analyze]
+python scripts/upload_clip.py CLIP... --athlete NAME [--session YYYY-MM-DD] [--library DIR]
+                              [--capture-fps FPS] [--no-analyze]
 """
 
 import sys

@@ -19,9 +19,18 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--mute-audio")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
 
 
 def find_chromium() -> str | None:
@@ -92,8 +101,12 @@ class _Session:
 def visit(html_path: Path, *, chromium: str, timeout_s: float = 60.0) -> PageVisit:
     """Load ``html_path`` and report requests, console errors and screenshots."""
     profile = tempfile.mkdtemp(prefix="gaitlab-chromium-")
-    proc = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = _devtools_port(proc, timeout_s)
         page_ws = _page_ws_url(port, timeout_s)
@@ -106,8 +119,13 @@ def visit(html_path: Path, *, chromium: str, timeout_s: float = 60.0) -> PageVis
             s.call("Page.navigate", url=Path(html_path).resolve().as_uri())
             s.wait_for("Page.loadEventFired", timeout_s)
             s.drain()
-            out.phone_overflow_px = int(s.call("Runtime.evaluate", returnByValue=True, expression=(
-                "document.documentElement.scrollWidth - window.innerWidth"))["result"]["value"])
+            out.phone_overflow_px = int(
+                s.call(
+                    "Runtime.evaluate",
+                    returnByValue=True,
+                    expression=("document.documentElement.scrollWidth - window.innerWidth"),
+                )["result"]["value"]
+            )
             out.title = s.call("Runtime.evaluate", expression="document.title", returnByValue=True)["result"]["value"]
             out.screenshots_png["phone"] = base64.b64decode(s.call("Page.captureScreenshot", format="png")["data"])
             s.call("Emulation.setDeviceMetricsOverride", width=1100, height=1400, deviceScaleFactor=1, mobile=False)
@@ -137,7 +155,7 @@ def _collect(events: list[dict], out: PageVisit) -> None:
             out.console_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p["args"]))
         elif method == "Runtime.exceptionThrown":
             d = p["exceptionDetails"]
-            out.console_errors.append(f'{d.get("text", "exception")} {d.get("exception", {}).get("description", "")}')
+            out.console_errors.append(f"{d.get('text', 'exception')} {d.get('exception', {}).get('description', '')}")
         elif method == "Log.entryAdded" and p["entry"].get("level") == "error":
             out.console_errors.append(p["entry"].get("text", ""))
         elif method == "Network.loadingFailed":

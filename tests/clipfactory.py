@@ -23,8 +23,7 @@ def _encoder(out, rate: Fraction, width: int, height: int, crf: int):
     return stream
 
 
-def trim_clip(src: Path, dst: Path, *, start: int = 0, n_frames: int = 120, crf: int = 20,
-              scale: float = 1.0) -> Path:
+def trim_clip(src: Path, dst: Path, *, start: int = 0, n_frames: int = 120, crf: int = 20, scale: float = 1.0) -> Path:
     """Frames ``start .. start+n_frames-1`` of ``src`` as a new H.264 MP4 at the same rate.
 
     A slow-motion clip's capture-rate metadata (``com.android.capture.fps``) is kept.
@@ -49,8 +48,9 @@ def trim_clip(src: Path, dst: Path, *, start: int = 0, n_frames: int = 120, crf:
     return dst
 
 
-def noise_clip(dst: Path, *, n_frames: int = 30, size_px: tuple[int, int] = (96, 64), fps: int = 30,
-               seed: int = 0) -> Path:
+def noise_clip(
+    dst: Path, *, n_frames: int = 30, size_px: tuple[int, int] = (96, 64), fps: int = 30, seed: int = 0
+) -> Path:
     """A valid video of random noise: decodable, but no person and no running in it."""
     rng = np.random.default_rng(seed)
     rate = Fraction(fps)

@@ -62,9 +62,13 @@ INTEGRATION_FIXTURES = {"shared_data", "sample_clip", "sample_truth", "full_mode
 
 
 def pytest_collection_modifyitems(config, items):
-    unmarked = [item.nodeid for item in items
-                if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
-                and item.get_closest_marker("integration") is None]
+    unmarked = [
+        item.nodeid
+        for item in items
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("integration") is None
+    ]
     if unmarked:
-        raise pytest.UsageError("tests using the pose model, video or ../shared need @pytest.mark.integration: "
-                                + ", ".join(unmarked))
+        raise pytest.UsageError(
+            "tests using the pose model, video or ../shared need @pytest.mark.integration: " + ", ".join(unmarked)
+        )

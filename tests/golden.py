@@ -38,23 +38,39 @@ def save_track(track: PoseTrack, path: Path, *, analysis_args: dict) -> None:
     frame indices become int32. ``track.meta`` (the extraction's timing and scan notes) is not
     used by the analysis and is left out, except the pose settings, for the record.
     """
-    meta = {"frame_size_px": list(track.frame_size_px), "source": track.source,
-            "pose_settings": track.meta.get("settings"), "extraction": track.meta.get("extraction"),
-            "analysis_args": analysis_args}
+    meta = {
+        "frame_size_px": list(track.frame_size_px),
+        "source": track.source,
+        "pose_settings": track.meta.get("settings"),
+        "extraction": track.meta.get("extraction"),
+        "analysis_args": analysis_args,
+    }
     assert np.array_equal(track.frame_index.astype(np.int32), track.frame_index)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, xy_px=track.xy_px.astype(np.float32), z=track.z.astype(np.float32),
-                        visibility=track.visibility.astype(np.float32), time_s=track.time_s.astype(np.float64),
-                        frame_index=track.frame_index.astype(np.int32), meta=np.array(json.dumps(meta)))
+    np.savez_compressed(
+        path,
+        xy_px=track.xy_px.astype(np.float32),
+        z=track.z.astype(np.float32),
+        visibility=track.visibility.astype(np.float32),
+        time_s=track.time_s.astype(np.float64),
+        frame_index=track.frame_index.astype(np.int32),
+        meta=np.array(json.dumps(meta)),
+    )
 
 
 def load_track(path: Path = TRACK_NPZ) -> tuple[PoseTrack, dict]:
     """(track, analysis_args) as ``save_track`` stored them."""
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
-        track = PoseTrack(xy_px=data["xy_px"], z=data["z"], visibility=data["visibility"], time_s=data["time_s"],
-                          frame_index=data["frame_index"].astype(np.int64),
-                          frame_size_px=tuple(meta["frame_size_px"]), source=meta["source"])
+        track = PoseTrack(
+            xy_px=data["xy_px"],
+            z=data["z"],
+            visibility=data["visibility"],
+            time_s=data["time_s"],
+            frame_index=data["frame_index"].astype(np.int64),
+            frame_size_px=tuple(meta["frame_size_px"]),
+            source=meta["source"],
+        )
     return track, meta["analysis_args"]
 
 
@@ -68,15 +84,24 @@ def summary_legs_table(summary: dict) -> pd.DataFrame:
     legs = {**summary["legs"], "both": summary["both_legs"]}
     for leg, measures in legs.items():
         for measure, stats in measures.items():
-            rows.append({"leg": leg, "measure": measure,
-                         **{k: v for k, v in stats.items() if v is None or isinstance(v, (int, float, np.number))}})
+            rows.append(
+                {
+                    "leg": leg,
+                    "measure": measure,
+                    **{k: v for k, v in stats.items() if v is None or isinstance(v, (int, float, np.number))},
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def tables(result: AnalysisResult) -> dict[str, pd.DataFrame]:
     """Each golden table as ``gaitlab.outputs`` builds it (frames: ``frames_table``)."""
-    return {"contacts": result.contacts, "steps": result.steps, "frames": frames_table(result),
-            "summary_legs": summary_legs_table(result.summary)}
+    return {
+        "contacts": result.contacts,
+        "steps": result.steps,
+        "frames": frames_table(result),
+        "summary_legs": summary_legs_table(result.summary),
+    }
 
 
 def csv_text(df: pd.DataFrame, *, float_format: str | None = FLOAT_FORMAT) -> str:
@@ -133,6 +158,8 @@ def differences(golden: dict[str, pd.DataFrame], result: AnalysisResult) -> list
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 was, now = (v.item() if isinstance(v, np.generic) else v for v in (a.iloc[i], b.iloc[i]))
-                out.append(f"{name}.csv column {col!r}: {int(bad.sum())} of {len(a)} rows differ "
-                           f"(first: row {i}, golden {was!r}, now {now!r})")
+                out.append(
+                    f"{name}.csv column {col!r}: {int(bad.sum())} of {len(a)} rows differ "
+                    f"(first: row {i}, golden {was!r}, now {now!r})"
+                )
     return out

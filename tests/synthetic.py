@@ -8,8 +8,9 @@ from gaitlab.landmarks import INDEX, N_LANDMARKS
 from gaitlab.types import PoseTrack
 
 
-def make_track(points: dict[str, np.ndarray], time_s: np.ndarray, *, frame_size_px=(1920, 1080),
-               z: dict[str, float] | None = None) -> PoseTrack:
+def make_track(
+    points: dict[str, np.ndarray], time_s: np.ndarray, *, frame_size_px=(1920, 1080), z: dict[str, float] | None = None
+) -> PoseTrack:
     """A PoseTrack from (T, 2) pixel arrays per landmark name; others NaN; visibility 1 where given."""
     t = len(time_s)
     xy = np.full((t, N_LANDMARKS, 2), np.nan)
@@ -19,12 +20,27 @@ def make_track(points: dict[str, np.ndarray], time_s: np.ndarray, *, frame_size_
         xy[:, INDEX[name]] = arr
         vis[:, INDEX[name]] = 1.0
         zz[:, INDEX[name]] = (z or {}).get(name, -0.1 if name.startswith("left") else 0.1)
-    return PoseTrack(xy_px=xy, z=zz, visibility=vis, time_s=np.asarray(time_s, float),
-                     frame_index=np.arange(t), frame_size_px=frame_size_px, source="synthetic")
+    return PoseTrack(
+        xy_px=xy,
+        z=zz,
+        visibility=vis,
+        time_s=np.asarray(time_s, float),
+        frame_index=np.arange(t),
+        frame_size_px=frame_size_px,
+        source="synthetic",
+    )
 
 
-def foot_height_profile(time_s: np.ndarray, touchdown_s: float, toe_off_s: float, *, descent_px_s: float,
-                        lift_px_s2: float, lift_px_s: float = 0.0, max_px: float = 120.0) -> np.ndarray:
+def foot_height_profile(
+    time_s: np.ndarray,
+    touchdown_s: float,
+    toe_off_s: float,
+    *,
+    descent_px_s: float,
+    lift_px_s2: float,
+    lift_px_s: float = 0.0,
+    max_px: float = 120.0,
+) -> np.ndarray:
     """Foot height above ground: falls at a constant speed, 0 in [touchdown, toe-off], rises after.
 
     The rise is ``lift_px_s * s + lift_px_s2 * s^2`` with s the time since toe-off.
@@ -38,10 +54,19 @@ def foot_height_profile(time_s: np.ndarray, touchdown_s: float, toe_off_s: float
     return np.minimum(h, max_px)
 
 
-def running_track(contacts: list[tuple[str, float, float]], *, fps: float, duration_s: float,
-                  ground_y_px: float = 900.0, descent_px_s: float = 600.0, lift_px_s2: float = 20000.0,
-                  lift_px_s: float = 100.0, noise_px: float = 0.0, seed: int = 0,
-                  thigh_deg=None) -> PoseTrack:
+def running_track(
+    contacts: list[tuple[str, float, float]],
+    *,
+    fps: float,
+    duration_s: float,
+    ground_y_px: float = 900.0,
+    descent_px_s: float = 600.0,
+    lift_px_s2: float = 20000.0,
+    lift_px_s: float = 100.0,
+    noise_px: float = 0.0,
+    seed: int = 0,
+    thigh_deg=None,
+) -> PoseTrack:
     """A side-view runner (facing +x) whose feet touch the ground exactly at the given contacts.
 
     ``contacts``: (side, touchdown_s, toe_off_s). Between contacts a foot rises
@@ -57,8 +82,9 @@ def running_track(contacts: list[tuple[str, float, float]], *, fps: float, durat
         mine = sorted((td, to) for s, td, to in contacts if s == side)
         h = np.full_like(t, 120.0)
         for td, to in mine:
-            h = np.minimum(h, foot_height_profile(t, td, to, descent_px_s=descent_px_s, lift_px_s2=lift_px_s2,
-                                                  lift_px_s=lift_px_s))
+            h = np.minimum(
+                h, foot_height_profile(t, td, to, descent_px_s=descent_px_s, lift_px_s2=lift_px_s2, lift_px_s=lift_px_s)
+            )
         foot_x = 800.0 + 40.0 * np.sin(2 * np.pi * t)
         pts[f"{side}_heel"] = np.column_stack([foot_x - 20, ground_y_px - h - 2.0])
         pts[f"{side}_foot_index"] = np.column_stack([foot_x + 30, ground_y_px - h])

@@ -68,8 +68,11 @@ def test_algorithm_only_120hz_no_regression(sprint_row):
     assert row["toe_off_mae_ms"] <= 3.0  # measured 1.4
 
 
-@pytest.mark.xfail(strict=True, reason="target missed: contact-time MAE 8.7 ms at 120 Hz (touchdown 7 ms late "
-                                       "on forefoot landings, see docs/accuracy.md); tighten when fixed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="target missed: contact-time MAE 8.7 ms at 120 Hz (touchdown 7 ms late "
+    "on forefoot landings, see docs/accuracy.md); tighten when fixed",
+)
 def test_algorithm_only_120hz_contact_time_target(sprint_row):
     _, row, _ = sprint_row
     assert row["contact_time_mae_ms"] <= 3.0

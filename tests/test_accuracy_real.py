@@ -27,8 +27,12 @@ def labels(shared_data):
 
 @pytest.fixture(scope="module")
 def real_row(shared_data, labels, tmp_path_factory, default_model):
-    score = rl.evaluate_clip(shared_data.parent / rl.CLIPS_REL / REAL_CLIP, labels, model=DEFAULT_MODEL,
-                             out_dir=tmp_path_factory.mktemp("real") / "out")
+    score = rl.evaluate_clip(
+        shared_data.parent / rl.CLIPS_REL / REAL_CLIP,
+        labels,
+        model=DEFAULT_MODEL,
+        out_dir=tmp_path_factory.mktemp("real") / "out",
+    )
     assert score.details["contacts_matched"] == 3  # measured 3 of 3
     return score.row
 

@@ -61,8 +61,9 @@ def test_one_frame_renders_a_figure_over_the_track(truth):
     # the figure is drawn where its hip is: the 60x60 px around it differs from the empty background
     from gaitlab.synth.scene import TrackBackground
 
-    bg = TrackBackground(w, h, px_per_m=accuracy_video.PX_PER_M, ground_y=accuracy_video.GROUND_Y_FRAC * h,
-                         max_pan_px=0.0, seed=0).frame(0.0)
+    bg = TrackBackground(
+        w, h, px_per_m=accuracy_video.PX_PER_M, ground_y=accuracy_video.GROUND_Y_FRAC * h, max_pan_px=0.0, seed=0
+    ).frame(0.0)
     ys, xs = slice(int(y) - 30, int(y) + 30), slice(max(int(x) - 30, 0), int(x) + 30)
     diff = np.abs(img[ys, xs].astype(int) - bg[ys, xs].astype(int)).mean()
     assert diff > 20

@@ -26,12 +26,18 @@ from gaitlab.draw import (
 W, H = 640, 360
 # A side-view runner in oriented pixels (+x forward): near (left) thigh forward, far (right) thigh back.
 POSE = {
-    "left_shoulder": (300, 80), "right_shoulder": (304, 80),
-    "left_hip": (300, 180), "right_hip": (304, 180),
-    "left_knee": (360, 230), "right_knee": (270, 260),
-    "left_ankle": (350, 300), "right_ankle": (240, 320),
-    "left_heel": (340, 305), "right_heel": (230, 325),
-    "left_foot_index": (370, 305), "right_foot_index": (255, 330),
+    "left_shoulder": (300, 80),
+    "right_shoulder": (304, 80),
+    "left_hip": (300, 180),
+    "right_hip": (304, 180),
+    "left_knee": (360, 230),
+    "right_knee": (270, 260),
+    "left_ankle": (350, 300),
+    "right_ankle": (240, 320),
+    "left_heel": (340, 305),
+    "right_heel": (230, 325),
+    "left_foot_index": (370, 305),
+    "right_foot_index": (255, 330),
 }
 
 
@@ -45,10 +51,19 @@ def tables(n=10, fps=100.0, detected=True, contacts=(), flags=(), direction="+x 
         frames[f"hip_flexion_deg_{side}"] = np.full(n, 42.0 if side == "left" else -20.0)
         frames[f"hip_flexion_velocity_deg_s_{side}"] = np.full(n, 650.0 if side == "left" else -120.0)
     contacts_df = pd.DataFrame(list(contacts), columns=["side", "touchdown_s", "toe_off_s", "contact_time_s"])
-    steps = pd.DataFrame({"side": ["left"], "peak_swing_hip_flexion_velocity_s": [0.05],
-                          "peak_swing_hip_flexion_velocity_deg_s": [712.0]})
-    summary = {"frame_size_px": [W, H], "running_direction_in_image": direction,
-               "leg_of_side": {"left": "near", "right": "far"}, "flags": list(flags)}
+    steps = pd.DataFrame(
+        {
+            "side": ["left"],
+            "peak_swing_hip_flexion_velocity_s": [0.05],
+            "peak_swing_hip_flexion_velocity_deg_s": [712.0],
+        }
+    )
+    summary = {
+        "frame_size_px": [W, H],
+        "running_direction_in_image": direction,
+        "leg_of_side": {"left": "near", "right": "far"},
+        "flags": list(flags),
+    }
     return pd.DataFrame(frames), contacts_df, steps, summary
 
 
@@ -57,7 +72,7 @@ def blank():
 
 
 def has_color(img, color, region=None):
-    sub = img if region is None else img[region[1]:region[3], region[0]:region[2]]
+    sub = img if region is None else img[region[1] : region[3], region[0] : region[2]]
     return bool(np.any(np.all(sub == np.array(color, np.uint8), axis=-1)))
 
 
@@ -69,14 +84,24 @@ def test_skeleton_equals_primitives_and_colours_legs():
     # independent expectation: near leg in NEAR colour, far in FAR colour, thighs at the table's points
     expected = blank()
     t = ann.thick
-    for a, b in (("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
-                 ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip")):
+    for a, b in (
+        ("left_shoulder", "right_shoulder"),
+        ("left_hip", "right_hip"),
+        ("left_shoulder", "left_hip"),
+        ("right_shoulder", "right_hip"),
+    ):
         draw_segment(expected, POSE[a], POSE[b], (235, 235, 235), t)
     for side, color in (("right", FAR_RGB), ("left", NEAR_RGB)):
-        for a, b in (("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("heel", "foot_index"),
-                     ("ankle", "foot_index")):
+        for a, b in (
+            ("hip", "knee"),
+            ("knee", "ankle"),
+            ("ankle", "heel"),
+            ("heel", "foot_index"),
+            ("ankle", "foot_index"),
+        ):
             draw_segment(expected, POSE[f"{side}_{a}"], POSE[f"{side}_{b}"], color, t + 1)
         from gaitlab.draw import draw_joint
+
         for p in ("hip", "knee", "ankle"):
             draw_joint(expected, POSE[f"{side}_{p}"], color, t + 2)
     assert np.array_equal(got, expected)
@@ -105,8 +130,15 @@ def test_hip_arc_matches_primitive():
     thigh = np.array(POSE["left_knee"], float) - np.array(POSE["left_hip"], float)
     radius = int(np.clip(0.5 * np.linalg.norm(thigh), 10 * ann.s, 90 * ann.s))
     expected = blank()
-    draw_angle_arc(expected, POSE["left_hip"], np.degrees(np.arctan2(trunk_down[1], trunk_down[0])),
-                   np.degrees(np.arctan2(thigh[1], thigh[0])), radius, NEAR_RGB, ann.thick)
+    draw_angle_arc(
+        expected,
+        POSE["left_hip"],
+        np.degrees(np.arctan2(trunk_down[1], trunk_down[0])),
+        np.degrees(np.arctan2(thigh[1], thigh[0])),
+        radius,
+        NEAR_RGB,
+        ann.thick,
+    )
     # compare where only this arc is drawn: between 50 and 80 deg (clear of the trunk ray and the far leg's arc)
     yy, xx = np.mgrid[0:H, 0:W]
     ang = np.degrees(np.arctan2(yy - POSE["left_hip"][1], xx - POSE["left_hip"][0]))
@@ -147,11 +179,12 @@ def test_no_pose_frame_draws_no_stale_skeleton():
     # the "no pose" label is drawn exactly as the primitive draws it
     expected = blank()
     from gaitlab.draw import text_size
+
     text = "NO POSE in this frame"
     w, _, _ = text_size(text, ann.font * 1.4, ann.thick)
     top = 4 + 3 * ann.line_h + 8
     bw, bh = draw_label(expected, text, ((W - w) // 2, top), ann.font * 1.4, color=(230, 60, 60), thickness=ann.thick)
-    box = np.s_[top:top + bh, (W - w) // 2:(W - w) // 2 + bw]
+    box = np.s_[top : top + bh, (W - w) // 2 : (W - w) // 2 + bw]
     assert np.array_equal(img[box], expected[box])
     # a frame the analysis has no row for is treated the same
     img2 = ann.annotate(blank(), 999, time_s=0.0)
@@ -212,6 +245,7 @@ def test_load_overlay_names_missing_outputs(tmp_path, missing):
 
     frames, contacts, steps, summary = tables()
     import json
+
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     frames.to_csv(tmp_path / "frames.csv", index=False)
     contacts.to_csv(tmp_path / "contacts.csv", index=False)
@@ -224,11 +258,22 @@ def test_load_overlay_names_missing_outputs(tmp_path, missing):
 
 def test_repeated_frames_take_the_row_of_the_last_analyzed_frame_before_them():
     from gaitlab.annotate import OverlayData
-    empty = pd.DataFrame(columns=["side", "touchdown_s", "toe_off_s", "contact_time_s",
-                                  "peak_swing_hip_flexion_velocity_s"])
-    data = OverlayData(frame_size_px=(64, 48), frame_index=np.array([3, 0, 5]), time_s=np.zeros(3),
-                       detected=np.ones(3, bool), points={}, hip_flexion_deg={}, hip_flexion_velocity_deg_s={},
-                       contacts=empty, swing_peaks=empty, leg_of_side={})
+
+    empty = pd.DataFrame(
+        columns=["side", "touchdown_s", "toe_off_s", "contact_time_s", "peak_swing_hip_flexion_velocity_s"]
+    )
+    data = OverlayData(
+        frame_size_px=(64, 48),
+        frame_index=np.array([3, 0, 5]),
+        time_s=np.zeros(3),
+        detected=np.ones(3, bool),
+        points={},
+        hip_flexion_deg={},
+        hip_flexion_velocity_deg_s={},
+        contacts=empty,
+        swing_peaks=empty,
+        leg_of_side={},
+    )
     # rows are in table order (frame 3 is row 0); 1-2 repeat frame 0, 4 repeats frame 3
     assert [data.row(f) for f in range(7)] == [1, 1, 1, 0, 0, 2, None]
     assert data.row(-1) is None

@@ -25,7 +25,7 @@ def make_clip(path, *, width=W, height=H, n=N_FRAMES, fps=FPS):
         s.width, s.height, s.pix_fmt = width, height, "yuv420p"
         for i in range(n):
             img = np.full((height, width, 3), 90, np.uint8)
-            img[40:80, 10 + 4 * i:50 + 4 * i] = 230
+            img[40:80, 10 + 4 * i : 50 + 4 * i] = 230
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             for p in s.encode(frame):
                 c.mux(p)
@@ -96,8 +96,9 @@ def test_odd_size_is_padded_to_even(tmp_path):
             c.mux(p)
     frames, contacts, steps, summary = tables(n=6, fps=FPS)
     summary["frame_size_px"] = [321, 181]
-    res = write_annotated_video(probe(path), overlay_from_tables(frames, contacts, steps, summary),
-                                tmp_path / "a.mp4", show_progress=False)
+    res = write_annotated_video(
+        probe(path), overlay_from_tables(frames, contacts, steps, summary), tmp_path / "a.mp4", show_progress=False
+    )
     codec, pix_fmt, _, decoded = decode_all(res.path)
     assert (codec, pix_fmt, len(decoded), decoded[0].shape) == ("h264", "yuv420p", 6, (182, 322, 3))
 
@@ -107,8 +108,9 @@ def test_other_clip_size_is_refused(clip_and_overlay, tmp_path):
     frames, contacts, steps, summary = tables(n=N_FRAMES)
     summary["frame_size_px"] = [1920, 1080]
     with pytest.raises(BadInputError, match="not the same clip"):
-        write_annotated_video(probe(clip), overlay_from_tables(frames, contacts, steps, summary),
-                              tmp_path / "x.mp4", show_progress=False)
+        write_annotated_video(
+            probe(clip), overlay_from_tables(frames, contacts, steps, summary), tmp_path / "x.mp4", show_progress=False
+        )
     assert not (tmp_path / "x.mp4").exists()
 
 

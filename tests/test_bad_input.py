@@ -21,8 +21,13 @@ pytestmark = pytest.mark.integration
 
 
 def run(*args, timeout=180):
-    return subprocess.run([sys.executable, "-m", "gaitlab.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "gaitlab.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def encode_all(out, stream, frames=()) -> None:
@@ -44,13 +49,14 @@ def write_clip(path: Path, *, n_frames: int = 30, fps: int = 30, size=(96, 64), 
         for i in range(n_frames):
             img = rng.integers(0, 60, (h, w, 3), dtype=np.uint8)
             x = (i * 3) % (w - 16)
-            img[20:40, x:x + 16] = 230
+            img[20:40, x : x + 16] = 230
             frames.append(av.VideoFrame.from_ndarray(img, format="rgb24"))
         encode_all(out, stream, frames)
     return path
 
 
-def make_missing(d): return d / "missing.mp4"
+def make_missing(d):
+    return d / "missing.mp4"
 
 
 def make_empty(d):
@@ -95,7 +101,7 @@ def make_audio_only(d):
         samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         frames = []
         for k in range(0, len(samples), 1024):
-            frame = av.AudioFrame.from_ndarray(samples[None, k:k + 1024], format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(samples[None, k : k + 1024], format="fltp", layout="mono")
             frame.sample_rate = 44100
             frame.pts = k
             frame.time_base = Fraction(1, 44100)
@@ -222,12 +228,13 @@ def test_fuzz_corrupted_clips_never_traceback_or_hang(tmp_path):
             data = data[: rng.randrange(8, len(data))]
         else:
             start = rng.randrange(len(data))
-            data[start:start + rng.randint(16, 2000)] = bytes(min(len(data) - start, 2000))
+            data[start : start + rng.randint(16, 2000)] = bytes(min(len(data) - start, 2000))
         p = tmp_path / f"fuzz_{k:02d}.mp4"
         p.write_bytes(bytes(data))
         paths.append(str(p))
-    r = subprocess.run([sys.executable, "-c", FUZZ_DRIVER, "20", *paths], capture_output=True, text=True,
-                       timeout=240, cwd=REPO)
+    r = subprocess.run(
+        [sys.executable, "-c", FUZZ_DRIVER, "20", *paths], capture_output=True, text=True, timeout=240, cwd=REPO
+    )
     assert "Traceback" not in r.stderr, r.stderr[-2000:]
     rows = [ln.split("\t") for ln in r.stdout.splitlines()]
     assert len(rows) == len(paths), r.stdout + r.stderr[-2000:]

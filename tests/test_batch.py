@@ -20,16 +20,25 @@ from clipfactory import corrupt_copy, noise_clip, trim_clip
 from conftest import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-GOOD = ["Anna/2024-05-01/sprint1.mp4", "Anna/2024-05-08/sprint1.mp4", "Bob/2024-05-01/sprint1.mp4",
-        "Bob/2024-05-08/sprint2.mp4"]
+GOOD = [
+    "Anna/2024-05-01/sprint1.mp4",
+    "Anna/2024-05-08/sprint1.mp4",
+    "Bob/2024-05-01/sprint1.mp4",
+    "Bob/2024-05-08/sprint2.mp4",
+]
 CORRUPT, NOT_RUNNING = "Bob/2024-05-08/broken.mp4", "Cara/2024-05-08/noise.mp4"
 
 
 def run_batch(source, out, *args, cache, timeout=600):
     env = dict(os.environ, GAITLAB_CACHE_DIR=str(cache))
-    return subprocess.run([sys.executable, "-m", "gaitlab.cli", "batch", str(source), "--out", str(out),
-                           "--quiet", *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "gaitlab.cli", "batch", str(source), "--out", str(out), "--quiet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
 
 
 def read_csv(path):
@@ -39,8 +48,11 @@ def read_csv(path):
 
 def snapshot(out):
     """Bytes and modification times of every file under ``out``."""
-    return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +85,14 @@ def test_batch_team_table_and_failures(first_run, team_lib):
     assert set(rows) == set(GOOD) | {CORRUPT, NOT_RUNNING}
     # Each good row must carry the numbers of an independent single-clip analysis of the same file.
     single = team_lib["root"] / "single"
-    a = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(team_lib["good"]), "--out", str(single),
-                        "--quiet"], capture_output=True, text=True, timeout=600, cwd=REPO,
-                       env=dict(os.environ, GAITLAB_CACHE_DIR=str(team_lib["cache"])))
+    a = subprocess.run(
+        [sys.executable, "-m", "gaitlab.cli", "analyze", str(team_lib["good"]), "--out", str(single), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        env=dict(os.environ, GAITLAB_CACHE_DIR=str(team_lib["cache"])),
+    )
     assert a.returncode == 0, a.stderr
     truth = json.loads((single / "summary.json").read_text())
     for rel in GOOD:
@@ -136,9 +153,13 @@ def test_killed_batch_resumes_to_the_same_result(first_run, team_lib, tmp_path):
     trim_clip(team_lib["good"], lib / "Dee" / "2024-05-02" / "s.mp4", n_frames=150, crf=21)
     out, cache = tmp_path / "out", team_lib["cache"]
     env = dict(os.environ, GAITLAB_CACHE_DIR=str(cache))
-    proc = subprocess.Popen([sys.executable, "-m", "gaitlab.cli", "batch", str(lib), "--out", str(out), "--quiet",
-                             "--workers", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gaitlab.cli", "batch", str(lib), "--out", str(out), "--quiet", "--workers", "1"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 300
     while time.time() < deadline and not list(out.rglob("batch_done.json")):
         time.sleep(0.02)

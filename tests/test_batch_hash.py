@@ -49,16 +49,27 @@ def counted(monkeypatch):
 
 
 def _payload(job: ClipJob, clip_hash):
-    return {"clip": str(job.clip), "rel": job.rel, "athlete": job.athlete, "session": job.session,
-            "out_dir": str(job.out_dir), "batch_out_dir": str(job.out_dir.parent), "capture_fps": None,
-            "settings": PoseSettings(), "config": AnalysisConfig(), "settings_key": KEY, "clip_hash": clip_hash}
+    return {
+        "clip": str(job.clip),
+        "rel": job.rel,
+        "athlete": job.athlete,
+        "session": job.session,
+        "out_dir": str(job.out_dir),
+        "batch_out_dir": str(job.out_dir.parent),
+        "capture_fps": None,
+        "settings": PoseSettings(),
+        "config": AnalysisConfig(),
+        "settings_key": KEY,
+        "clip_hash": clip_hash,
+    }
 
 
 def test_changed_clip_is_hashed_once_and_touched_clip_still_reused(tmp_path, counted):
     hashes, seen = counted
     clip = tmp_path / "a.mp4"
-    job = ClipJob(clip=clip, rel="a.mp4", athlete="A", session="2024-05-01", capture_fps=None,
-                  out_dir=tmp_path / "out" / "a")
+    job = ClipJob(
+        clip=clip, rel="a.mp4", athlete="A", session="2024-05-01", capture_fps=None, out_dir=tmp_path / "out" / "a"
+    )
     _write(clip, b"one", 1_700_000_000)
     assert check_marker(job, KEY) == (None, None)  # no marker yet: nothing hashed
     process_clip(_payload(job, None))
@@ -101,17 +112,25 @@ def test_pose_cache_key_uses_the_given_clip_hash(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "load_pose", lambda key: keys.append(key) or "cached track")
     track, cached = pipeline.load_or_extract_pose(info, PoseSettings(), model_path=model, clip_sha256="ab" * 32)
     assert (track, cached) == ("cached track", True)
-    expected = pose_cache_key(clip_sha256="ab" * 32, model_sha256=_sha(b"model bytes"),
-                              settings={**PoseSettings().to_dict(), "capture_fps": 240.0, "rotation_deg": 0,
-                                        "extraction": pipeline.EXTRACTION_VERSION})
+    expected = pose_cache_key(
+        clip_sha256="ab" * 32,
+        model_sha256=_sha(b"model bytes"),
+        settings={
+            **PoseSettings().to_dict(),
+            "capture_fps": 240.0,
+            "rotation_deg": 0,
+            "extraction": pipeline.EXTRACTION_VERSION,
+        },
+    )
     assert keys == [expected]
 
 
 def test_unchanged_clip_with_new_settings_is_not_hashed_again(tmp_path, counted):
     hashes, seen = counted
     clip = tmp_path / "a.mp4"
-    job = ClipJob(clip=clip, rel="a.mp4", athlete="A", session="2024-05-01", capture_fps=None,
-                  out_dir=tmp_path / "out" / "a")
+    job = ClipJob(
+        clip=clip, rel="a.mp4", athlete="A", session="2024-05-01", capture_fps=None, out_dir=tmp_path / "out" / "a"
+    )
     _write(clip, b"one", 1_700_000_000)
     process_clip(_payload(job, None))
     assert read_marker(job.out_dir)["clip_sha256"] == _sha(b"one")

@@ -10,8 +10,13 @@ from conftest import REPO
 
 
 def run(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "gaitlab.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "gaitlab.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 def test_help_is_instant():
@@ -20,10 +25,19 @@ def test_help_is_instant():
     assert r.returncode == 0 and "analyze" in r.stdout
     assert time.perf_counter() - t0 < 2.0
     # no heavy imports behind --help
-    probe = subprocess.run([sys.executable, "-c", "import sys, gaitlab.cli as c\n"
-                            "try:\n c.main(['--help'])\nexcept SystemExit: pass\n"
-                            "print(sorted(m for m in ('mediapipe','cv2','av','pandas','scipy','matplotlib') "
-                            "if m in sys.modules))"], capture_output=True, text=True, cwd=REPO)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, gaitlab.cli as c\n"
+            "try:\n c.main(['--help'])\nexcept SystemExit: pass\n"
+            "print(sorted(m for m in ('mediapipe','cv2','av','pandas','scipy','matplotlib') "
+            "if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert probe.stdout.strip().endswith("[]")
 
 
@@ -32,14 +46,18 @@ def _write(name, data):
         path = folder / name
         path.write_bytes(data)
         return path
+
     return make
 
 
-@pytest.mark.parametrize("make, problem", [
-    (lambda p: p / "missing.mp4", "file not found"),
-    (_write("empty.mp4", b""), "file is empty"),
-    (_write("notes.mp4", b"this is not a video\n" * 50), "not a readable video"),
-])
+@pytest.mark.parametrize(
+    "make, problem",
+    [
+        (lambda p: p / "missing.mp4", "file not found"),
+        (_write("empty.mp4", b""), "file is empty"),
+        (_write("notes.mp4", b"this is not a video\n" * 50), "not a readable video"),
+    ],
+)
 def test_bad_input_exit_2_one_line(tmp_path, make, problem):
     clip = make(tmp_path)
     r = run("analyze", clip, "--out", tmp_path / "out", "--quiet")

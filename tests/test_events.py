@@ -87,8 +87,9 @@ def test_walking_is_not_running():
     fps = 60.0
     cfg = AnalysisConfig()
     cfg = type(cfg)(events=type(cfg.events)(max_contact_s=1.0))
-    res = analyze_track(running_track(truth, fps=fps, duration_s=2.6), config=cfg, stored_fps=fps,
-                        capture_fps=fps, clip="walk")
+    res = analyze_track(
+        running_track(truth, fps=fps, duration_s=2.6), config=cfg, stored_fps=fps, capture_fps=fps, clip="walk"
+    )
     assert res.summary["status"] == "no_running_detected"
     assert "walking" in res.summary["status_reason"]
 
@@ -100,6 +101,7 @@ def _rollover_foot(fps, *, tip_off_s=0.3, roll_start_s=0.22, behind_px=12.0, abo
     The "toe landmark" sits ``behind_px`` behind and ``above_px`` above the tip along the foot, as
     MediaPipe's foot index sits on the toes rather than at the shoe tip. Image y grows down; ground y = 400."""
     from gaitlab.events import FootSignal
+
     t = np.arange(int(0.45 * fps)) / fps
     dt = np.clip(t - roll_start_s, 0, None)
     angle = np.radians(200.0 * dt + 6000.0 * dt * dt)  # foot pitch, heel up: the heel rises ever faster
@@ -111,8 +113,15 @@ def _rollover_foot(fps, *, tip_off_s=0.3, roll_start_s=0.22, behind_px=12.0, abo
     heel = tip + foot_px * back + above_px * up
     low = np.fmax(toe[:, 1], heel[:, 1])
     ground = np.full_like(t, 400.0)
-    return t, FootSignal(time_s=t, height_px=ground - low, visibility=np.ones_like(t), threshold_px=15.0,
-                         ground_px=ground, toe_px=toe, heel_px=heel)
+    return t, FootSignal(
+        time_s=t,
+        height_px=ground - low,
+        visibility=np.ones_like(t),
+        threshold_px=15.0,
+        ground_px=ground,
+        toe_px=toe,
+        heel_px=heel,
+    )
 
 
 @pytest.mark.parametrize("fps", [240.0, 120.0])
@@ -146,6 +155,7 @@ def _hovering_foot(fps, *, toe_off_s=0.3, threshold_px=15.0):
     sample sprinter (branch `pelvis`: toe-offs 45 and 62 ms early). Image y grows down; ground y = 400; the
     foot does not roll."""
     from gaitlab.events import FootSignal
+
     t = np.arange(int(0.45 * fps)) / fps
     t_ramp, t_hover = toe_off_s - 0.06, toe_off_s - 0.03
     drawn_up = 1.2 * threshold_px * np.clip((t - t_ramp) / (t_hover - t_ramp), 0.0, 1.0)
@@ -154,8 +164,15 @@ def _hovering_foot(fps, *, toe_off_s=0.3, threshold_px=15.0):
     toe = np.stack([np.full_like(t, 300.0), 400.0 - height], axis=1)
     heel = toe + np.array([-50.0, 0.0])
     ground = np.full_like(t, 400.0)
-    return t, FootSignal(time_s=t, height_px=height, visibility=np.ones_like(t), threshold_px=threshold_px,
-                         ground_px=ground, toe_px=toe, heel_px=heel)
+    return t, FootSignal(
+        time_s=t,
+        height_px=height,
+        visibility=np.ones_like(t),
+        threshold_px=threshold_px,
+        ground_px=ground,
+        toe_px=toe,
+        heel_px=heel,
+    )
 
 
 @pytest.mark.parametrize("fps", [240.0, 120.0])
@@ -167,7 +184,7 @@ def test_toe_off_found_when_the_foot_hovers_above_the_threshold_before_leaving(f
 
     toe_off_s = 0.3
     t, sig = _hovering_foot(fps, toe_off_s=toe_off_s)
-    (first, last, exit_last), = candidate_contacts(sig, config=EventConfig())
+    ((first, last, exit_last),) = candidate_contacts(sig, config=EventConfig())
     assert t[last] < toe_off_s - 0.03 < toe_off_s <= t[exit_last]  # the plain threshold ends it >= 30 ms early
     ev = refine_contact(sig, first, last, config=EventConfig(), fs_hz=fps, exit_last=exit_last)
     # the drawn ramp and hover bend the ground part of the hinge model: within 1.5 frames (6.25 ms at

@@ -61,10 +61,12 @@ def test_sinusoidal_swing_peak_velocity_survives_the_filter():
 
 def test_orientation_mirrors_leftward_runner():
     t = np.arange(20) / 60.0
-    pts = {"left_heel": np.column_stack([1000 - 300 * t, np.full_like(t, 900)]),
-           "left_foot_index": np.column_stack([960 - 300 * t, np.full_like(t, 905)]),
-           "right_heel": np.column_stack([1010 - 300 * t, np.full_like(t, 900)]),
-           "right_foot_index": np.column_stack([970 - 300 * t, np.full_like(t, 905)])}
+    pts = {
+        "left_heel": np.column_stack([1000 - 300 * t, np.full_like(t, 900)]),
+        "left_foot_index": np.column_stack([960 - 300 * t, np.full_like(t, 905)]),
+        "right_heel": np.column_stack([1010 - 300 * t, np.full_like(t, 900)]),
+        "right_foot_index": np.column_stack([970 - 300 * t, np.full_like(t, 905)]),
+    }
     track = make_track(pts, t, frame_size_px=(1920, 1080))
     o = clean.detect_orientation(track)
     assert o.mirrored and o.method == "feet" and o.near_side == "left"

@@ -18,10 +18,20 @@ from gaitlab.team_report import team_report_html
 from gaitlab.team_table import clip_report_link, failure_row, table_csv_text
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("Anna Smith", "Anna_Smith"), ("../../etc", "etc"), ("..\\..\\evil", "evil"), ("a/b/c", "a_b_c"),
-    (".hidden", "hidden"), ("-rf", "rf"), ("José", "José"), ("x\x00y", "x_y"), ("2024-05-01", "2024-05-01"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("Anna Smith", "Anna_Smith"),
+        ("../../etc", "etc"),
+        ("..\\..\\evil", "evil"),
+        ("a/b/c", "a_b_c"),
+        (".hidden", "hidden"),
+        ("-rf", "rf"),
+        ("José", "José"),
+        ("x\x00y", "x_y"),
+        ("2024-05-01", "2024-05-01"),
+    ],
+)
 def test_sanitize_name_stays_one_component(given, expected):
     assert sanitize_name(given) == expected
 
@@ -90,8 +100,12 @@ def test_upload_script_exit_codes(tmp_path, tiny_clip):
     bad.write_bytes(b"\x00" * 100)
 
     def run(*a):
-        return subprocess.run([sys.executable, str(REPO / "scripts" / "upload_clip.py"), *map(str, a)],
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "upload_clip.py"), *map(str, a)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     r = run(tiny_clip, "--athlete", "Anna", "--session", "2024-05-01", "--library", lib, "--no-analyze")
     assert r.returncode == 0, r.stderr
@@ -104,8 +118,16 @@ def test_upload_script_exit_codes(tmp_path, tiny_clip):
 
 def test_discover_layouts_roster_and_skips(tmp_path):
     src = tmp_path / "src"
-    for rel in ["Anna/2024-05-01/s1.mp4", "Anna/2024-05-01/s1.mov", "trip 2024-06-02/Bob/run.mp4", "loose.mp4",
-                "Cara/x.gaitlab/annotated.mp4", ".hidden/h.mp4", "Cara/.part.mp4", "Cara/notes.txt"]:
+    for rel in [
+        "Anna/2024-05-01/s1.mp4",
+        "Anna/2024-05-01/s1.mov",
+        "trip 2024-06-02/Bob/run.mp4",
+        "loose.mp4",
+        "Cara/x.gaitlab/annotated.mp4",
+        ".hidden/h.mp4",
+        "Cara/.part.mp4",
+        "Cara/notes.txt",
+    ]:
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_bytes(b"x")
     out = src / "OUT"
@@ -114,11 +136,12 @@ def test_discover_layouts_roster_and_skips(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("clip,athlete,session,capture_fps\nloose.mp4,Dan Lee,2024-07-01,240\n")
     jobs = {j.rel: j for j in discover(src, out, roster=roster)}
-    assert set(jobs) == {"Anna/2024-05-01/s1.mov", "Anna/2024-05-01/s1.mp4", "trip 2024-06-02/Bob/run.mp4",
-                         "loose.mp4"}
+    assert set(jobs) == {"Anna/2024-05-01/s1.mov", "Anna/2024-05-01/s1.mp4", "trip 2024-06-02/Bob/run.mp4", "loose.mp4"}
     assert (jobs["Anna/2024-05-01/s1.mp4"].athlete, jobs["Anna/2024-05-01/s1.mp4"].session) == ("Anna", "2024-05-01")
-    assert (jobs["trip 2024-06-02/Bob/run.mp4"].athlete, jobs["trip 2024-06-02/Bob/run.mp4"].session) == \
-        ("Bob", "2024-06-02")
+    assert (jobs["trip 2024-06-02/Bob/run.mp4"].athlete, jobs["trip 2024-06-02/Bob/run.mp4"].session) == (
+        "Bob",
+        "2024-06-02",
+    )
     loose = jobs["loose.mp4"]
     assert (loose.athlete, loose.session, loose.capture_fps) == ("Dan_Lee", "2024-07-01", 240.0)
     dirs = {j.out_dir for j in jobs.values()}
@@ -127,12 +150,22 @@ def test_discover_layouts_roster_and_skips(tmp_path):
 
 
 def _row(athlete, session, clip, flags=""):
-    return {"athlete": athlete, "session": session, "clip": clip, "status": "ok", "status_reason": "",
-            "flagged": "yes" if flags else "no", "flags": flags, "n_flags": len(flags.split("; ")) if flags else 0,
-            "capture_fps": 240.0, "n_contacts": 6, "report": f"clips/{athlete}/{clip}/summary.json",
-            "left_peak_swing_hip_flexion_velocity_deg_s": 650.0,
-            "left_peak_swing_hip_flexion_velocity_deg_s_ci95_low": 600.0,
-            "left_peak_swing_hip_flexion_velocity_deg_s_ci95_high": 700.0}
+    return {
+        "athlete": athlete,
+        "session": session,
+        "clip": clip,
+        "status": "ok",
+        "status_reason": "",
+        "flagged": "yes" if flags else "no",
+        "flags": flags,
+        "n_flags": len(flags.split("; ")) if flags else 0,
+        "capture_fps": 240.0,
+        "n_contacts": 6,
+        "report": f"clips/{athlete}/{clip}/summary.json",
+        "left_peak_swing_hip_flexion_velocity_deg_s": 650.0,
+        "left_peak_swing_hip_flexion_velocity_deg_s_ci95_low": 600.0,
+        "left_peak_swing_hip_flexion_velocity_deg_s_ci95_high": 700.0,
+    }
 
 
 class _Collect(HTMLParser):
@@ -160,9 +193,12 @@ class _Collect(HTMLParser):
 
 
 def test_team_report_flagged_first_links_escaped_and_deterministic():
-    rows = [_row("Anna", "2024-05-01", "a.mp4"), _row("Zed", "2024-05-01", "z.mp4", "left:slow_swing_velocity"),
-            _row("<b>Eve</b>", "2024-05-08", "e.mp4"),
-            failure_row(athlete="Anna", session="2024-05-08", clip="broken.mp4", reason="not a readable video")]
+    rows = [
+        _row("Anna", "2024-05-01", "a.mp4"),
+        _row("Zed", "2024-05-01", "z.mp4", "left:slow_swing_velocity"),
+        _row("<b>Eve</b>", "2024-05-08", "e.mp4"),
+        failure_row(athlete="Anna", session="2024-05-08", clip="broken.mp4", reason="not a readable video"),
+    ]
     page = team_report_html(rows)
     assert page == team_report_html(list(reversed(rows))), "same rows, same bytes, whatever the input order"
     parsed = _Collect()
@@ -188,14 +224,22 @@ def test_marker_reused_only_for_same_bytes_and_settings(tmp_path):
     clip = tmp_path / "c.mp4"
     clip.write_bytes(b"clip bytes")
     sha = hashlib.sha256(b"clip bytes").hexdigest()
-    job = ClipJob(clip=clip, rel="c.mp4", athlete="A", session="2024-05-01", capture_fps=None,
-                  out_dir=tmp_path / "out")
+    job = ClipJob(clip=clip, rel="c.mp4", athlete="A", session="2024-05-01", capture_fps=None, out_dir=tmp_path / "out")
     job.out_dir.mkdir()
     st = clip.stat()
     row = _row("A", "2024-05-01", "c.mp4")
-    (job.out_dir / MARKER_NAME).write_text(json.dumps({
-        "format": MARKER_FORMAT_VERSION, "key": marker_key(sha, "S1", None), "clip_sha256": sha,
-        "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "row": row}))
+    (job.out_dir / MARKER_NAME).write_text(
+        json.dumps(
+            {
+                "format": MARKER_FORMAT_VERSION,
+                "key": marker_key(sha, "S1", None),
+                "clip_sha256": sha,
+                "size_bytes": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "row": row,
+            }
+        )
+    )
     assert cached_row(job, "S1")["left_peak_swing_hip_flexion_velocity_deg_s"] == 650.0
     assert cached_row(job, "S2") is None, "other settings: redo"
     job.capture_fps = 240.0

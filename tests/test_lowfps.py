@@ -33,11 +33,14 @@ def test_ground_drift_is_recovered_and_level_ground_stays_level():
     level = running_track(truth, fps=fps, duration_s=2.2)
     lows = lambda tr: [_lowest_y(tr, s) for s in ("left", "right")]  # noqa: E731
     window = int(round(AnalysisConfig().events.ground_window_s * fps))
-    assert ground_drift_px_s(level.time_s, lows(level), window_frames=window,
-                             leg_length_px=leg_length_px(level.xy_px)) == 0.0
+    assert (
+        ground_drift_px_s(level.time_s, lows(level), window_frames=window, leg_length_px=leg_length_px(level.xy_px))
+        == 0.0
+    )
     tilted = _tilted(level, drift)
-    found = ground_drift_px_s(tilted.time_s, lows(tilted), window_frames=window,
-                              leg_length_px=leg_length_px(tilted.xy_px))
+    found = ground_drift_px_s(
+        tilted.time_s, lows(tilted), window_frames=window, leg_length_px=leg_length_px(tilted.xy_px)
+    )
     assert abs(found - drift) <= 0.02 * leg_length_px(tilted.xy_px)  # two grid steps (DRIFT_STEP_LEG_PER_S)
 
 
@@ -65,37 +68,43 @@ def _steps(step_times):
 
 
 def test_rhythm_ok_for_alternating_running_steps():
-    status, why = hazards.running_rhythm(_steps([0.22, 0.24, 0.23, np.nan]),
-                                         _contacts([("left", 0.0), ("right", 0.22), ("left", 0.46), ("right", 0.69)]),
-                                         seen_s=1.0, frame_s=1 / 30)
+    status, why = hazards.running_rhythm(
+        _steps([0.22, 0.24, 0.23, np.nan]),
+        _contacts([("left", 0.0), ("right", 0.22), ("left", 0.46), ("right", 0.69)]),
+        seen_s=1.0,
+        frame_s=1 / 30,
+    )
     assert status == "ok" and why == ""
 
 
 def test_rhythm_feet_landing_together_is_not_running():
     contacts = _contacts([("left", 1.00), ("right", 1.01), ("left", 2.40), ("right", 2.41), ("left", 3.5)])
-    status, why = hazards.running_rhythm(_steps([0.01, 1.39, 0.01, 1.09, np.nan]), contacts, seen_s=4.0,
-                                         frame_s=1 / 30)
+    status, why = hazards.running_rhythm(_steps([0.01, 1.39, 0.01, 1.09, np.nan]), contacts, seen_s=4.0, frame_s=1 / 30)
     assert status == "no_running_detected" and "together 2 times" in why
 
 
 def test_rhythm_too_few_steps_or_too_sparse_contacts_is_insufficient_data():
     # a short clip: two good steps only
-    status, why = hazards.running_rhythm(_steps([0.30, 0.31, np.nan]),
-                                         _contacts([("right", 0.2), ("left", 0.5), ("right", 0.81)]),
-                                         seen_s=1.1, frame_s=1 / 30)
+    status, why = hazards.running_rhythm(
+        _steps([0.30, 0.31, np.nan]),
+        _contacts([("right", 0.2), ("left", 0.5), ("right", 0.81)]),
+        seen_s=1.1,
+        frame_s=1 / 30,
+    )
     assert status == "insufficient_data" and "only 2 measurable step time(s)" in why
     # a long clip where the feet were seen on a few steps only (gaps of seconds between them)
-    contacts = _contacts([("left", 2.6), ("right", 2.7), ("left", 6.5), ("right", 6.7), ("left", 9.8),
-                          ("right", 10.0)])
-    status, why = hazards.running_rhythm(_steps([0.08, 3.8, 0.17, 3.1, 0.2, np.nan]), contacts, seen_s=11.4,
-                                         frame_s=1 / 29)
+    contacts = _contacts([("left", 2.6), ("right", 2.7), ("left", 6.5), ("right", 6.7), ("left", 9.8), ("right", 10.0)])
+    status, why = hazards.running_rhythm(
+        _steps([0.08, 3.8, 0.17, 3.1, 0.2, np.nan]), contacts, seen_s=11.4, frame_s=1 / 29
+    )
     assert status == "insufficient_data" and "too poorly seen" in why
 
 
 def test_rhythm_both_feet_down_together_is_walking():
     """Walking: each foot lands before the other leaves (double support); running never does."""
-    walk = pd.DataFrame({"side": ["left", "right"] * 4, "touchdown_s": 0.5 * np.arange(8),
-                         "toe_off_s": 0.5 * np.arange(8) + 0.65})
+    walk = pd.DataFrame(
+        {"side": ["left", "right"] * 4, "touchdown_s": 0.5 * np.arange(8), "toe_off_s": 0.5 * np.arange(8) + 0.65}
+    )
     status, why = hazards.running_rhythm(_steps([0.5] * 7 + [np.nan]), walk, seen_s=4.0, frame_s=1 / 30)
     assert hazards.double_support(walk, frame_s=1 / 30) == 8
     assert status == "no_running_detected" and "both feet are on the ground together during 8 of 8" in why

@@ -47,8 +47,9 @@ def test_swing_peaks_on_known_curve():
 
 
 def _stats(values_by_side):
-    return {side: {m: describe(values_by_side.get(side, {}).get(m, [])) for m in MEASURES}
-            for side in ("left", "right")}
+    return {
+        side: {m: describe(values_by_side.get(side, {}).get(m, [])) for m in MEASURES} for side in ("left", "right")
+    }
 
 
 def test_flags_need_enough_steps_and_a_clear_ci():
@@ -73,8 +74,12 @@ def test_flags_need_enough_steps_and_a_clear_ci():
 def test_leg_lag_and_late_knee_drive():
     cfg = FlagConfig()
     usable = {"left": set(MEASURES), "right": set(MEASURES)}
-    vals = {"right": {"thigh_angle_at_contralateral_touchdown_deg": [-8, -6, -7, -9],
-                      "time_to_peak_knee_drive_pct_swing": [88, 90, 86, 89]}}
+    vals = {
+        "right": {
+            "thigh_angle_at_contralateral_touchdown_deg": [-8, -6, -7, -9],
+            "time_to_peak_knee_drive_pct_swing": [88, 90, 86, 89],
+        }
+    }
     flags = compute_flags(_stats(vals), cfg=cfg, usable=usable)
     assert {(f.code, f.side) for f in flags} == {("leg_lag", "right"), ("late_knee_drive", "right")}
     assert all("right" in f.message.lower() and f.n == 4 for f in flags)
@@ -99,8 +104,10 @@ def _with_error(values_by_side, errors_by_side):
     from gaitlab.metrics import with_known_error
 
     stats = _stats(values_by_side)
-    return {side: {m: with_known_error(st, errors_by_side.get(side, {}).get(m, 0.0)) for m, st in by.items()}
-            for side, by in stats.items()}
+    return {
+        side: {m: with_known_error(st, errors_by_side.get(side, {}).get(m, 0.0)) for m, st in by.items()}
+        for side, by in stats.items()
+    }
 
 
 def test_flag_withheld_when_known_error_reaches_its_margin():

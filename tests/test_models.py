@@ -114,7 +114,8 @@ def test_full_is_built_reproducibly(provisioned):
     _assert_rebuilds_identically(path.read_bytes())
     # No temp files or sidecars left behind.
     assert sorted(p.name for p in provisioned["dir"].iterdir()) == [
-        "pose_landmarker_full.task", "pose_landmarker_lite.task"
+        "pose_landmarker_full.task",
+        "pose_landmarker_lite.task",
     ]
 
 
@@ -129,8 +130,11 @@ def _assert_rebuilds_identically(bundle: bytes) -> None:
 @pytest.mark.integration
 def test_built_metadata_mirrors_the_official_bundle(provisioned, heavy):
     """The metadata written into full's and heavy's .tflite files equals that of Google's files byte for byte."""
-    with zipfile.ZipFile(provisioned["lite"]) as official, zipfile.ZipFile(provisioned["full"]) as full, \
-            zipfile.ZipFile(heavy["path"]) as heavy_zip:
+    with (
+        zipfile.ZipFile(provisioned["lite"]) as official,
+        zipfile.ZipFile(provisioned["full"]) as full,
+        zipfile.ZipFile(heavy["path"]) as heavy_zip,
+    ):
         for name in ("pose_detector.tflite", "pose_landmarks_detector.tflite"):
             official_md = models.read_metadata(official.read(name))
             assert official_md is not None and official_md[4:8] == b"M001"
@@ -148,8 +152,11 @@ def test_bundle_entries_are_aligned(provisioned):
             for info in zf.infolist():
                 assert info.compress_type == zipfile.ZIP_STORED
                 h = info.header_offset
-                data_start = h + 30 + int.from_bytes(raw[h + 26:h + 28], "little") + int.from_bytes(
-                    raw[h + 28:h + 30], "little"
+                data_start = (
+                    h
+                    + 30
+                    + int.from_bytes(raw[h + 26 : h + 28], "little")
+                    + int.from_bytes(raw[h + 28 : h + 30], "little")
                 )
                 assert data_start % 4 == 0, (variant, info.filename)
 
@@ -356,8 +363,13 @@ def test_heavy_detects_the_runner_and_agrees_with_full(provisioned, heavy):
     assert len(pairs) >= 10
     hips = [np.linalg.norm(a[[L_HIP, R_HIP]] - b[[L_HIP, R_HIP]], axis=1).max() for a, b in pairs]
     # Either model may swap the feet's left/right labels on a frame: compare the pair either way.
-    ankles = [min(np.linalg.norm(a[[L_ANKLE, R_ANKLE]] - b[order], axis=1).max()
-                  for order in ([L_ANKLE, R_ANKLE], [R_ANKLE, L_ANKLE])) for a, b in pairs]
+    ankles = [
+        min(
+            np.linalg.norm(a[[L_ANKLE, R_ANKLE]] - b[order], axis=1).max()
+            for order in ([L_ANKLE, R_ANKLE], [R_ANKLE, L_ANKLE])
+        )
+        for a, b in pairs
+    ]
     # Same runner, same place (measured: hips <= 11 px, ankles ~5 px median; 4 % of the height is 22 px).
     assert np.median(hips) < 0.04 * h and max(hips) < 0.08 * h, hips
     assert np.median(ankles) < 0.04 * h, ankles
@@ -408,7 +420,10 @@ def test_built_bundle_loads_without_alignment_copies(provisioned, heavy, variant
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, str(heavy["path"] if variant == "heavy" else provisioned[variant])],
-        check=False, capture_output=True, text=True, timeout=120,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "loaded", proc.stderr[-2000:]
     assert "unaligned buffer" not in proc.stderr

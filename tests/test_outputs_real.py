@@ -19,15 +19,25 @@ TRACK_CLIP = SHARED_DATA / "clips" / "track_run_pan_screenrec.mp4"
 
 
 def cli(*args, env=None, timeout=900):
-    return subprocess.run([sys.executable, "-m", "gaitlab.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "gaitlab.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
 
 
 def decoded_frame_count(path):
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        return sum(1 for _ in c.decode(s)), s.codec_context.name, s.codec_context.pix_fmt, \
-            (s.codec_context.width, s.codec_context.height)
+        return (
+            sum(1 for _ in c.decode(s)),
+            s.codec_context.name,
+            s.codec_context.pix_fmt,
+            (s.codec_context.width, s.codec_context.height),
+        )
 
 
 def check_outputs(clip, out):

@@ -12,8 +12,21 @@ SCREENREC = "track_run_pan_screenrec.mp4"  # stored frames, no single capture ra
 
 
 def _labels(clip, events):
-    return pd.DataFrame([{"clip": clip, "leg": leg, "side": "unknown", "event": ev, "frame": f,
-                          "new_image_index": None, "confidence": "high", "note": ""} for leg, ev, f in events])
+    return pd.DataFrame(
+        [
+            {
+                "clip": clip,
+                "leg": leg,
+                "side": "unknown",
+                "event": ev,
+                "frame": f,
+                "new_image_index": None,
+                "confidence": "high",
+                "note": "",
+            }
+            for leg, ev, f in events
+        ]
+    )
 
 
 def _found(contacts):
@@ -25,10 +38,14 @@ JOG_LABELS = [("near", "touchdown", 4), ("near", "toe_off", 12), ("far", "touchd
 
 def test_errors_extra_and_contact_time_by_hand():
     # Labelled instants (label - 0.5): near [3.5, 11.5], far [13.5, 20.5]; labelled span 3.5..20.5.
-    found = _found([("near", 3.5, 11.5),   # errors 0, 0; contact 8 frames (labelled 8)
-                    ("far", 8.0, 9.0),     # overlaps no far contact, midpoint 8.5 inside the span: extra
-                    ("far", 15.0, 20.0),   # errors +1.5, -0.5; contact 5 frames (labelled 7)
-                    ("near", 25.0, 28.0)])  # midpoint 26.5 outside the labelled span: not judged
+    found = _found(
+        [
+            ("near", 3.5, 11.5),  # errors 0, 0; contact 8 frames (labelled 8)
+            ("far", 8.0, 9.0),  # overlaps no far contact, midpoint 8.5 inside the span: extra
+            ("far", 15.0, 20.0),  # errors +1.5, -0.5; contact 5 frames (labelled 7)
+            ("near", 25.0, 28.0),
+        ]
+    )  # midpoint 26.5 outside the labelled span: not judged
     row = rl.score_clip(_labels(JOGGER, JOG_LABELS), found, JOGGER, model="full").row
     assert tuple(row) == rl.ROW_KEYS
     assert row["source"] == "real" and row["model"] == "full" and row["fps"] == 29.97
@@ -74,10 +91,21 @@ def test_repeated_frame_clip_is_scored_in_new_images():
 
 
 def test_slow_motion_clip_has_frames_but_no_ms_and_drops_the_mixed_speed_contact():
-    labels = _labels(SCREENREC, [("near", "touchdown", 59), ("near", "toe_off", 75),   # excluded from CT means
-                                 ("far", "touchdown", 92), ("far", "toe_off", 111)])
-    found = _found([("near", 60.0, 72.0),    # errors 60 - 58.5 = +1.5, 72 - 74.5 = -2.5
-                    ("far", 92.0, 110.0)])   # errors +0.5, -0.5; contact 18 vs labelled 19
+    labels = _labels(
+        SCREENREC,
+        [
+            ("near", "touchdown", 59),
+            ("near", "toe_off", 75),  # excluded from CT means
+            ("far", "touchdown", 92),
+            ("far", "toe_off", 111),
+        ],
+    )
+    found = _found(
+        [
+            ("near", 60.0, 72.0),  # errors 60 - 58.5 = +1.5, 72 - 74.5 = -2.5
+            ("far", 92.0, 110.0),
+        ]
+    )  # errors +0.5, -0.5; contact 18 vs labelled 19
     row = rl.score_clip(labels, found, SCREENREC, model="full").row
     assert row["fps"] is None
     assert row["event_mae_frames"] == pytest.approx((1.5 + 2.5 + 0.5 + 0.5) / 4)

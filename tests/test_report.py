@@ -85,7 +85,9 @@ def assert_self_contained(html_text):
     p = parse(html_text)
     assert p.urls, "expected inlined images"
     assert all(u.startswith("data:") for u in p.urls), [u[:60] for u in p.urls if not u.startswith("data:")]
-    assert not re.search(r"(?i)\b(?:https?:|ftp:)?//[a-z0-9.-]+\.[a-z]{2,}", html_text.replace("data:image/png;base64,", ""))
+    assert not re.search(
+        r"(?i)\b(?:https?:|ftp:)?//[a-z0-9.-]+\.[a-z]{2,}", html_text.replace("data:image/png;base64,", "")
+    )
     assert "@import" not in html_text and "<script" not in html_text.lower()
 
 
@@ -100,8 +102,10 @@ def test_headline_numbers_equal_summary(synthetic_report):
     # time 22.1 ms (docs/accuracy.md: worst of the markers rows at 240 fps, JA1 sprint trial-mean error)
     half = (ct["ci95_high"] - ct["ci95_low"]) / 2
     assert half == pytest.approx((ct["ci95_stat_high"] - ct["ci95_stat_low"]) / 2 + 0.0221)
-    assert (f"95% CI {ct['ci95_low']:.3f} to {ct['ci95_high']:.3f} (±{half:.3f} s incl. known error 22.1 ms "
-            f"at 240 fps, markers (no pose model)); {ct['n']} steps") in html_text
+    assert (
+        f"95% CI {ct['ci95_low']:.3f} to {ct['ci95_high']:.3f} (±{half:.3f} s incl. known error 22.1 ms "
+        f"at 240 fps, markers (no pose model)); {ct['n']} steps"
+    ) in html_text
     # confidence in words, in the headline cell and the status: 22.1 ms of a 110 ms contact is 20 %: medium
     assert summary["measure_quality"]["left"]["contact_time_s"]["confidence"] == "medium"
     assert summary["confidence"] == "medium"
@@ -121,8 +125,10 @@ def test_low_confidence_headline_is_not_green(synthetic_report):
     summary.update(confidence="low", confidence_reason="contact time known error 60 ms, 55% of the value")
     summary["status_label"] = status_label(summary)
     text = render_html(summary, pd.DataFrame(), {})
-    assert ('<div class="status low" id="status">Status: analyzed — low confidence: contact time known '
-            'error 60 ms, 55% of the value</div>') in text
+    assert (
+        '<div class="status low" id="status">Status: analyzed — low confidence: contact time known '
+        "error 60 ms, 55% of the value</div>"
+    ) in text
     assert 'class="status ok"' not in text
 
 
@@ -151,9 +157,11 @@ def test_report_renders_in_chromium(synthetic_report, chromium):
 def test_chromium_check_catches_errors_and_network(tmp_path, chromium):
     # the checks above can fail: a page with a script error and an external image is caught
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><html><head><title>bad</title></head><body><p>x</p>'
-                    '<img src="http://127.0.0.1:9/missing.png"><script>console.error("broken");'
-                    'undefinedFunction();</script></body></html>')
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>bad</title></head><body><p>x</p>"
+        '<img src="http://127.0.0.1:9/missing.png"><script>console.error("broken");'
+        "undefinedFunction();</script></body></html>"
+    )
     v = visit(page, chromium=chromium)
     assert any("broken" in e for e in v.console_errors)
     assert any("undefinedFunction" in e for e in v.console_errors)
@@ -163,6 +171,7 @@ def test_chromium_check_catches_errors_and_network(tmp_path, chromium):
 def test_report_without_running_still_renders(tmp_path):
     # a clip with no analyzable running: the report says why instead of failing
     from gaitlab.analysis import analyze_track as at
+
     track = running_track([("left", 0.1, 0.2)], fps=120.0, duration_s=0.6)
     res = at(track, config=AnalysisConfig(), stored_fps=120.0, capture_fps=120.0, clip="short.mp4")
     paths = write_report(res.summary, frames_table(res), res.contacts, res.steps, tmp_path)

@@ -59,7 +59,7 @@ def runner_frames(n, *, h=120, w=320, seed=0):
     for i in range(n):
         img = np.clip(bg.astype(int) + rng.integers(-3, 4, bg.shape), 0, 255).astype(np.uint8)
         x = 10 + 6 * i
-        img[40:90, x:x + 14] = 250
+        img[40:90, x : x + 14] = 250
         out.append(img)
     return out
 
@@ -110,7 +110,7 @@ def test_clip_without_repeats_keeps_every_frame(tmp_path):
 @pytest.mark.integration
 def test_pan_is_a_moving_camera_and_a_cut_splits(tmp_path):
     big = textured(200, 900, seed=1)
-    pan = [big[40:160, 4 * i:4 * i + 320].copy() for i in range(30)]
+    pan = [big[40:160, 4 * i : 4 * i + 320].copy() for i in range(30)]
     other = textured(120, 320, seed=9)
     other = (other // 2 + 100).astype(np.uint8)  # a different shot, different brightness
     clip = encode(tmp_path / "pan_cut.mp4", pan[:15] + [other] * 15, fps=30)
@@ -130,6 +130,7 @@ def _alternating_contacts(step_s=0.22, contact_s=0.1, duration_s=2.0):
 def _runner(fps=60.0, noise_px=1.0):
     def thigh(side, t):
         return (30.0 if side == "left" else -30.0) * np.sin(2 * np.pi * t / 0.44)
+
     return running_track(_alternating_contacts(), fps=fps, duration_s=2.0, noise_px=noise_px, thigh_deg=thigh)
 
 
@@ -148,8 +149,14 @@ def _with_injected_swaps():
     truth[20:26] = truth[70:80] = True
     xy = clean.xy_px.copy()
     xy[truth] = _swapped(clean.xy_px[truth])
-    broken = PoseTrack(xy_px=xy, z=clean.z, visibility=clean.visibility, time_s=clean.time_s,
-                       frame_index=clean.frame_index, frame_size_px=clean.frame_size_px)
+    broken = PoseTrack(
+        xy_px=xy,
+        z=clean.z,
+        visibility=clean.visibility,
+        time_s=clean.time_s,
+        frame_index=clean.frame_index,
+        frame_size_px=clean.frame_size_px,
+    )
     return clean, broken, truth
 
 
@@ -179,8 +186,14 @@ def test_far_leg_collapse_is_marked_only_where_it_happens():
     gone = slice(40, 80)  # 0.67 s with the far (right) leg drawn on the near one
     for p in ("hip", "knee", "ankle", "heel", "foot_index"):
         xy[gone, INDEX[f"right_{p}"]] = xy[gone, INDEX[f"left_{p}"]] + 1.0
-    track = PoseTrack(xy_px=xy, z=clean.z, visibility=clean.visibility, time_s=clean.time_s,
-                      frame_index=clean.frame_index, frame_size_px=clean.frame_size_px)
+    track = PoseTrack(
+        xy_px=xy,
+        z=clean.z,
+        visibility=clean.visibility,
+        time_s=clean.time_s,
+        frame_index=clean.frame_index,
+        frame_size_px=clean.frame_size_px,
+    )
     mask = collapsed_frames(track)
     assert mask[gone].all() and not mask[:40].any() and not mask[80:].any()
 

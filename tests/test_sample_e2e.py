@@ -23,8 +23,13 @@ pytestmark = pytest.mark.integration
 
 
 def _analyze(sample_clip, out, *extra):
-    r = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(sample_clip), "--out", str(out),
-                        "--quiet", *extra], capture_output=True, text=True, timeout=900, cwd=REPO)
+    r = subprocess.run(
+        [sys.executable, "-m", "gaitlab.cli", "analyze", str(sample_clip), "--out", str(out), "--quiet", *extra],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO,
+    )
     assert r.returncode == 0, r.stderr
     return out
 
@@ -118,15 +123,39 @@ def test_sample_outputs_complete(sample_run):
     for key in ("status", "clip", "stored_fps", "capture_fps", "n_frames", "legs", "flags", "quality"):
         assert key in summary
     for side in ("left", "right"):
-        for m in ("contact_time_s", "flight_time_s", "step_time_s", "swing_time_s",
-                  "peak_swing_hip_flexion_velocity_deg_s", "time_to_peak_knee_drive_s",
-                  "time_to_peak_knee_drive_pct_swing", "thigh_angle_at_contralateral_touchdown_deg",
-                  "step_frequency_hz"):
-            assert set(summary["legs"][side][m]) == {"mean", "sd", "ci95_low", "ci95_high", "n", "known_error",
-                                                     "ci95_stat_low", "ci95_stat_high"}
+        for m in (
+            "contact_time_s",
+            "flight_time_s",
+            "step_time_s",
+            "swing_time_s",
+            "peak_swing_hip_flexion_velocity_deg_s",
+            "time_to_peak_knee_drive_s",
+            "time_to_peak_knee_drive_pct_swing",
+            "thigh_angle_at_contralateral_touchdown_deg",
+            "step_frequency_hz",
+        ):
+            assert set(summary["legs"][side][m]) == {
+                "mean",
+                "sd",
+                "ci95_low",
+                "ci95_high",
+                "n",
+                "known_error",
+                "ci95_stat_low",
+                "ci95_stat_high",
+            }
     contacts = pd.read_csv(sample_run / "contacts.csv")
-    assert list(contacts.columns) == ["side", "leg", "touchdown_frame", "toe_off_frame", "touchdown_s",
-                                      "toe_off_s", "contact_time_s", "confidence", "reliable"]
+    assert list(contacts.columns) == [
+        "side",
+        "leg",
+        "touchdown_frame",
+        "toe_off_frame",
+        "touchdown_s",
+        "toe_off_s",
+        "contact_time_s",
+        "confidence",
+        "reliable",
+    ]
     # frame index and time agree: stored frame i is at i/capture_fps of real time
     assert np.allclose(contacts["touchdown_frame"] / summary["capture_fps"], contacts["touchdown_s"], atol=1e-6)
     frames = pd.read_csv(sample_run / "frames.csv")

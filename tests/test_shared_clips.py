@@ -31,8 +31,13 @@ _RUNS: dict = {}
 def analyze(clip, tmp_path_factory):
     if clip.stem not in _RUNS:
         out = tmp_path_factory.mktemp(clip.stem) / "out"
-        r = subprocess.run([sys.executable, "-m", "gaitlab.cli", "analyze", str(clip), "--out", str(out),
-                            "--quiet"], capture_output=True, text=True, timeout=900, cwd=REPO)
+        r = subprocess.run(
+            [sys.executable, "-m", "gaitlab.cli", "analyze", str(clip), "--out", str(out), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=REPO,
+        )
         summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
         _RUNS[clip.stem] = (r, summary)
     return _RUNS[clip.stem]

@@ -119,8 +119,10 @@ def test_truth_peak_velocity_matches_finite_differences(model):
     h = 1e-5
     for sw in ev["swings"]:
         side, tp = sw["side"], sw["peak_hip_flexion_velocity_s"]
-        fd = (_hip_flexion_from_points(model, np.array([tp + h]), side)
-              - _hip_flexion_from_points(model, np.array([tp - h]), side))[0] / (2 * h)
+        fd = (
+            _hip_flexion_from_points(model, np.array([tp + h]), side)
+            - _hip_flexion_from_points(model, np.array([tp - h]), side)
+        )[0] / (2 * h)
         assert fd == pytest.approx(sw["peak_hip_flexion_velocity_deg_s"], rel=1e-5)
         # it is the maximum between toe-off and maximal hip flexion (checked on a 10 kHz grid by FD)
         tt = np.arange(sw["toe_off_s"], sw["max_hip_flexion_s"], 1e-4)
@@ -144,9 +146,11 @@ def test_no_velocity_jumps_at_events(model):
         td = model.touchdown_offset_s(side) + model.T
         for te in (td, td + model.c):
             for key in ("theta", "kappa"):
+
                 def rate(t0, sign, side=side, key=key):
                     a = model.leg(np.array([t0, t0 + sign * h]), side)[key]
                     return sign * (a[1] - a[0]) / h
+
                 before = rate(te - eps, -1)
                 after = rate(te + eps, +1)
                 assert np.degrees(abs(before - after)) < 5.0, (side, te, key)
@@ -187,8 +191,13 @@ def _run_script(*args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample_video.py"), *args],
-                          check=True, capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_sample_video.py"), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.integration

@@ -17,17 +17,44 @@ CT = "contact_time_s"
 V = "peak_swing_hip_flexion_velocity_deg_s"
 
 ROWS = [  # two rendered-video rows in the 90-180 fps band, one of another model, one marker row
-    {"trial": "sprint", "source": "video", "model": "full", "fps": 120.0, "contact_time_mae_ms": 10.0,
-     "trial_mean_contact_time_error_ms": -25.0, "flight_time_mae_ms": 12.0, "step_frequency_error_pct": -2.0,
-     "peak_swing_velocity_error_near_pct": 8.0, "peak_swing_velocity_error_far_pct": 14.0,
-     "toe_off_mae_ms": 9.0, "hip_flexion_rmse_deg": 5.0, "hip_flexion_rmse_near_deg": 3.0},
-    {"trial": "jog", "source": "video", "model": None, "fps": 100.0, "contact_time_mae_ms": 20.0,
-     "trial_mean_contact_time_error_ms": 5.0, "flight_time_mae_ms": float("nan"), "step_frequency_error_pct": 3.0,
-     "peak_swing_velocity_error_near_pct": None, "peak_swing_velocity_error_far_pct": None,
-     "peak_swing_velocity_error_pct": 11.0, "toe_off_mae_ms": 30.0},
+    {
+        "trial": "sprint",
+        "source": "video",
+        "model": "full",
+        "fps": 120.0,
+        "contact_time_mae_ms": 10.0,
+        "trial_mean_contact_time_error_ms": -25.0,
+        "flight_time_mae_ms": 12.0,
+        "step_frequency_error_pct": -2.0,
+        "peak_swing_velocity_error_near_pct": 8.0,
+        "peak_swing_velocity_error_far_pct": 14.0,
+        "toe_off_mae_ms": 9.0,
+        "hip_flexion_rmse_deg": 5.0,
+        "hip_flexion_rmse_near_deg": 3.0,
+    },
+    {
+        "trial": "jog",
+        "source": "video",
+        "model": None,
+        "fps": 100.0,
+        "contact_time_mae_ms": 20.0,
+        "trial_mean_contact_time_error_ms": 5.0,
+        "flight_time_mae_ms": float("nan"),
+        "step_frequency_error_pct": 3.0,
+        "peak_swing_velocity_error_near_pct": None,
+        "peak_swing_velocity_error_far_pct": None,
+        "peak_swing_velocity_error_pct": 11.0,
+        "toe_off_mae_ms": 30.0,
+    },
     {"trial": "sprint", "source": "video", "model": "heavy", "fps": 240.0, "contact_time_mae_ms": 7.0},
-    {"trial": "sprint", "source": "markers", "model": None, "fps": 30.0, "contact_time_mae_ms": 15.4,
-     "trial_mean_contact_time_error_ms": 15.4},
+    {
+        "trial": "sprint",
+        "source": "markers",
+        "model": None,
+        "fps": 30.0,
+        "contact_time_mae_ms": 15.4,
+        "trial_mean_contact_time_error_ms": 15.4,
+    },
     {"trial": "clip", "source": "real", "model": "full", "fps": None, "contact_time_mean_error_ms": 99.0},
 ]
 
@@ -61,8 +88,14 @@ def test_json_round_trip_and_uncovered_band_is_unknown(tmp_path):
     assert known_error.lookup(table, "full", 120.0, "near", CT)["error"] == 25.0
     assert known_error.lookup(table, "full", 30.0, "near", CT) is None  # no video row below 45 fps
     assert known_error.lookup(table, "lite", 120.0, "near", CT) is None
-    assert [known_error.band_of(f) for f in (30, 45, 60, 120, 180, 240)] == \
-        ["<45", "45-90", "45-90", "90-180", ">=180", ">=180"]
+    assert [known_error.band_of(f) for f in (30, 45, 60, 120, 180, 240)] == [
+        "<45",
+        "45-90",
+        "45-90",
+        "90-180",
+        ">=180",
+        ">=180",
+    ]
 
 
 def test_committed_table_has_the_documented_sources():
@@ -81,10 +114,17 @@ def _stats(values):
 
 def test_known_errors_in_the_measures_units():
     table = known_error.known_error_table(ROWS)
-    stats = _stats({CT: [0.10, 0.11, 0.12], V: [700.0, 690.0, 710.0], "swing_time_s": [0.35] * 3,
-                    "time_to_peak_knee_drive_pct_swing": [70.0] * 3})
-    errs = uncertainty.leg_known_errors(stats, {"left": "near", "right": "far"}, key="full", capture_fps=120.0,
-                                        table=table)
+    stats = _stats(
+        {
+            CT: [0.10, 0.11, 0.12],
+            V: [700.0, 690.0, 710.0],
+            "swing_time_s": [0.35] * 3,
+            "time_to_peak_knee_drive_pct_swing": [70.0] * 3,
+        }
+    )
+    errs = uncertainty.leg_known_errors(
+        stats, {"left": "near", "right": "far"}, key="full", capture_fps=120.0, table=table
+    )
     assert errs["left"][CT]["value"] == pytest.approx(0.025)  # 25 ms in seconds
     assert errs["left"][V]["value"] == pytest.approx(0.11 * 700.0)  # 11 % of the near leg's 700 deg/s
     assert errs["right"][V]["value"] == pytest.approx(0.14 * 700.0)
@@ -92,8 +132,9 @@ def test_known_errors_in_the_measures_units():
     # % of swing: 100 * (30 ms + 0.70 * 25 ms) / 350 ms
     assert errs["left"]["time_to_peak_knee_drive_pct_swing"]["value"] == pytest.approx(100 * 0.0475 / 0.35)
     assert "known error 25 ms at 120 fps, full model" in errs["left"][CT]["text"]
-    unknown = uncertainty.leg_known_errors(stats, {"left": "near", "right": "far"}, key="full", capture_fps=30.0,
-                                           table=table)
+    unknown = uncertainty.leg_known_errors(
+        stats, {"left": "near", "right": "far"}, key="full", capture_fps=30.0, table=table
+    )
     assert unknown["left"][CT]["value"] is None and "unknown" in unknown["left"][CT]["text"]
 
 
@@ -116,8 +157,9 @@ def _run(fps, *, source="synthetic", pose_model=None):
         return 35.0 * np.sin(2 * np.pi * t / 0.47 + (0.0 if side == "left" else np.pi))
 
     track = replace(running_track(sprint_contacts(), fps=fps, duration_s=2.2, thigh_deg=thigh), source=source)
-    return analyze_track(track, config=AnalysisConfig(), stored_fps=fps, capture_fps=fps, clip="synthetic",
-                         pose_model=pose_model).summary
+    return analyze_track(
+        track, config=AnalysisConfig(), stored_fps=fps, capture_fps=fps, clip="synthetic", pose_model=pose_model
+    ).summary
 
 
 def test_video_clip_ci_widened_by_the_committed_known_error():

@@ -29,7 +29,7 @@ def yuv420p_frame(img_bgr: np.ndarray):
 
     h, w = img_bgr.shape[:2]
     i420 = cv2.cvtColor(img_bgr, cv2.COLOR_BGR2YUV_I420)
-    planes = (i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4:].reshape(h // 2, w // 2))
+    planes = (i420[:h], i420[h : h + h // 4].reshape(h // 2, w // 2), i420[h + h // 4 :].reshape(h // 2, w // 2))
     frame = av.VideoFrame(w, h, "yuv420p")
     for plane, data in zip(frame.planes, planes):
         buf = np.zeros((plane.buffer_size // plane.line_size, plane.line_size), np.uint8)
@@ -51,22 +51,40 @@ class SensorNoise:
         return np.clip(img_bgr.astype(np.float32) + field, 0, 255).astype(np.uint8)
 
 
-def composite_frame(background_bgr: np.ndarray, joints_px: dict, frame_index: int, *, hip_x_px: float,
-                    ground_y_px: float, px_per_m: float, near_side: str, noise: SensorNoise) -> np.ndarray:
+def composite_frame(
+    background_bgr: np.ndarray,
+    joints_px: dict,
+    frame_index: int,
+    *,
+    hip_x_px: float,
+    ground_y_px: float,
+    px_per_m: float,
+    near_side: str,
+    noise: SensorNoise,
+) -> np.ndarray:
     """Frame ``frame_index`` of a clip: contact shadow under the hip (drawn into ``background_bgr``), the figure
     at ``joints_px`` (name -> (N, 2) pixel positions over the clip), sensor noise."""
     from .render import render_figure
     from .scene import draw_ground_shadow
 
     draw_ground_shadow(background_bgr, hip_x_px + 0.05 * px_per_m, ground_y_px + 2, px_per_m)
-    img = render_figure(background_bgr, {name: v[frame_index] for name, v in joints_px.items()},
-                        near_side=near_side, px_per_m=px_per_m)
+    img = render_figure(
+        background_bgr, {name: v[frame_index] for name, v in joints_px.items()}, near_side=near_side, px_per_m=px_per_m
+    )
     return noise.add(img, frame_index)
 
 
-def write_mp4(path: Path, frames_bgr: Iterable[np.ndarray], *, size_px: tuple[int, int], stored_fps: float,
-              capture_fps: float | None = None, crf: int = 23, preset: str = "medium",
-              thread_count: int | None = None) -> int:
+def write_mp4(
+    path: Path,
+    frames_bgr: Iterable[np.ndarray],
+    *,
+    size_px: tuple[int, int],
+    stored_fps: float,
+    capture_fps: float | None = None,
+    crf: int = 23,
+    preset: str = "medium",
+    thread_count: int | None = None,
+) -> int:
     """Encode BGR frames as a phone stores them: H.264 (x264 ``tune=film``) yuv420p MP4 at ``stored_fps``,
     frame i at pts i; written atomically. Returns the number of frames.
 

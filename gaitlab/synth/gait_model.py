@@ -53,9 +53,7 @@ HEAD_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth"
 #: one exists; ``*_index`` = hand tip, ``mouth`` = mouth corner, ``head_center``
 #: and ``head_top`` are extra helpers for drawing).
 JOINT_NAMES: tuple[str, ...] = (
-    HEAD_POINTS
-    + ("head_center", "head_top")
-    + tuple(f"{s}_{p}" for s in SIDES for p in ARM_POINTS + LEG_POINTS)
+    HEAD_POINTS + ("head_center", "head_top") + tuple(f"{s}_{p}" for s in SIDES for p in ARM_POINTS + LEG_POINTS)
 )
 
 
@@ -142,8 +140,17 @@ class GaitModel:
         knee, d = self._ik(hip, ankle)
         theta = _angle_from_down(knee[..., 0] - hip[..., 0], knee[..., 1] - hip[..., 1])
         sig = _angle_from_down(ankle[..., 0] - knee[..., 0], ankle[..., 1] - knee[..., 1])
-        return dict(hip=hip, knee=knee, ankle=ankle, heel=heel, foot_index=toe, theta=theta,
-                    kappa=theta - sig, beta=rho - sig, leg_length=d)
+        return dict(
+            hip=hip,
+            knee=knee,
+            ankle=ankle,
+            heel=heel,
+            foot_index=toe,
+            theta=theta,
+            kappa=theta - sig,
+            beta=rho - sig,
+            leg_length=d,
+        )
 
     def _ik(self, hip, ankle):
         p = self.p
@@ -195,7 +202,9 @@ class GaitModel:
             a_ext = sp.flexion_stroke_shape * 0.5 * np.pi**2 * (th_pk - th_ext) / (t_pk - t_ext) ** 2
         a_pk = -sp.flexion_stroke_shape * 0.5 * np.pi**2 * (th_pk - th_ext) / (t_pk - t_ext) ** 2
         # C2 at toe-off; C1 at touchdown (the impact may change the acceleration, not the rate)
-        thigh = QuinticSpline([c, t_ext, t_pk, T], [th0, th_ext, th_pk, th1], [dth0, 0, 0, dth1], [ddth0, a_ext, a_pk, 0.0])
+        thigh = QuinticSpline(
+            [c, t_ext, t_pk, T], [th0, th_ext, th_pk, th1], [dth0, 0, 0, dth1], [ddth0, a_ext, a_pk, 0.0]
+        )
         # knee
         k0, dk0, _ = self._stance_derivs("kappa", at_end=True)
         k1, dk1, _ = self._stance_derivs("kappa", at_end=False)
@@ -300,8 +309,12 @@ class GaitModel:
 
     def _head(self, t) -> dict:
         p = self.p
-        return head_points(self.shoulder_position(t), self.trunk_lean(t),
-                           centre_above_shoulder_m=p.head_center_above_shoulder_m, radius_m=p.head_radius_m)
+        return head_points(
+            self.shoulder_position(t),
+            self.trunk_lean(t),
+            centre_above_shoulder_m=p.head_center_above_shoulder_m,
+            radius_m=p.head_radius_m,
+        )
 
     def joints(self, t) -> dict[str, np.ndarray]:
         """All points of :data:`JOINT_NAMES` at times ``t`` (s): arrays (N, 2) in metres."""
@@ -333,5 +346,7 @@ class GaitModel:
         out[sw] = self._swing[side]["thigh"](tau[sw], 1) + self.trunk_lean(t[sw], 1)
         st = ~sw
         if np.any(st):
-            out[st] = (np.radians(self.hip_flexion_deg(t[st] + h, side) - self.hip_flexion_deg(t[st] - h, side))) / (2 * h)
+            out[st] = (np.radians(self.hip_flexion_deg(t[st] + h, side) - self.hip_flexion_deg(t[st] - h, side))) / (
+                2 * h
+            )
         return np.degrees(out)

@@ -46,8 +46,15 @@ def sagittal(fwd, up_, forward: np.ndarray, up: np.ndarray) -> np.ndarray:
     return np.asarray(fwd)[..., None] * forward + np.asarray(up_)[..., None] * up
 
 
-def head_points(shoulder_mid, trunk_lean_rad, *, centre_above_shoulder_m: float, radius_m: float,
-                forward: np.ndarray = FORWARD_2D, up: np.ndarray = UP_2D) -> dict[str, np.ndarray]:
+def head_points(
+    shoulder_mid,
+    trunk_lean_rad,
+    *,
+    centre_above_shoulder_m: float,
+    radius_m: float,
+    forward: np.ndarray = FORWARD_2D,
+    up: np.ndarray = UP_2D,
+) -> dict[str, np.ndarray]:
     """Head centre/top, nose, eyes, ears, mouth (N, dim) on the neck line above the shoulder midpoint.
 
     The neck leans ``NECK_LEAN_SHARE`` x the trunk lean (rad from the vertical, + = forward); the face
@@ -62,13 +69,21 @@ def head_points(shoulder_mid, trunk_lean_rad, *, centre_above_shoulder_m: float,
     r = radius_m
     eye = c + 0.72 * r * f + 0.22 * r * hup
     ear = c - 0.05 * r * f
-    return {"head_center": c, "head_top": c + 1.05 * r * hup, "nose": c + 1.0 * r * f - 0.12 * r * hup,
-            "left_eye": eye, "right_eye": eye.copy(), "left_ear": ear, "right_ear": ear.copy(),
-            "mouth": c + 0.82 * r * f - 0.55 * r * hup}
+    return {
+        "head_center": c,
+        "head_top": c + 1.05 * r * hup,
+        "nose": c + 1.0 * r * f - 0.12 * r * hup,
+        "left_eye": eye,
+        "right_eye": eye.copy(),
+        "left_ear": ear,
+        "right_ear": ear.copy(),
+        "mouth": c + 0.82 * r * f - 0.55 * r * hup,
+    }
 
 
-def hand_tip(wrist, forearm_from_down_rad, *, hand_length_m: float, forward: np.ndarray = FORWARD_2D,
-             up: np.ndarray = UP_2D) -> np.ndarray:
+def hand_tip(
+    wrist, forearm_from_down_rad, *, hand_length_m: float, forward: np.ndarray = FORWARD_2D, up: np.ndarray = UP_2D
+) -> np.ndarray:
     """Hand tip (N, dim): the forearm's angle from the downward vertical turned ``HAND_TURN_DEG`` forward."""
     a = forearm_from_down_rad + math.radians(HAND_TURN_DEG)
     return wrist + hand_length_m * sagittal(np.sin(a), -np.cos(a), forward, up)

@@ -30,6 +30,7 @@ class SwingParams:
     #: ankle angle at mid-swing (foot vs. the shank's perpendicular, + = toe up)
     mid_swing_ankle_deg: float = 5.0
 
+
 @dataclass(frozen=True)
 class GaitParams:
     """Sprint at (near) maximal speed, a ~1.80 m athlete."""

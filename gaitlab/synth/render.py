@@ -96,7 +96,9 @@ class _Canvas:
         a = np.asarray(a, float)
         b = np.asarray(b, float)
         r = max(ra, rb)
-        g = self._grid(min(a[0], b[0]) - r - 2, min(a[1], b[1]) - r - 2, max(a[0], b[0]) + r + 2, max(a[1], b[1]) + r + 2)
+        g = self._grid(
+            min(a[0], b[0]) - r - 2, min(a[1], b[1]) - r - 2, max(a[0], b[0]) + r + 2, max(a[1], b[1]) + r + 2
+        )
         if g is None:
             return
         box, xs, ys = g
@@ -148,8 +150,8 @@ class _Canvas:
         if not alpha.any():
             return
         q = np.clip(rho, 0, 1)
-        nx = (pu * u[0] + pv * v[0])
-        ny = (pu * u[1] + pv * v[1])
+        nx = pu * u[0] + pv * v[0]
+        ny = pu * u[1] + pv * v[1]
         nn = np.sqrt(nx * nx + ny * ny) + 1e-6
         nx, ny = nx / nn * q, ny / nn * q
         nz = np.sqrt(np.clip(1 - q * q, 0, 1))
@@ -205,8 +207,14 @@ def _estimate_px_per_m(j) -> float:
     return float(max(lens)) if lens else 200.0
 
 
-def render_figure(img_bgr: np.ndarray, joints_px: dict, *, near_side: str, px_per_m: float | None = None,
-                  style: FigureStyle | None = None) -> np.ndarray:
+def render_figure(
+    img_bgr: np.ndarray,
+    joints_px: dict,
+    *,
+    near_side: str,
+    px_per_m: float | None = None,
+    style: FigureStyle | None = None,
+) -> np.ndarray:
     """Draw the runner onto ``img_bgr`` (returns a new uint8 BGR image).
 
     ``joints_px``: pixel (x, y) per point name, both sides. ``near_side``: the
@@ -245,7 +253,9 @@ def render_figure(img_bgr: np.ndarray, joints_px: dict, *, near_side: str, px_pe
         # fist
         hd = _unit(tip - wr)
         cv.ellipse(wr + 0.5 * (tip - wr), hd, 0.055 * s, 0.040 * s, _dark(st.skin, 0.93 * k))
-        cv.ellipse(wr + 0.75 * (tip - wr) + back_perp(hd) * -0.012 * s, hd, 0.02 * s, 0.015 * s, _dark(st.skin, 0.85 * k))
+        cv.ellipse(
+            wr + 0.75 * (tip - wr) + back_perp(hd) * -0.012 * s, hd, 0.02 * s, 0.015 * s, _dark(st.skin, 0.85 * k)
+        )
         # short sleeve cap of the singlet at the shoulder
         cv.ellipse(sh + 0.02 * s * _unit(el - sh), _unit(el - sh), 0.075 * s, 0.058 * s, top)
 
@@ -264,8 +274,14 @@ def render_figure(img_bgr: np.ndarray, joints_px: dict, *, near_side: str, px_pe
         # kneecap hint
         cv.ellipse(kn - back_perp(td) * 0.02 * s + 0.01 * s * td, td, 0.035 * s, 0.03 * s, _dark(st.skin, 1.04 * k))
         # shorts over the upper thigh
-        cv.capsule(hp - 0.02 * s * td, hp + 0.55 * (kn - hp), st.thigh_r[0] * s * 1.25, st.thigh_r[0] * s * 1.05,
-                   _dark(st.shorts, k), gloss=0.05)
+        cv.capsule(
+            hp - 0.02 * s * td,
+            hp + 0.55 * (kn - hp),
+            st.thigh_r[0] * s * 1.25,
+            st.thigh_r[0] * s * 1.05,
+            _dark(st.shorts, k),
+            gloss=0.05,
+        )
         shoe(side, k, an, he, to)
 
     def shoe(side, k, an, he, to):
@@ -277,11 +293,30 @@ def render_figure(img_bgr: np.ndarray, joints_px: dict, *, near_side: str, px_pe
         P = lambda a, b: he + a * L * u + b * L * n  # noqa: E731
         sock_top = an + 0.06 * s * _unit(an - 0.5 * (he + to)) * 0.9
         cv.capsule(an, sock_top, 0.036 * s, 0.038 * s, _dark(st.sock, k), gloss=0.05)
-        upper = [P(-0.02, 0.10), P(-0.03, 0.30), P(0.02, 0.44), P(0.22, 0.46), P(0.36, 0.40), P(0.60, 0.28),
-                 P(0.85, 0.19), P(0.98, 0.12), P(1.0, 0.06), P(0.97, 0.03), P(0.0, 0.05)]
+        upper = [
+            P(-0.02, 0.10),
+            P(-0.03, 0.30),
+            P(0.02, 0.44),
+            P(0.22, 0.46),
+            P(0.36, 0.40),
+            P(0.60, 0.28),
+            P(0.85, 0.19),
+            P(0.98, 0.12),
+            P(1.0, 0.06),
+            P(0.97, 0.03),
+            P(0.0, 0.05),
+        ]
         cv.polygon(upper, _dark(st.shoe, k), shade_dir=n * -1, shade_amt=0.25)
-        sole = [P(-0.02, 0.0), P(0.0, 0.115), P(0.5, 0.10), P(0.95, 0.10), P(1.01, 0.06), P(1.0, 0.0), P(0.9, -0.015),
-                P(0.1, -0.015)]
+        sole = [
+            P(-0.02, 0.0),
+            P(0.0, 0.115),
+            P(0.5, 0.10),
+            P(0.95, 0.10),
+            P(1.01, 0.06),
+            P(1.0, 0.0),
+            P(0.9, -0.015),
+            P(0.1, -0.015),
+        ]
         cv.polygon(sole, _dark(st.sole, k), shade_dir=-n, shade_amt=0.15)
         # stripe and laces
         cv.line(P(0.30, 0.12), P(0.55, 0.33), _dark(st.sole, 0.95 * k), 0.012 * s)
@@ -297,8 +332,15 @@ def render_figure(img_bgr: np.ndarray, joints_px: dict, *, near_side: str, px_pe
     cv.ellipse(hip_mid + 0.05 * s * up - 0.01 * s * fw, up, 0.15 * s, 0.125 * s, st.shorts, gloss=0.05)
     cv.capsule(hip_mid + 0.10 * s * up, hip_mid + 0.62 * L * up + 0.01 * s * fw, 0.105 * s, 0.115 * s, st.top)
     cv.ellipse(hip_mid + 0.70 * L * up + 0.025 * s * fw, up, 0.20 * s, 0.128 * s, st.top)
-    cv.ellipse(hip_mid + 0.16 * s * up, up, 0.05 * s, 0.118 * s, _dark(st.top_trim, 0.9), gloss=0.05,
-               clip=(hip_mid + 0.18 * s * up, up))  # waistband of the singlet
+    cv.ellipse(
+        hip_mid + 0.16 * s * up,
+        up,
+        0.05 * s,
+        0.118 * s,
+        _dark(st.top_trim, 0.9),
+        gloss=0.05,
+        clip=(hip_mid + 0.18 * s * up, up),
+    )  # waistband of the singlet
 
     def head(hc, hup, nose, ear, eye, mouth):
         r = st.head_r * s
@@ -307,8 +349,9 @@ def render_figure(img_bgr: np.ndarray, joints_px: dict, *, near_side: str, px_pe
         skin = st.skin
         cv.ellipse(hc, hup, 1.08 * r, 0.98 * r, skin)  # cranium
         cv.ellipse(hc + 0.42 * r * ff - 0.55 * r * hup, ff, 0.58 * r, 0.42 * r, skin)  # jaw, chin
-        cv.ellipse(nose - 0.12 * r * ff + 0.05 * r * hup, _unit(ff - 0.4 * hup), 0.24 * r, 0.12 * r,
-                   _dark(skin, 0.97))  # nose
+        cv.ellipse(
+            nose - 0.12 * r * ff + 0.05 * r * hup, _unit(ff - 0.4 * hup), 0.24 * r, 0.12 * r, _dark(skin, 0.97)
+        )  # nose
         # hair: top and back of the head
         p0 = hc + 0.62 * r * ff + 0.50 * r * hup
         p1 = hc - 0.75 * r * ff - 0.55 * r * hup

@@ -9,8 +9,9 @@ import cv2
 import numpy as np
 
 
-def draw_ground_shadow(img_bgr: np.ndarray, x_px: float, ground_y_px: float, px_per_m: float,
-                       strength: float = 0.35) -> np.ndarray:
+def draw_ground_shadow(
+    img_bgr: np.ndarray, x_px: float, ground_y_px: float, px_per_m: float, strength: float = 0.35
+) -> np.ndarray:
     """Soft elliptical contact shadow under the runner (in place, returns img)."""
     h, w = img_bgr.shape[:2]
     rx, ry = 0.45 * px_per_m, 0.045 * px_per_m
@@ -36,8 +37,18 @@ class TrackBackground:
     (pixels measured at the runner's distance).
     """
 
-    def __init__(self, width: int, height: int, *, px_per_m: float, ground_y: float, max_pan_px: float,
-                 seed: int = 0, camera_height_m: float = 1.0, distance_m: float = 10.0):
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        *,
+        px_per_m: float,
+        ground_y: float,
+        max_pan_px: float,
+        seed: int = 0,
+        camera_height_m: float = 1.0,
+        distance_m: float = 10.0,
+    ):
         self.w, self.h = int(width), int(height)
         self.s = float(px_per_m)
         self.ground_y = float(ground_y)
@@ -48,8 +59,9 @@ class TrackBackground:
         self.wall_base_y = self._row_at(z_wall)
         self.far_factor = distance_m / z_wall
         ys = np.arange(self.h, dtype=np.float32)
-        fac = np.where(ys > self.wall_base_y, (ys - self.horizon_y) / (self.ground_y - self.horizon_y),
-                       self.far_factor).astype(np.float32)
+        fac = np.where(
+            ys > self.wall_base_y, (ys - self.horizon_y) / (self.ground_y - self.horizon_y), self.far_factor
+        ).astype(np.float32)
         self.row_factor = fac
         self.pano_w = int(self.w + float(fac.max()) * max(max_pan_px, 0) + 16)
         self.pano = self._build(rng)
@@ -77,8 +89,20 @@ class TrackBackground:
             img[stands_top:wall_top] = base * (0.85 + 0.15 * rows)[:, None, None]
             cell = 3
             ch, cw = sh // cell + 1, W // cell + 1
-            palette = np.array([[40, 40, 200], [200, 200, 200], [60, 60, 60], [30, 120, 220], [170, 90, 40],
-                                [70, 160, 70], [110, 150, 190], [30, 30, 30], [210, 170, 120]], np.float32)
+            palette = np.array(
+                [
+                    [40, 40, 200],
+                    [200, 200, 200],
+                    [60, 60, 60],
+                    [30, 120, 220],
+                    [170, 90, 40],
+                    [70, 160, 70],
+                    [110, 150, 190],
+                    [30, 30, 30],
+                    [210, 170, 120],
+                ],
+                np.float32,
+            )
             occ = rng.random((ch, cw)) < 0.55
             col = palette[rng.integers(0, len(palette), (ch, cw))]
             crowd = np.where(occ[..., None], col, base)
@@ -86,13 +110,13 @@ class TrackBackground:
             blend = np.repeat(np.repeat(occ, cell, 0), cell, 1)[:sh, :W, None].astype(np.float32)
             img[stands_top:wall_top] = img[stands_top:wall_top] * (1 - 0.8 * blend) + crowd * 0.8 * blend
             # roof shadow
-            img[stands_top:stands_top + max(sh // 6, 2)] *= 0.55
+            img[stands_top : stands_top + max(sh // 6, 2)] *= 0.55
         # advertising wall
         panel = max(int(4.0 * s * self.far_factor), 20)
         colors = [np.array(c, np.float32) for c in ([150, 60, 20], [235, 235, 235], [40, 130, 40], [30, 40, 180])]
         for k, x in enumerate(range(0, W, panel)):
             c = colors[k % len(colors)]
-            img[wall_top:wall_base, x:x + panel] = c
+            img[wall_top:wall_base, x : x + panel] = c
             # "lettering"
             tc = np.array([255, 255, 255], np.float32) if c.mean() < 150 else np.array([60, 30, 20], np.float32)
             y0 = wall_top + wall_h // 3
@@ -100,7 +124,7 @@ class TrackBackground:
             xx = x + panel // 8
             while xx < x + panel - panel // 8:
                 lw = int(rng.integers(3, 8))
-                img[y0:y1, xx:xx + lw] = tc
+                img[y0:y1, xx : xx + lw] = tc
                 xx += lw + int(rng.integers(2, 4))
         # track surface
         y = np.arange(wall_base, H)
@@ -128,7 +152,7 @@ class TrackBackground:
             x = float(rng.uniform(0, step))
             while x < W:
                 x0 = int(x)
-                img[int(yl - 2 * thick):int(yl + 2 * thick) + 1, x0:x0 + max(int(0.08 * s * f), 2)] = (60, 200, 230)
+                img[int(yl - 2 * thick) : int(yl + 2 * thick) + 1, x0 : x0 + max(int(0.08 * s * f), 2)] = (60, 200, 230)
                 x += step
         # background defocus (telephoto): blur all rows above the runner's lane
         far = int(self._row_at(self.Z + 1.5))

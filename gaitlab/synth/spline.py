@@ -21,9 +21,7 @@ class QuinticSpline:
             h = t[i + 1] - t[i]
             p0, v0, a0 = p[i], v_r[i], a_r[i]
             p1, v1, a1 = p[i + 1], v[i + 1], a[i + 1]
-            m = np.array(
-                [[h**3, h**4, h**5], [3 * h**2, 4 * h**3, 5 * h**4], [6 * h, 12 * h**2, 20 * h**3]]
-            )
+            m = np.array([[h**3, h**4, h**5], [3 * h**2, 4 * h**3, 5 * h**4], [6 * h, 12 * h**2, 20 * h**3]])
             r = np.array([p1 - (p0 + v0 * h + 0.5 * a0 * h * h), v1 - (v0 + a0 * h), a1 - a0])
             c3, c4, c5 = np.linalg.solve(m, r)
             self.coef[i] = [p0, v0, 0.5 * a0, c3, c4, c5]

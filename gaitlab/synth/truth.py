@@ -19,15 +19,20 @@ def swing_truth(model: GaitModel, side: str, t_to: float, fs: float = 10000.0) -
     hf = model.hip_flexion_deg(tt, side)
     i = int(np.argmax(hf))
     lo, hi = tt[max(i - 1, 0)], tt[min(i + 1, len(tt) - 1)]
-    r = minimize_scalar(lambda x: -float(model.hip_flexion_deg(x, side)[0]), bounds=(lo, hi), method="bounded",
-                        options={"xatol": 1e-9})
+    r = minimize_scalar(
+        lambda x: -float(model.hip_flexion_deg(x, side)[0]), bounds=(lo, hi), method="bounded", options={"xatol": 1e-9}
+    )
     t_max = float(r.x)
     tv = np.arange(t_to, t_max, 1.0 / fs)
     vel = model.hip_flexion_velocity_deg_s(tv, side)
     j = int(np.argmax(vel))
     lo, hi = tv[max(j - 1, 0)], tv[min(j + 1, len(tv) - 1)]
-    r2 = minimize_scalar(lambda x: -float(model.hip_flexion_velocity_deg_s(x, side)[0]), bounds=(lo, hi),
-                         method="bounded", options={"xatol": 1e-9})
+    r2 = minimize_scalar(
+        lambda x: -float(model.hip_flexion_velocity_deg_s(x, side)[0]),
+        bounds=(lo, hi),
+        method="bounded",
+        options={"xatol": 1e-9},
+    )
     other = "right" if side == "left" else "left"
     # contralateral touchdown inside this swing
     t_ctd = t_to + np.mod(model.touchdown_offset_s(other) - t_to, model.T)
