@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_videos/sprint_240fps_capture.mp4
 
-.PHONY: setup models demo test clean
+.PHONY: setup models demo lint test clean
 
 $(BIN)/gaitlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ models: setup
 demo: models
 	$(BIN)/gaitlab analyze $(SAMPLE) --out out/demo
 
-test: models
+# ruff (from the dev extra) before the tests: lint, then the formatting check (fix with `ruff format`).
+lint: setup
+	$(BIN)/ruff check gaitlab tests scripts
+	$(BIN)/ruff format --check gaitlab tests scripts
+
+test: lint models
 	$(BIN)/python -m pytest -q
 
 clean:
