@@ -92,14 +92,52 @@ def split_segments(track: PoseTrack, starts_s: list[float], *, max_gap_fill_s: f
     return replace(track, xy_px=xy, visibility=vis)
 
 
-def motion_slowmo_factor(summary: dict, tb: TimeBase, steps: pd.DataFrame) -> tuple[float | None, float | None]:
+def leg_cycle_step_hz(frames: pd.DataFrame) -> float | None:
+    """Step frequency (Hz, in the analysis' time base) from the legs' swing alone, or None if unclear.
+
+    The two thighs swing in opposite phase, so left minus right thigh angle goes through one
+    cycle per stride: its strongest autocorrelation peak (after the first zero crossing, at a
+    stride of 0.25-7 s) is the stride period, and the step frequency is twice its inverse. It
+    needs no contact, so a spurious or a missed contact does not move it.
+    """
+    need = {"time_s", "thigh_angle_deg_left", "thigh_angle_deg_right"}
+    if not need <= set(frames.columns) or len(frames) < 8:
+        return None
+    t = frames["time_s"].to_numpy(np.float64)
+    d = (frames["thigh_angle_deg_left"] - frames["thigh_angle_deg_right"]).to_numpy(np.float64)
+    ok = np.isfinite(d) & np.isfinite(t)
+    if ok.sum() < 8 or t[ok][-1] - t[ok][0] < 0.5:
+        return None
+    dt = float(np.median(np.diff(t[ok])))
+    grid = np.arange(t[ok][0], t[ok][-1], dt)
+    x = np.interp(grid, t[ok], d[ok])
+    x = x - x.mean()
+    n = len(x)
+    ac = np.correlate(x, x, mode="full")[n - 1 :] / (np.arange(n, 0, -1) * max(1e-12, float(np.var(x))))
+    lags_s = np.arange(n) * dt
+    below = np.flatnonzero(ac < 0)
+    if not len(below):
+        return None
+    window = (lags_s >= max(0.25, lags_s[below[0]])) & (lags_s <= min(7.0, 0.7 * lags_s[-1]))
+    if not window.any():
+        return None
+    k = int(np.flatnonzero(window)[np.argmax(ac[window])])
+    if ac[k] < LEG_CYCLE_MIN_CORR:
+        return None
+    return 2.0 / lags_s[k]
+
+
+def motion_slowmo_factor(
+    summary: dict, tb: TimeBase, steps: pd.DataFrame, frames: pd.DataFrame | None = None
+) -> tuple[float | None, float | None]:
     """(factor to apply or None, step frequency seen) from the running's step rate.
 
-    The median step frequency of the steps, not the mean: one spurious contact makes
-    a step 3x shorter than the rest and would drag the mean across the running range.
+    The step rate comes from the legs' swing (``leg_cycle_step_hz``) when it is clear, else from
+    the median step frequency of the steps (not the mean: one spurious contact makes a step 3x
+    shorter than the rest and would drag the mean across the running range).
     """
-    freq = None
-    if len(steps) and "step_frequency_hz" in steps:
+    freq = leg_cycle_step_hz(frames) if frames is not None else None
+    if freq is None and len(steps) and "step_frequency_hz" in steps:
         sf = steps["step_frequency_hz"].dropna().to_numpy(np.float64)
         if sf.size:
             freq = float(np.median(sf))
@@ -112,6 +150,10 @@ def motion_slowmo_factor(summary: dict, tb: TimeBase, steps: pd.DataFrame) -> tu
         return float(tb.regular_k), freq
     return None, freq
 
+
+# The thighs' left-minus-right angle repeats with the stride: an autocorrelation this high at one
+# stride is a clear rhythm (a runner's is ~0.8-0.9; pose noise alone stays far below).
+LEG_CYCLE_MIN_CORR = 0.5
 
 # Step time of running (touchdown to the other foot's touchdown), real time: sprint ~0.2 s, jog ~0.4 s.
 RUNNING_STEP_TIME_S = (0.15, 0.6)

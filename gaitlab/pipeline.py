@@ -157,7 +157,7 @@ def _analyze_with_hazards(
         return res, len(starts) + 1
 
     result, segments = run(tb)
-    factor, step_hz = hazards.motion_slowmo_factor(result.summary, tb, result.steps)
+    factor, step_hz = hazards.motion_slowmo_factor(result.summary, tb, result.steps, result.frames)
     if factor is not None:
         tb = hazards.with_slowmo(tb, factor)
         result, segments = run(tb)

@@ -119,3 +119,52 @@ def test_rhythm_many_steps_outside_running_range_is_not_running():
     contacts = _contacts([("left" if k % 2 else "right", 0.7 * k) for k in range(8)])
     status, why = hazards.running_rhythm(_steps([0.7] * 7 + [np.nan]), contacts, seen_s=5.6, frame_s=1 / 30)
     assert status == "no_running_detected" and "0 of 7" in why
+
+
+def _thighs(step_hz, fps, duration_s, *, noise_deg=0.0, seed=0):
+    """Per-frame thigh angles of a runner: opposite-phase swings, one cycle per stride (two steps)."""
+    t = np.arange(int(duration_s * fps)) / fps
+    phase = 2 * np.pi * (step_hz / 2) * t
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "time_s": t,
+            "thigh_angle_deg_left": 40 * np.sin(phase) + rng.normal(0, noise_deg, len(t)),
+            "thigh_angle_deg_right": -40 * np.sin(phase) + rng.normal(0, noise_deg, len(t)),
+        }
+    )
+
+
+def test_step_rate_from_the_legs_swing():
+    # a grid of rates and frame rates, with pose-like noise: within one autocorrelation lag of the truth
+    for step_hz, fps in ((4.4, 240.0), (2.7, 60.0), (1.4, 10.0)):
+        got = hazards.leg_cycle_step_hz(_thighs(step_hz, fps, 3.0, noise_deg=4.0))
+        lag_s = 2.0 / step_hz
+        assert abs(2.0 / got - lag_s) <= 1.0 / fps + 1e-9, (step_hz, fps, got)
+    # no rhythm (noise only) or too short: no answer
+    rng = np.random.default_rng(1)
+    flat = pd.DataFrame(
+        {
+            "time_s": np.arange(120) / 30,
+            "thigh_angle_deg_left": rng.normal(0, 5, 120),
+            "thigh_angle_deg_right": rng.normal(0, 5, 120),
+        }
+    )
+    assert hazards.leg_cycle_step_hz(flat) is None
+    assert hazards.leg_cycle_step_hz(_thighs(4.0, 30.0, 0.3)) is None
+
+
+def test_slowmo_found_despite_spurious_contacts():
+    """A 3x-repeated clip timed at 10 fps: the runner's 4.2 steps/s show as 1.4. Spurious short contacts
+    make short steps and lift the median step frequency above running's floor; the legs' swing does not."""
+    tb = hazards.TimeBase(capture_fps=10.0, source="repeated_frames", slowmo_factor=1.0, unique_fps=10.0, regular_k=3)
+    steps = _steps([0.7, 0.75, 0.3, 0.35, 0.7, 0.3, 0.4])  # 1.43, 1.33, 3.33, 2.86, 1.43, 3.33, 2.5 Hz
+    summary = {"status": "ok"}
+    assert (
+        hazards.motion_slowmo_factor(summary, tb, steps.assign(step_frequency_hz=1 / steps["step_time_s"]))[0] is None
+    )  # the median, 2.5 Hz, looks like running
+    frames = _thighs(1.4, 10.0, 6.0, noise_deg=3.0)
+    factor, step_hz = hazards.motion_slowmo_factor(
+        summary, tb, steps.assign(step_frequency_hz=1 / steps["step_time_s"]), frames
+    )
+    assert factor == 3.0 and abs(step_hz - 1.4) < 0.15
