@@ -30,6 +30,7 @@ import numpy as np
 from . import mocap
 from .accuracy import Truth, score
 from .atomic import write_text_atomic
+from .config import AnalysisConfig
 from .synth.geometry import _angle_from_down, hand_tip, head_points
 from .synth.params import GaitParams
 
@@ -237,8 +238,11 @@ def render_clip(truth: Truth, fps: float, path: Path, *, phase_frames: float = 0
     return float(times[0])
 
 
-def evaluate_video(truth: Truth, fps: float, *, trial: str, work_dir: Path, model: str = "full") -> dict:
-    """Render (reused if already rendered), run ``analyze_clip`` with pose ``model`` and score it."""
+def evaluate_video(
+    truth: Truth, fps: float, *, trial: str, work_dir: Path, model: str = "full", config: AnalysisConfig | None = None
+) -> dict:
+    """Render (reused if already rendered), run ``analyze_clip`` with pose ``model`` (and analysis
+    ``config``, default settings when None) and score it."""
     from .pipeline import analyze_clip
     from .pose import PoseSettings
 
@@ -249,6 +253,7 @@ def evaluate_video(truth: Truth, fps: float, *, trial: str, work_dir: Path, mode
         clip,
         out_dir=Path(work_dir) / f"{stem}_{model}.gaitlab",
         settings=PoseSettings(model=model),
+        config=config or AnalysisConfig(),
         show_progress=False,
     )
     row = score(truth, done.result, trial=trial, source="video", fps=fps, time_offset_s=t0)

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.ndimage import median_filter
-from scipy.optimize import nnls
 from scipy.special import ndtr
 
 from .config import EventConfig
+from .event_fits import fit_hinge_event, search_landing_corner
 from .ground import ground_drift_px_s, rolling_ground_px
 from .landmarks import SIDES, idx, leg_length_px
 from .runs import true_runs
@@ -203,100 +203,6 @@ def candidate_contacts(sig: FootSignal, *, config: EventConfig) -> list[tuple[in
     return out
 
 
-def _fit_event(
-    t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, air_before: bool, step_s: float
-) -> tuple[float, float]:
-    """Best event time in [t_lo, t_hi] for the ground/air hinge model, and its RMS residual (px)."""
-    ok = np.isfinite(h)
-    t, h = t[ok], h[ok]
-    if len(t) < 4:
-        return float("nan"), float("nan")
-    grid = np.arange(t_lo, t_hi + 1e-12, step_s)
-    sse = np.full(len(grid), np.inf)
-    scale = max(1e-6, float(np.ptp(t)))
-    for k, t0 in enumerate(grid):
-        s = (t0 - t) if air_before else (t - t0)
-        s = np.clip(s, 0.0, None) / scale
-        g = (t - t0) / scale  # the foot may still settle (or start to roll) on the ground: a free slope
-        a_mat = np.column_stack([np.ones_like(s), -np.ones_like(s), g, -g, s, s * s])
-        _, resid = nnls(a_mat, h)
-        sse[k] = resid**2
-    k = int(np.argmin(sse))
-    t0 = grid[k]
-    if 0 < k < len(grid) - 1:  # parabolic refinement of the minimum
-        y0, y1, y2 = sse[k - 1], sse[k], sse[k + 1]
-        denom = y0 - 2 * y1 + y2
-        if denom > 0:
-            t0 += 0.5 * (y0 - y2) / denom * step_s
-    return float(t0), float(np.sqrt(sse[k] / len(t)))
-
-
-def _touchdown_smoothed_corner(
-    t: np.ndarray, h: np.ndarray, *, t_lo: float, t_hi: float, step_s: float, sigmas_s: tuple[float, ...]
-) -> tuple[float, float]:
-    """Touchdown as the centre of the (possibly rounded) corner where the descent meets the ground.
-
-    Model: a hinge (level ground after ``t0``, straight descent before) blurred
-    by a Gaussian of width ``sigma`` (0 = sharp):
-    ``h = c + b * E[(t0 - t + sigma*Z)+]``. A sharp, unfiltered landing gives
-    sigma ~ 0 and ``t0`` at the corner; a landing whose corner is rounded (the
-    shoe and soft tissue compress, the pose model or the marker processing
-    smooths) is centred on the impact, because symmetric blurring leaves the
-    centre of the deceleration where it was. Returns (t0, RMS residual px).
-    """
-    ok = np.isfinite(h)
-    t, h = t[ok], h[ok]
-    if len(t) < 4:
-        return float("nan"), float("nan")
-    best = (np.inf, float("nan"))
-    for sigma in sigmas_s:
-        for t0 in np.arange(t_lo, t_hi + 1e-12, step_s):
-            d = t0 - t
-            if sigma <= 0:
-                r = np.clip(d, 0.0, None)
-            else:
-                u = d / sigma
-                r = sigma * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi) + d * ndtr(u)
-            a_mat = np.column_stack([np.ones_like(r), r])
-            coef, *_ = np.linalg.lstsq(a_mat, h, rcond=None)
-            if coef[1] <= 0:
-                continue  # the foot must come down, not up
-            sse = float(np.sum((a_mat @ coef - h) ** 2))
-            if sse < best[0]:
-                best = (sse, float(t0))
-    return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
-
-
-def _touchdown_search(
-    t: np.ndarray,
-    h: np.ndarray,
-    anchor: int,
-    mid: int,
-    *,
-    span: int,
-    step_s: float,
-    frame_s: float,
-    blur_s: tuple[float, ...],
-) -> tuple[float, float]:
-    """``_touchdown_smoothed_corner`` on +-``span`` frames around ``anchor``; when the best corner lies
-    at the edge of the search range (a fast descent crosses the anchor level well before the corner),
-    the window moves there and the fit repeats."""
-    t0 = rms = float("nan")
-    for _ in range(6):
-        lo, hi = max(0, anchor - span), min(mid, anchor + span)
-        t_lo, t_hi = t[max(0, anchor - span // 2)], t[min(mid, anchor + span // 2)]
-        t0, rms = _touchdown_smoothed_corner(
-            t[lo : hi + 1], h[lo : hi + 1], t_lo=t_lo, t_hi=t_hi, step_s=step_s, sigmas_s=blur_s
-        )
-        if not np.isfinite(t0) or min(t0 - t_lo, t_hi - t0) > frame_s:
-            break  # an interior optimum
-        new_anchor = int(np.clip(np.argmin(np.abs(t - t0)), 0, mid))
-        if new_anchor == anchor:
-            break
-        anchor = new_anchor
-    return t0, rms
-
-
 def refine_contact(
     sig: FootSignal, first: int, last: int, *, config: EventConfig, fs_hz: float, exit_last: int | None = None
 ) -> dict:
@@ -319,7 +225,7 @@ def refine_contact(
     pivot_h, _ = pivot_height_px(sig, first, last, fs_hz=fs_hz)
     if np.isfinite(pivot_h[lo : hi + 1]).sum() < 0.8 * np.isfinite(h[lo : hi + 1]).sum():
         pivot_h = h  # heel hidden on much of the window: no pivot, the lowest foot point as before
-    to, to_rms = _fit_event(
+    to, to_rms = fit_hinge_event(
         t[lo : hi + 1],
         pivot_h[lo : hi + 1],
         t_lo=t[max(mid, last - half)],
@@ -337,7 +243,7 @@ def refine_contact(
         near_ground = np.isfinite(point_h[first : mid + 1]) & (point_h[first : mid + 1] < anchor_px)
         if not near_ground.any():
             continue  # this point never reached its stance level early in the contact (e.g. a forefoot heel)
-        t_point, rms = _touchdown_search(
+        t_point, rms = search_landing_corner(
             t,
             point_h,
             first + int(np.argmax(near_ground)),
@@ -351,7 +257,7 @@ def refine_contact(
             td, td_rms = t_point, rms
     if not np.isfinite(td):  # no corner (e.g. the foot never came down): the ground/air hinge fit
         lo, hi = max(0, first - half), min(mid, first + 2 * half)
-        td, td_rms = _fit_event(
+        td, td_rms = fit_hinge_event(
             t[lo : hi + 1],
             h[lo : hi + 1],
             t_lo=t[max(0, first - half // 2)],

@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import AnalysisConfig
+
 LABELS_REL = Path("data") / "labels" / "real_clip_events.csv"
 CLIPS_REL = Path("data") / "clips"
 LEGS = ("near", "far")
@@ -281,13 +283,21 @@ def score_clip(labels: pd.DataFrame, found: pd.DataFrame, clip: str, *, model: s
     return ClipScore(row=row, details=details)
 
 
-def evaluate_clip(clip_path: Path, labels: pd.DataFrame, *, model: str, out_dir: Path) -> ClipScore:
-    """Run the real pipeline with default settings (pose from the cache when this clip, model and
-    settings ran before) and score its contacts.csv."""
+def evaluate_clip(
+    clip_path: Path, labels: pd.DataFrame, *, model: str, out_dir: Path, config: AnalysisConfig | None = None
+) -> ClipScore:
+    """Run the real pipeline (default analysis settings when ``config`` is None; pose from the cache
+    when this clip, model and pose settings ran before) and score its contacts.csv."""
     from .pipeline import analyze_clip
     from .pose import PoseSettings
 
-    done = analyze_clip(Path(clip_path), out_dir=Path(out_dir), settings=PoseSettings(model=model), show_progress=False)
+    done = analyze_clip(
+        Path(clip_path),
+        out_dir=Path(out_dir),
+        settings=PoseSettings(model=model),
+        config=config or AnalysisConfig(),
+        show_progress=False,
+    )
     found = pd.read_csv(done.paths["contacts.csv"])
     score = score_clip(labels, found, Path(clip_path).name, model=model)
     score.details["pose_from_cache"] = done.pose_from_cache
