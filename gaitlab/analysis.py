@@ -293,7 +293,7 @@ def _analyze_track(
             if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
                 usable[side] = set()
     # MediaPipe damps the occluded far leg's motion: on the sample clip its peak swing
-    # velocity reads 6-10 % low per swing, the near leg's -1..+8 % (README "Accuracy").
+    # velocity reads 6-10 % low per swing, the near leg's -1..+8 % (full model; docs/accuracy.md).
     # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
     usable[far] -= FAR_LEG_BIASED_MEASURES
     if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:

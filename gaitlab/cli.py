@@ -89,12 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
     )
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
-    a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see README)")
+    a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see docs/configuration.md)")
     a.add_argument(
         "--single-person",
         action="store_true",
         help="the clip shows only the athlete: track one pose per frame (~30 %% less pose "
-        "time, see README 'Speed'; no protection against hopping to another person)",
+        "time, see docs/performance.md; no protection against hopping to another person)",
     )
     a.add_argument(
         "--athlete-hint",

@@ -58,7 +58,7 @@ class EventConfig:
     # where a foot point comes within ``touchdown_anchor_frac`` of the contact threshold of its own
     # stance level, and the corner roundings tried (s). Anchoring below the threshold keeps the fit
     # off a slow approach that hovers near the threshold before the final drop (jog heel; table in
-    # docs/accuracy.md "Event detection").
+    # docs/how-it-works.md, "Ground and events").
     touchdown_span_s: float = 0.04
     touchdown_anchor_frac: float = 0.75
     touchdown_blur_s: tuple = (0.0, 0.004, 0.008, 0.012, 0.016, 0.024)
