@@ -45,7 +45,7 @@ from . import mocap
 from .analysis import AnalysisResult, analyze_track
 from .config import AnalysisConfig
 from .evaluation import evaluate
-from .landmarks import INDEX, N_LANDMARKS, SIDES
+from .landmarks import SIDES
 from .types import PoseTrack
 
 MAT_REL = Path("data") / "mocap" / "footnet_treadmill_example.mat"
@@ -163,20 +163,8 @@ def footnet_track(trial: FootnetTrial, fps: float, *, phase_frames: float = 0.37
         px_per_m=mocap.PX_PER_M,
         origin_px=(size[0] / 2 - mocap.PX_PER_M * hip_fwd, size[1] - 120.0),
     )
-    n = len(times)
-    xy, z, vis = np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan), np.zeros((n, N_LANDMARKS))
-    for name, p in trial.joints.items():
-        ps = p if fps == RATE_HZ else mocap.resample(p, t, times)
-        xy[:, INDEX[name]], z[:, INDEX[name]], vis[:, INDEX[name]] = proj(ps), proj.depth_m(ps), 1.0
-    return PoseTrack(
-        xy_px=xy,
-        z=z,
-        visibility=vis,
-        time_s=times,
-        frame_index=np.arange(n),
-        frame_size_px=size,
-        source="mocap-projection",
-        meta={"path": str(trial.path), "fps": fps},
+    return mocap.projected_track(
+        trial.joints, t, times, projection=proj, frame_size_px=size, meta={"path": str(trial.path), "fps": fps}
     )
 
 

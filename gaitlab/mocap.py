@@ -353,14 +353,35 @@ def sagittal_track(
     trial: MocapTrial, *, fps: float, projection: Projection, frame_size_px: tuple[int, int], phase_frames: float = 0.0
 ) -> PoseTrack:
     """The joint centres as perfect 2D landmarks of a side camera at ``fps`` (time 0 = first mocap frame)."""
-    jc = joint_centres(trial)
     times = sample_times(trial, fps, phase_frames=phase_frames)
+    return projected_track(
+        joint_centres(trial),
+        trial.time_s,
+        times,
+        projection=projection,
+        frame_size_px=frame_size_px,
+        meta={"path": str(trial.path), "fps": fps},
+    )
+
+
+def projected_track(
+    joints: dict[str, np.ndarray],
+    time_s: np.ndarray,
+    times: np.ndarray,
+    *,
+    projection: Projection,
+    frame_size_px: tuple[int, int],
+    meta: dict,
+) -> PoseTrack:
+    """3D joint positions (name -> (T, 3) m at ``time_s``) as perfect 2D landmarks at ``times``:
+    cubic spline in time (none when the times are the samples), then ``projection``."""
     n = len(times)
     xy = np.full((n, N_LANDMARKS, 2), np.nan)
     z = np.full((n, N_LANDMARKS), np.nan)
     vis = np.zeros((n, N_LANDMARKS))
-    for name, p in jc.items():
-        ps = resample(p, trial.time_s, times)
+    same = len(times) == len(time_s) and np.array_equal(times, time_s)
+    for name, p in joints.items():
+        ps = p if same else resample(p, time_s, times)
         xy[:, INDEX[name]] = projection(ps)
         z[:, INDEX[name]] = projection.depth_m(ps)
         vis[:, INDEX[name]] = 1.0
@@ -372,7 +393,7 @@ def sagittal_track(
         frame_index=np.arange(n),
         frame_size_px=frame_size_px,
         source="mocap-projection",
-        meta={"path": str(trial.path), "fps": fps},
+        meta=meta,
     )
 
 
