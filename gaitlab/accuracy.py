@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import mocap
+from . import mocap, mocap_camera
 from .analysis import AnalysisResult, analyze_track
 from .config import AnalysisConfig
 from .evaluation import evaluate
@@ -40,7 +40,7 @@ class Truth:
 def load_truth(c3d_path: Path) -> Truth:
     trial = mocap.read_c3d(c3d_path)
     contacts = mocap.force_contacts(trial)
-    frames, steps = mocap.truth_kinematics(trial, contacts)
+    frames, steps = mocap_camera.truth_kinematics(trial, contacts)
     forward, _ = mocap.lab_axes(trial)
     return Truth(
         trial=trial,
@@ -86,8 +86,8 @@ def analyze_markers(
     ``phase_frames`` offsets the camera clock from the mocap clock so frames do not
     fall on the mocap samples (a real camera is not synchronised with anything).
     """
-    projection, frame = mocap.default_projection(truth.trial)
-    track = mocap.sagittal_track(
+    projection, frame = mocap_camera.default_projection(truth.trial)
+    track = mocap_camera.sagittal_track(
         truth.trial, fps=fps, projection=projection, frame_size_px=frame, phase_frames=phase_frames
     )
     return analyze_track(track, config=config, stored_fps=fps, capture_fps=fps, clip=str(truth.trial.path))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mocap
+from . import mocap, mocap_camera
 from .accuracy import Truth, score
 from .atomic import write_text_atomic
 from .config import AnalysisConfig
@@ -107,19 +107,19 @@ def figure_joints_m(truth: Truth) -> dict[str, np.ndarray]:
     return jc
 
 
-def clip_projection(truth: Truth) -> mocap.Projection:
+def clip_projection(truth: Truth) -> mocap_camera.Projection:
     """Fixed camera: the plate contacts' hip span centred in the frame, floor at ``GROUND_Y_FRAC``."""
     forward, up = truth.forward, mocap.lab_axes(truth.trial)[1]
     hip = (truth.joints["left_hip"] + truth.joints["right_hip"]) / 2
     c = truth.contacts
     t_lo = float(c["touchdown_s"].min()) if len(c) else float(truth.trial.time_s[0])
     t_hi = float(c["toe_off_s"].max()) if len(c) else float(truth.trial.time_s[-1])
-    span = [mocap.resample(hip, truth.trial.time_s, np.array([t]))[0] @ forward for t in (t_lo, t_hi)]
+    span = [mocap_camera.resample(hip, truth.trial.time_s, np.array([t]))[0] @ forward for t in (t_lo, t_hi)]
     w, h = FRAME_SIZE_PX
     ox = w / 2 - PX_PER_M * (span[0] + span[1]) / 2
     floor_up = _floor_up_m(truth, up)
     oy = GROUND_Y_FRAC * h + PX_PER_M * floor_up  # lab height floor_up lands on the ground row
-    return mocap.Projection(forward=forward, up=up, px_per_m=PX_PER_M, origin_px=(ox, oy))
+    return mocap_camera.Projection(forward=forward, up=up, px_per_m=PX_PER_M, origin_px=(ox, oy))
 
 
 def _floor_up_m(truth: Truth, up: np.ndarray) -> float:
@@ -128,11 +128,13 @@ def _floor_up_m(truth: Truth, up: np.ndarray) -> float:
     return float(np.nanpercentile(low, 1.0))
 
 
-def clip_times(truth: Truth, projection: mocap.Projection, fps: float, *, phase_frames: float = 0.37) -> np.ndarray:
+def clip_times(
+    truth: Truth, projection: mocap_camera.Projection, fps: float, *, phase_frames: float = 0.37
+) -> np.ndarray:
     """Frame times (mocap clock) while the hip is inside the frame: the athlete crossing it."""
-    times = mocap.sample_times(truth.trial, fps, phase_frames=phase_frames)
+    times = mocap_camera.sample_times(truth.trial, fps, phase_frames=phase_frames)
     hip = (truth.joints["left_hip"] + truth.joints["right_hip"]) / 2
-    x = projection(mocap.resample(hip, truth.trial.time_s, times))[:, 0]
+    x = projection(mocap_camera.resample(hip, truth.trial.time_s, times))[:, 0]
     w = FRAME_SIZE_PX[0]
     inside = (x >= EDGE_MARGIN_FRAC * w) & (x <= (1 - EDGE_MARGIN_FRAC) * w)
     if not inside.any():
@@ -149,7 +151,7 @@ def render_frames(truth: Truth, fps: float, *, phase_frames: float = 0.37, seed:
     projection = clip_projection(truth)
     times = clip_times(truth, projection, fps, phase_frames=phase_frames)
     joints = figure_joints_m(truth)
-    px = {name: projection(mocap.resample(v, truth.trial.time_s, times)) for name, v in joints.items()}
+    px = {name: projection(mocap_camera.resample(v, truth.trial.time_s, times)) for name, v in joints.items()}
     w, h = FRAME_SIZE_PX
     ground_y = GROUND_Y_FRAC * h
     bg = TrackBackground(w, h, px_per_m=PX_PER_M, ground_y=ground_y, max_pan_px=0.0, seed=seed).frame(0.0)

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import mocap
+from . import mocap_camera
 from .analysis import AnalysisResult, analyze_track
 from .config import AnalysisConfig
 from .evaluation import evaluate
@@ -157,13 +157,13 @@ def footnet_track(trial: FootnetTrial, fps: float, *, phase_frames: float = 0.37
     times = t if fps == RATE_HZ else np.arange(t[0] + phase_frames / fps, t[-1], 1.0 / fps)
     hip_fwd = np.nanmean([trial.joints[f"{s}_hip"] @ FORWARD for s in SIDES])
     size = (1920, 1080)
-    proj = mocap.Projection(
+    proj = mocap_camera.Projection(
         forward=FORWARD,
         up=UP,
-        px_per_m=mocap.PX_PER_M,
-        origin_px=(size[0] / 2 - mocap.PX_PER_M * hip_fwd, size[1] - 120.0),
+        px_per_m=mocap_camera.PX_PER_M,
+        origin_px=(size[0] / 2 - mocap_camera.PX_PER_M * hip_fwd, size[1] - 120.0),
     )
-    return mocap.projected_track(
+    return mocap_camera.projected_track(
         trial.joints, t, times, projection=proj, frame_size_px=size, meta={"path": str(trial.path), "fps": fps}
     )
 
