@@ -292,14 +292,14 @@ def _analyze_track(
         for side in SIDES:
             if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
                 usable[side] = set()
-    # MediaPipe damps the occluded far leg's motion: on the sample clip its peak swing
-    # velocity reads 6-10 % low per swing, the near leg's -1..+8 % (full model; docs/accuracy.md).
+    # MediaPipe damps the occluded far leg's motion: on the sample clip its peak swing velocity
+    # reads 6.5-9.6 % low per swing with 'full', 5.1-14.8 % with 'heavy' (against the truth file).
     # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
     usable[far] -= FAR_LEG_BIASED_MEASURES
     if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
         quality.append(
             f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (on the "
-            f"sample clip the pose model reads the occluded leg's swing 6-10 % slow); film the other "
+            f"sample clip the pose model reads the occluded leg's swing 5-15 % slow); film the other "
             f"side to assess it."
         )
     if orientation.method == "default":
