@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .annotate import FrameAnnotator, OverlayData, ViewTransform
+from .annotate import FrameAnnotator, ViewTransform
 from .errors import BadInputError
+from .overlay import OverlayData
 from .progress import progress
 from .types import VideoInfo
 from .video import DecodeStats, iter_frames

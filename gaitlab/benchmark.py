@@ -245,50 +245,19 @@ def _run_in(tmp: Path, clip: Path, info, kinds: list[str], workers: int, *, log)
     results = {}
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     filled = False  # the full model's pose of the clip is in the private cache
+
+    def one(kind: str) -> list[str]:
+        return [sys.executable, "-m", "gaitlab.benchmark", "--one", kind, str(clip), "--workers", str(workers),
+                "--cache-dir", str(cache), "--out-dir", str(outs)]  # fmt: skip
+
     for kind in kinds:
         if kind in ("cached", "annotate") and not filled:
             # needs the pose on disk: fill the cache first (not reported)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "gaitlab.benchmark",
-                    "--one",
-                    "cold",
-                    str(clip),
-                    "--workers",
-                    str(workers),
-                    "--cache-dir",
-                    str(cache),
-                    "--out-dir",
-                    str(outs),
-                ],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            subprocess.run(one("cold"), env=env, check=True, capture_output=True)
             filled = True
         log(f"benchmark: {kind} ...")
         t0 = time.perf_counter()
-        r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "gaitlab.benchmark",
-                "--one",
-                kind,
-                str(clip),
-                "--workers",
-                str(workers),
-                "--cache-dir",
-                str(cache),
-                "--out-dir",
-                str(outs),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        r = subprocess.run(one(kind), env=env, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"benchmark {kind} failed:\n{r.stderr[-3000:]}")
         results[kind] = json.loads(r.stdout.strip().splitlines()[-1])

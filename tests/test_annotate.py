@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitlab.annotate import FrameAnnotator, ViewTransform, overlay_from_tables
+from gaitlab.annotate import FrameAnnotator, ViewTransform
 from gaitlab.draw import (
     FAR_RGB,
     FLAG_RGB,
@@ -22,6 +22,7 @@ from gaitlab.draw import (
     draw_segment,
     timeline_x,
 )
+from gaitlab.overlay import overlay_from_tables
 
 W, H = 640, 360
 # A side-view runner in oriented pixels (+x forward): near (left) thigh forward, far (right) thigh back.
@@ -240,8 +241,8 @@ def test_crop_view_moves_and_scales_points():
 
 @pytest.mark.parametrize("missing", ["frames.csv", "summary.json"])
 def test_load_overlay_names_missing_outputs(tmp_path, missing):
-    from gaitlab.annotate import load_overlay
     from gaitlab.errors import BadInputError
+    from gaitlab.overlay import load_overlay
 
     frames, contacts, steps, summary = tables()
     import json
@@ -257,7 +258,7 @@ def test_load_overlay_names_missing_outputs(tmp_path, missing):
 
 
 def test_repeated_frames_take_the_row_of_the_last_analyzed_frame_before_them():
-    from gaitlab.annotate import OverlayData
+    from gaitlab.overlay import OverlayData
 
     empty = pd.DataFrame(
         columns=["side", "touchdown_s", "toe_off_s", "contact_time_s", "peak_swing_hip_flexion_velocity_s"]

@@ -6,10 +6,11 @@ import av
 import numpy as np
 import pytest
 
-from gaitlab.annotate import FrameAnnotator, overlay_from_tables
+from gaitlab.annotate import FrameAnnotator
 from gaitlab.annotate_video import write_annotated_video
 from gaitlab.draw import NEAR_RGB, timeline_x
 from gaitlab.errors import BadInputError
+from gaitlab.overlay import overlay_from_tables
 from gaitlab.video import probe
 from test_annotate import H, W, tables
 
