@@ -16,7 +16,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .models import DEFAULT_MODEL, MODEL_VARIANTS
+from gaitlab.pose.models.provision import DEFAULT_MODEL, MODEL_VARIANTS
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_NO_RUNNING = 0, 1, 2, 3
 EXIT_SOME_CLIPS_FAILED = 4
@@ -181,7 +181,7 @@ def _add_team_commands(sub) -> None:
 
 
 def _cmd_upload(args) -> int:
-    from .library import upload_and_analyze
+    from gaitlab.team.library import upload_and_analyze
 
     return upload_and_analyze(
         args.clips,
@@ -195,9 +195,9 @@ def _cmd_upload(args) -> int:
 
 
 def _cmd_batch(args) -> int:
-    from .batch import run_batch
-    from .config import load_config
-    from .pose import PoseSettings
+    from gaitlab.core.config import load_config
+    from gaitlab.pose.landmarker import PoseSettings
+    from gaitlab.team.batch import run_batch
 
     if args.ray_address and args.executor != "ray":
         print("gaitlab: error: --ray-address needs --executor ray", file=sys.stderr)
@@ -224,13 +224,13 @@ def _cmd_batch(args) -> int:
 
 
 def _cmd_analyze_keypoints(args) -> int:
-    from .analysis import analyze_track
-    from .atomic import prepare_out_dir
-    from .clean import sample_rate_hz
-    from .config import load_config
-    from .keypoints import read_keypoints
-    from .outputs import summary_json_text, write_outputs
-    from .report_text import format_summary
+    from gaitlab.analysis.analyze import analyze_track
+    from gaitlab.analysis.clean import sample_rate_hz
+    from gaitlab.core.config import load_config
+    from gaitlab.io.atomic import prepare_out_dir
+    from gaitlab.io.keypoints import read_keypoints
+    from gaitlab.outputs.report_text import format_summary
+    from gaitlab.outputs.tables import summary_json_text, write_outputs
 
     config = load_config(args.config)
     src = args.keypoints
@@ -252,12 +252,12 @@ def _cmd_analyze(args) -> int:
     if args.clip is None:
         print("gaitlab: error: give a video clip or --keypoints FILE", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from .config import load_config
-    from .outputs import summary_json_text
-    from .person import parse_hint
-    from .pipeline import analyze_clip
-    from .pose import PoseSettings
-    from .report_text import format_summary
+    from gaitlab.core.config import load_config
+    from gaitlab.outputs.report_text import format_summary
+    from gaitlab.outputs.tables import summary_json_text
+    from gaitlab.pipeline import analyze_clip
+    from gaitlab.pose.landmarker import PoseSettings
+    from gaitlab.pose.person import parse_hint
 
     config = load_config(args.config)
     parse_hint(args.athlete_hint)  # a malformed hint is a usage error before any work
@@ -284,7 +284,7 @@ def _cmd_analyze(args) -> int:
 
 
 def _cmd_annotate(args) -> int:
-    from .pipeline import annotate_clip
+    from gaitlab.pipeline import annotate_clip
 
     done = annotate_clip(
         args.clip,
@@ -302,7 +302,7 @@ def _cmd_annotate(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from .models import ensure_model, model_sha256
+    from gaitlab.pose.models.provision import ensure_model, model_sha256
 
     for variant in args.variants:
         if variant not in MODEL_CHOICES:
@@ -316,13 +316,13 @@ def _cmd_models(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["benchmark"]:  # its own parser (scripts/benchmark.py): options pass through untouched
-        from .benchmark import main as benchmark_main
+        from gaitlab.evaluation.benchmark import main as benchmark_main
 
         return benchmark_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        from . import __version__
+        from gaitlab import __version__
 
         print(__version__)
         return EXIT_OK
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         "upload": _cmd_upload,
         "batch": _cmd_batch,
     }[args.command]
-    from .errors import GaitlabError
+    from gaitlab.core.errors import GaitlabError
 
     try:
         return handler(args)

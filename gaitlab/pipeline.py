@@ -8,21 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
-from . import hazards
-from .analysis import AnalysisResult, analyze_track
-from .annotate_video import write_annotated_video
-from .atomic import prepare_out_dir
-from .cache import load_pose, pose_cache_key, save_pose
-from .config import AnalysisConfig
-from .errors import BadInputError
-from .extract import EXTRACTION_VERSION, extract_clip_pose
-from .outputs import frames_table, write_outputs
-from .overlay import load_overlay, overlay_from_tables
-from .pose import PoseSettings
-from .report import write_report
-from .types import PoseTrack, VideoInfo
-from .uncertainty import status_label
-from .video import file_sha256, probe
+from gaitlab.analysis import hazards
+from gaitlab.analysis.analyze import AnalysisResult, analyze_track
+from gaitlab.analysis.uncertainty import status_label
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.errors import BadInputError
+from gaitlab.core.types import PoseTrack, VideoInfo
+from gaitlab.io.atomic import prepare_out_dir
+from gaitlab.io.cache import load_pose, pose_cache_key, save_pose
+from gaitlab.io.video import file_sha256, probe
+from gaitlab.outputs.annotate_video import write_annotated_video
+from gaitlab.outputs.overlay import load_overlay, overlay_from_tables
+from gaitlab.outputs.report import write_report
+from gaitlab.outputs.tables import frames_table, write_outputs
+from gaitlab.pose.extract import EXTRACTION_VERSION, extract_clip_pose
+from gaitlab.pose.landmarker import PoseSettings
 
 
 @dataclass
@@ -55,7 +55,7 @@ def load_or_extract_pose(
     ``workers`` (processes for pose; None = all cores) is not part of the key: any count gives the same track.
     ``clip_sha256``: the clip's hash when the caller has it already (a batch worker), else it is computed.
     """
-    from .models import ensure_model, model_sha256
+    from gaitlab.pose.models.provision import ensure_model, model_sha256
 
     model_path = model_path or ensure_model(settings.model)
     clip_sha256 = clip_sha256 or file_sha256(info.path)

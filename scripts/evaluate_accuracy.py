@@ -8,7 +8,7 @@ Sources: ``markers`` (mocap joint centres projected as perfect 2D landmarks at 3
 and FootNet's force-labelled treadmill runners at 200/120/60 Hz: gaitlab's algorithm alone),
 ``video`` (a rendered side-view clip of each mocap trial at 60/120/240 fps capture through the
 full ``gaitlab analyze``: pose model + algorithm) and ``real`` (the hand-labelled real clips
-through ``gaitlab analyze``, scored by ``gaitlab.real_labels``). ``video`` and ``real`` rows are
+through ``gaitlab analyze``, scored by ``gaitlab.evaluation.real_labels``). ``video`` and ``real`` rows are
 made for each pose model of ``--models``. Pose results come from the cache (~/.cache/gaitlab) and
 renders from the work folder when they exist, so a warm re-run runs neither.
 """
@@ -26,8 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gaitlab import accuracy, footnet, known_error, real_labels  # noqa: E402
-from gaitlab.accuracy_doc import (  # noqa: E402
+from gaitlab.analysis import known_error  # noqa: E402
+from gaitlab.core.config import AnalysisConfig, load_config  # noqa: E402
+from gaitlab.evaluation import accuracy, footnet, real_labels  # noqa: E402
+from gaitlab.evaluation.accuracy_doc import (  # noqa: E402
     DOC_HEAD,
     lab_vs_force,
     markdown_table,
@@ -35,9 +37,8 @@ from gaitlab.accuracy_doc import (  # noqa: E402
     target_checks,
     video_notes,
 )
-from gaitlab.atomic import write_text_atomic  # noqa: E402
-from gaitlab.config import AnalysisConfig, load_config  # noqa: E402
-from gaitlab.evaluation import ROW_KEYS  # noqa: E402
+from gaitlab.evaluation.scoring import ROW_KEYS  # noqa: E402
+from gaitlab.io.atomic import write_text_atomic  # noqa: E402
 
 TRIALS = {  # name -> path under shared/data/mocap
     "JA1Gait35 sprint 9.5 m/s": "dorn2012_JA1/JA1Gait35.c3d",
@@ -62,7 +63,7 @@ def _choice(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
 
 def usable_models(models: list[str], notes: list[str]) -> list[str]:
     """The requested pose models gaitlab can load (`gaitlab models NAME`); the others are noted and skipped."""
-    from gaitlab.models import ensure_model
+    from gaitlab.pose.models.provision import ensure_model
 
     usable = []
     for m in models:
@@ -87,7 +88,7 @@ def markers_rows(mocap_dir: Path, truths: dict, config: AnalysisConfig) -> list[
 
 
 def video_rows(truths: dict, models: list[str], work: Path, config: AnalysisConfig) -> list[dict]:
-    from gaitlab import accuracy_video
+    from gaitlab.evaluation import accuracy_video
 
     work.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -196,7 +197,7 @@ def main(argv=None) -> int:
         rows += markers_rows(mocap_dir, truths, config)
     video_note = "not run (not in --sources)."
     if "video" in sources:
-        from gaitlab import accuracy_video
+        from gaitlab.evaluation import accuracy_video
 
         video_note = accuracy_video.DESCRIPTION
         rows += video_rows(truths, models, args.work, config)
@@ -206,7 +207,7 @@ def main(argv=None) -> int:
     if truths:
         notes.append(
             "maxSprint has no toe marker: its toe tip is modelled from the heel and metatarsal-head "
-            "markers (`gaitlab.mocap.toe_tip_from_metatarsals`, anthropometric toe length, toes hinge "
+            "markers (`gaitlab.evaluation.mocap.toe_tip_from_metatarsals`, anthropometric toe length, toes hinge "
             "flat on the floor at push-off). Its toe-off errors depend on that model: with the "
             "metatarsal heads themselves as the toe, toe-off came out ~25 ms early instead."
         )

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gaitlab.errors import ModelUnavailableError
-from gaitlab.models import MODEL_VARIANTS, ensure_model, model_sha256, models_dir
+from gaitlab.core.errors import ModelUnavailableError
+from gaitlab.pose.models.provision import MODEL_VARIANTS, ensure_model, model_sha256, models_dir
 
 
 def main(argv: list[str] | None = None) -> int:

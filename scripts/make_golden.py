@@ -30,9 +30,9 @@ import golden  # noqa: E402  (tests/golden.py: the format the test reads)
 
 
 def store_track(*, use_cache: bool) -> None:
+    from gaitlab.io.video import probe
     from gaitlab.pipeline import load_or_extract_pose
-    from gaitlab.pose import PoseSettings
-    from gaitlab.video import probe
+    from gaitlab.pose.landmarker import PoseSettings
 
     settings = PoseSettings()
     info = probe(SAMPLE_CLIP)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render the synthetic sprint sample clip and its truth file.
 
-A side-view sprinter (gaitlab.synth.gait_model driving gaitlab.synth.render),
+A side-view sprinter (gaitlab.evaluation.synth.gait_model driving gaitlab.evaluation.synth.render),
 running in +x (left to right on screen), so its RIGHT side faces the camera. The
 camera PANS to follow the runner at the running speed (the hip stays near
 45 % of the frame width, bobbing with the stride; the track scrolls with
@@ -30,12 +30,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gaitlab.atomic import write_text_atomic
-from gaitlab.synth.encode import SensorNoise, composite_frame, write_mp4
-from gaitlab.synth.gait_model import GaitModel
-from gaitlab.synth.params import GaitParams
-from gaitlab.synth.scene import TrackBackground
-from gaitlab.synth.truth import gait_events
+from gaitlab.evaluation.synth.encode import SensorNoise, composite_frame, write_mp4
+from gaitlab.evaluation.synth.gait_model import GaitModel
+from gaitlab.evaluation.synth.params import GaitParams
+from gaitlab.evaluation.synth.scene import TrackBackground
+from gaitlab.evaluation.synth.truth import gait_events
+from gaitlab.io.atomic import write_text_atomic
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_videos" / "sprint_240fps_capture.mp4"
 NEAR_SIDE = "right"  # running +x (to the right on screen): the athlete's right side faces the camera

@@ -44,7 +44,7 @@ def sample_truth(sample_clip) -> dict:
 
 @pytest.fixture(scope="session")
 def full_model() -> Path:
-    from gaitlab.models import ensure_model
+    from gaitlab.pose.models.provision import ensure_model
 
     return ensure_model("full")
 
@@ -52,7 +52,7 @@ def full_model() -> Path:
 @pytest.fixture(scope="session")
 def default_model() -> Path:
     """The model ``gaitlab analyze`` uses when none is named."""
-    from gaitlab.models import DEFAULT_MODEL, ensure_model
+    from gaitlab.pose.models.provision import DEFAULT_MODEL, ensure_model
 
     return ensure_model(DEFAULT_MODEL)
 

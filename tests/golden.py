@@ -3,7 +3,7 @@
 ``tests/data/sample_track.npz`` is the pose stage's output for
 ``sample_videos/sprint_240fps_capture.mp4`` (default ``PoseSettings``), so the
 analysis can be checked without MediaPipe. ``tests/data/golden/*.csv`` hold what
-``analyze_track`` makes of it: the three tables ``gaitlab.outputs`` writes
+``analyze_track`` makes of it: the three tables ``gaitlab.outputs.tables`` writes
 (contacts, steps, frames) and the summary's per-leg statistics. Both are written
 by ``scripts/make_golden.py``; ``tests/test_golden.py`` compares.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitlab.analysis import AnalysisResult, analyze_track
-from gaitlab.config import AnalysisConfig
-from gaitlab.outputs import frames_table
-from gaitlab.types import PoseTrack
+from gaitlab.analysis.analyze import AnalysisResult, analyze_track
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.types import PoseTrack
+from gaitlab.outputs.tables import frames_table
 
 DATA = Path(__file__).resolve().parent / "data"
 TRACK_NPZ = DATA / "sample_track.npz"
@@ -95,7 +95,7 @@ def summary_legs_table(summary: dict) -> pd.DataFrame:
 
 
 def tables(result: AnalysisResult) -> dict[str, pd.DataFrame]:
-    """Each golden table as ``gaitlab.outputs`` builds it (frames: ``frames_table``)."""
+    """Each golden table as ``gaitlab.outputs.tables`` builds it (frames: ``frames_table``)."""
     return {
         "contacts": result.contacts,
         "steps": result.steps,

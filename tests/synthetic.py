@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gaitlab.landmarks import INDEX, N_LANDMARKS
-from gaitlab.types import PoseTrack
+from gaitlab.core.landmarks import INDEX, N_LANDMARKS
+from gaitlab.core.types import PoseTrack
 
 
 def make_track(

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from gaitlab import accuracy
+from gaitlab.evaluation import accuracy
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +81,7 @@ def test_algorithm_only_120hz_contact_time_target(sprint_row):
 def test_a_landing_between_plates_is_not_an_extra_detection(shared_data):
     """JA1's floor has no plate at 2.71-3.61 m along the runway; the jogger's right foot lands there at
     ~2.44 s. That real step makes no force, so a detection of it is neither a match nor an 'extra'."""
-    from gaitlab import mocap
+    from gaitlab.evaluation import mocap
 
     truth = accuracy.load_truth(shared_data / "mocap/dorn2012_JA1/JA1Gait21_jog3.5ms.c3d")
     assert len(truth.plates_m) == 2 and truth.plates_m[0][1] < 2.75 < 3.55 < truth.plates_m[1][0]

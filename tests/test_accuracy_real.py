@@ -11,9 +11,9 @@ Two kinds of check per source:
 
 import pytest
 
-from gaitlab import footnet
-from gaitlab import real_labels as rl
-from gaitlab.models import DEFAULT_MODEL
+from gaitlab.evaluation import footnet
+from gaitlab.evaluation import real_labels as rl
+from gaitlab.pose.models.provision import DEFAULT_MODEL
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ The full video evaluation (render + MediaPipe + analysis for 3 trials x 3 fps) i
 import numpy as np
 import pytest
 
-from gaitlab import accuracy, accuracy_video
-from gaitlab.synth.gait_model import JOINT_NAMES
+from gaitlab.evaluation import accuracy, accuracy_video
+from gaitlab.evaluation.synth.gait_model import JOINT_NAMES
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def test_one_frame_renders_a_figure_over_the_track(truth):
     k = int(np.searchsorted(truth.trial.time_s, t))
     x, y = proj(joints["right_hip"][k])
     # the figure is drawn where its hip is: the 60x60 px around it differs from the empty background
-    from gaitlab.synth.scene import TrackBackground
+    from gaitlab.evaluation.synth.scene import TrackBackground
 
     bg = TrackBackground(
         w, h, px_per_m=accuracy_video.PX_PER_M, ground_y=accuracy_video.GROUND_Y_FRAC * h, max_pan_px=0.0, seed=0

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitlab.annotate import FrameAnnotator, ViewTransform
-from gaitlab.draw import (
+from gaitlab.outputs.annotate import FrameAnnotator, ViewTransform
+from gaitlab.outputs.draw import (
     FAR_RGB,
     FLAG_RGB,
     NEAR_RGB,
@@ -22,7 +22,7 @@ from gaitlab.draw import (
     draw_segment,
     timeline_x,
 )
-from gaitlab.overlay import overlay_from_tables
+from gaitlab.outputs.overlay import overlay_from_tables
 
 W, H = 640, 360
 # A side-view runner in oriented pixels (+x forward): near (left) thigh forward, far (right) thigh back.
@@ -101,7 +101,7 @@ def test_skeleton_equals_primitives_and_colours_legs():
             ("ankle", "foot_index"),
         ):
             draw_segment(expected, POSE[f"{side}_{a}"], POSE[f"{side}_{b}"], color, t + 1)
-        from gaitlab.draw import draw_joint
+        from gaitlab.outputs.draw import draw_joint
 
         for p in ("hip", "knee", "ankle"):
             draw_joint(expected, POSE[f"{side}_{p}"], color, t + 2)
@@ -153,7 +153,7 @@ def test_hip_arc_matches_primitive():
 
 def _labels_drawn(ann, row):
     """Texts that draw_hip_arcs and draw_panel pass to draw_label (spied)."""
-    import gaitlab.annotate as mod
+    import gaitlab.outputs.annotate as mod
 
     seen = []
     original = mod.draw_label
@@ -179,7 +179,7 @@ def test_no_pose_frame_draws_no_stale_skeleton():
     assert not has_color(img, NEAR_RGB, body) and not has_color(img, FAR_RGB, body)
     # the "no pose" label is drawn exactly as the primitive draws it
     expected = blank()
-    from gaitlab.draw import text_size
+    from gaitlab.outputs.draw import text_size
 
     text = "NO POSE in this frame"
     w, _, _ = text_size(text, ann.font * 1.4, ann.thick)
@@ -241,8 +241,8 @@ def test_crop_view_moves_and_scales_points():
 
 @pytest.mark.parametrize("missing", ["frames.csv", "summary.json"])
 def test_load_overlay_names_missing_outputs(tmp_path, missing):
-    from gaitlab.errors import BadInputError
-    from gaitlab.overlay import load_overlay
+    from gaitlab.core.errors import BadInputError
+    from gaitlab.outputs.overlay import load_overlay
 
     frames, contacts, steps, summary = tables()
     import json
@@ -258,7 +258,7 @@ def test_load_overlay_names_missing_outputs(tmp_path, missing):
 
 
 def test_repeated_frames_take_the_row_of_the_last_analyzed_frame_before_them():
-    from gaitlab.overlay import OverlayData
+    from gaitlab.outputs.overlay import OverlayData
 
     empty = pd.DataFrame(
         columns=["side", "touchdown_s", "toe_off_s", "contact_time_s", "peak_swing_hip_flexion_velocity_s"]

@@ -6,12 +6,12 @@ import av
 import numpy as np
 import pytest
 
-from gaitlab.annotate import FrameAnnotator
-from gaitlab.annotate_video import write_annotated_video
-from gaitlab.draw import NEAR_RGB, timeline_x
-from gaitlab.errors import BadInputError
-from gaitlab.overlay import overlay_from_tables
-from gaitlab.video import probe
+from gaitlab.core.errors import BadInputError
+from gaitlab.io.video import probe
+from gaitlab.outputs.annotate import FrameAnnotator
+from gaitlab.outputs.annotate_video import write_annotated_video
+from gaitlab.outputs.draw import NEAR_RGB, timeline_x
+from gaitlab.outputs.overlay import overlay_from_tables
 from test_annotate import H, W, tables
 
 pytestmark = pytest.mark.integration
@@ -136,6 +136,6 @@ def test_failure_midway_leaves_no_file(clip_and_overlay, tmp_path, monkeypatch):
 
 
 def test_rate_fraction_is_exact_for_ntsc():
-    from gaitlab.video_writer import rate_fraction
+    from gaitlab.io.video_writer import rate_fraction
 
     assert rate_fraction(30000 / 1001) == Fraction(30000, 1001)

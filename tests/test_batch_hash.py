@@ -12,13 +12,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from gaitlab import pipeline, video
-from gaitlab.batch import ClipJob, cached_row, check_marker
-from gaitlab.batch_worker import process_clip, read_marker
-from gaitlab.cache import pose_cache_key
-from gaitlab.config import AnalysisConfig
-from gaitlab.errors import BadInputError
-from gaitlab.pose import PoseSettings
+from gaitlab import pipeline
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.errors import BadInputError
+from gaitlab.io import video
+from gaitlab.io.cache import pose_cache_key
+from gaitlab.pose.landmarker import PoseSettings
+from gaitlab.team.batch import ClipJob, cached_row, check_marker
+from gaitlab.team.worker import process_clip, read_marker
 
 KEY = "k" * 32  # any settings key: the marker key only hashes it
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gaitlab.analysis import analyze_track
-from gaitlab.config import AnalysisConfig
+from gaitlab.analysis.analyze import analyze_track
+from gaitlab.core.config import AnalysisConfig
 from synthetic import running_track
 
 # Alternating contacts of a sprinter: 0.110 s contacts, 0.125 s flights (step 0.235 s).
@@ -100,7 +100,7 @@ def _rollover_foot(fps, *, tip_off_s=0.3, roll_start_s=0.22, behind_px=12.0, abo
     rising (600 px/s + 30000 px/s^2).
     The "toe landmark" sits ``behind_px`` behind and ``above_px`` above the tip along the foot, as
     MediaPipe's foot index sits on the toes rather than at the shoe tip. Image y grows down; ground y = 400."""
-    from gaitlab.events import FootSignal
+    from gaitlab.analysis.events import FootSignal
 
     t = np.arange(int(0.45 * fps)) / fps
     dt = np.clip(t - roll_start_s, 0, None)
@@ -130,8 +130,8 @@ def test_rollover_pivot_stays_on_the_ground_until_toe_off(fps):
     foot rolls (the landmark itself rises), and toe-off fitted on it lands at the tip's lift-off.
     (On clean geometry the plain hinge fit is right too; on MediaPipe's sample-clip feet it was
     ~4-12 ms early, see ``pivot_height_px``.)"""
-    from gaitlab.config import EventConfig
-    from gaitlab.events import pivot_height_px, refine_contact
+    from gaitlab.analysis.events import pivot_height_px, refine_contact
+    from gaitlab.core.config import EventConfig
 
     tip_off_s = 0.3
     t, sig = _rollover_foot(fps, tip_off_s=tip_off_s)
@@ -154,7 +154,7 @@ def _hovering_foot(fps, *, toe_off_s=0.3, threshold_px=15.0):
     there until the foot really leaves (600 px/s + 30000 px/s^2), as MediaPipe's foot did on a re-rendered
     sample sprinter (branch `pelvis`: toe-offs 45 and 62 ms early). Image y grows down; ground y = 400; the
     foot does not roll."""
-    from gaitlab.events import FootSignal
+    from gaitlab.analysis.events import FootSignal
 
     t = np.arange(int(0.45 * fps)) / fps
     t_ramp, t_hover = toe_off_s - 0.06, toe_off_s - 0.03
@@ -179,8 +179,8 @@ def _hovering_foot(fps, *, toe_off_s=0.3, threshold_px=15.0):
 def test_toe_off_found_when_the_foot_hovers_above_the_threshold_before_leaving(fps):
     """Hysteresis: the contact lasts until the foot rises clearly above the threshold, so the toe-off
     fit can reach the real lift-off instead of stopping where the drawn foot first crossed the threshold."""
-    from gaitlab.config import EventConfig
-    from gaitlab.events import candidate_contacts, refine_contact
+    from gaitlab.analysis.events import candidate_contacts, refine_contact
+    from gaitlab.core.config import EventConfig
 
     toe_off_s = 0.3
     t, sig = _hovering_foot(fps, toe_off_s=toe_off_s)

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 import golden
-from gaitlab.config import AnalysisConfig
+from gaitlab.core.config import AnalysisConfig
 
 
 @pytest.fixture(scope="module")

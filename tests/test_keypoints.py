@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from gaitlab.analysis import analyze_track
-from gaitlab.config import AnalysisConfig
-from gaitlab.errors import BadInputError
-from gaitlab.keypoints import read_keypoints
-from gaitlab.landmarks import INDEX
+from gaitlab.analysis.analyze import analyze_track
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.errors import BadInputError
+from gaitlab.core.landmarks import INDEX
+from gaitlab.io.keypoints import read_keypoints
 
 
 @pytest.mark.integration

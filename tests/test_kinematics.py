@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gaitlab import clean
-from gaitlab.kinematics import compute_kinematics, inner_angle_deg
+from gaitlab.analysis import clean
+from gaitlab.analysis.kinematics import compute_kinematics, inner_angle_deg
 from synthetic import make_track
 
 

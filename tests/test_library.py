@@ -10,12 +10,12 @@ import pytest
 
 from clipfactory import noise_clip
 from conftest import REPO
-from gaitlab.batch import cached_row, discover
-from gaitlab.batch_worker import MARKER_FORMAT_VERSION, MARKER_NAME, marker_key
-from gaitlab.errors import BadInputError
-from gaitlab.library import check_session, read_sidecar, sanitize_name, upload_clip
-from gaitlab.team_report import team_report_html
-from gaitlab.team_table import clip_report_link, failure_row, table_csv_text
+from gaitlab.core.errors import BadInputError
+from gaitlab.team.batch import cached_row, discover
+from gaitlab.team.library import check_session, read_sidecar, sanitize_name, upload_clip
+from gaitlab.team.report import team_report_html
+from gaitlab.team.table import clip_report_link, failure_row, table_csv_text
+from gaitlab.team.worker import MARKER_FORMAT_VERSION, MARKER_NAME, marker_key
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,7 @@ def test_clip_report_link_prefers_report_html(tmp_path):
 
 
 def test_marker_reused_only_for_same_bytes_and_settings(tmp_path):
-    from gaitlab.batch import ClipJob
+    from gaitlab.team.batch import ClipJob
 
     clip = tmp_path / "c.mp4"
     clip.write_bytes(b"clip bytes")

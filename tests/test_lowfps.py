@@ -6,12 +6,12 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from gaitlab import hazards
-from gaitlab.analysis import analyze_track
-from gaitlab.config import AnalysisConfig
-from gaitlab.events import _lowest_y
-from gaitlab.ground import ground_drift_px_s
-from gaitlab.landmarks import leg_length_px
+from gaitlab.analysis import hazards
+from gaitlab.analysis.analyze import analyze_track
+from gaitlab.analysis.events import _lowest_y
+from gaitlab.analysis.ground import ground_drift_px_s
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.landmarks import leg_length_px
 from synthetic import running_track
 from test_events import CONTACT_S, sprint_contacts
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gaitlab.config import FlagConfig
-from gaitlab.flags import compute_flags
-from gaitlab.metrics import MEASURES, describe, swing_peaks
+from gaitlab.analysis.flags import compute_flags
+from gaitlab.analysis.metrics import MEASURES, describe, swing_peaks
+from gaitlab.core.config import FlagConfig
 
 
 def test_describe_matches_hand_computation():
@@ -86,7 +86,7 @@ def test_leg_lag_and_late_knee_drive():
 
 
 def test_known_error_widens_the_ci_by_exactly_its_size():
-    from gaitlab.metrics import with_known_error
+    from gaitlab.analysis.metrics import with_known_error
 
     d = with_known_error(describe([1.0, 2.0, 3.0, 4.0]), 0.5)
     sd = math.sqrt(((1.5**2) * 2 + (0.5**2) * 2) / 3)
@@ -101,7 +101,7 @@ def test_known_error_widens_the_ci_by_exactly_its_size():
 
 
 def _with_error(values_by_side, errors_by_side):
-    from gaitlab.metrics import with_known_error
+    from gaitlab.analysis.metrics import with_known_error
 
     stats = _stats(values_by_side)
     return {

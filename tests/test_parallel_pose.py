@@ -11,7 +11,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from gaitlab.parallel_pose import split_remaining
+from gaitlab.pose.parallel import split_remaining
 
 
 def test_split_remaining_balances_landmarker_calls():
@@ -28,10 +28,11 @@ def single_and_parallel(sample_clip, full_model):
     """(info, 1-process track, 2-process track, what each scan_and_pose call reported)."""
     from contextlib import contextmanager
 
-    from gaitlab import extract, progress
-    from gaitlab.extract import extract_clip_pose
-    from gaitlab.pose import PoseSettings
-    from gaitlab.video import probe
+    from gaitlab.core import progress
+    from gaitlab.io.video import probe
+    from gaitlab.pose import extract
+    from gaitlab.pose.extract import extract_clip_pose
+    from gaitlab.pose.landmarker import PoseSettings
 
     calls = []
     real_scan, real_progress = extract.scan_and_pose, progress.progress
@@ -89,7 +90,7 @@ def test_parallel_track_matches_single_pass(single_and_parallel):
 @pytest.mark.integration
 @pytest.mark.slow
 def test_parallel_events_within_one_capture_frame(single_and_parallel):
-    from gaitlab.config import AnalysisConfig
+    from gaitlab.core.config import AnalysisConfig
     from gaitlab.pipeline import _analyze_with_hazards
 
     info, one, two, _ = single_and_parallel

@@ -1,10 +1,10 @@
-"""Scoring gaitlab's contacts against hand-labelled real-clip events (gaitlab.real_labels), on small
+"""Scoring gaitlab's contacts against hand-labelled real-clip events (gaitlab.evaluation.real_labels), on small
 synthetic label / contact tables whose expected figures are worked out by hand in the comments."""
 
 import pandas as pd
 import pytest
 
-from gaitlab import real_labels as rl
+from gaitlab.evaluation import real_labels as rl
 
 JOGGER = "jogger_side_short.mp4"  # frame unit = stored frame, 29.97 fps
 SPRINT = "track_sprint_side_repeatedframes.mp4"  # frame unit = new image, 30 fps

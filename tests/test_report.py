@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from chromium import find_chromium, in_ci, png_is_blank, visit
-from gaitlab.analysis import analyze_track
-from gaitlab.config import AnalysisConfig
-from gaitlab.outputs import frames_table, write_outputs
-from gaitlab.report import HEADLINE_MEASURES, PLOTS, write_report
+from gaitlab.analysis.analyze import analyze_track
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.outputs.report import HEADLINE_MEASURES, PLOTS, write_report
+from gaitlab.outputs.tables import frames_table, write_outputs
 from synthetic import running_track
 from test_events import sprint_contacts
 
@@ -100,7 +100,7 @@ def test_headline_numbers_equal_summary(synthetic_report):
     assert f"{ct['mean']:.3f} s" in html_text
     # the CI shown is the one widened by the known error of the committed table (markers rows at
     # >= 180 fps: the worst contact-time error there), and the text names it
-    from gaitlab import known_error, uncertainty
+    from gaitlab.analysis import known_error, uncertainty
 
     entry = known_error.load_table()["errors"]["markers"][">=180"]["near"]["contact_time_s"]
     err_ms = entry["error"]
@@ -122,8 +122,8 @@ def test_headline_numbers_equal_summary(synthetic_report):
 
 
 def test_low_confidence_headline_is_not_green(synthetic_report):
-    from gaitlab.report import render_html
-    from gaitlab.uncertainty import status_label
+    from gaitlab.analysis.uncertainty import status_label
+    from gaitlab.outputs.report import render_html
 
     summary = json.loads((synthetic_report / "summary.json").read_text())
     summary.update(confidence="high", confidence_reason="")
@@ -177,7 +177,7 @@ def test_chromium_check_catches_errors_and_network(tmp_path, chromium):
 
 def test_report_without_running_still_renders(tmp_path):
     # a clip with no analyzable running: the report says why instead of failing
-    from gaitlab.analysis import analyze_track as at
+    from gaitlab.analysis.analyze import analyze_track as at
 
     track = running_track([("left", 0.1, 0.2)], fps=120.0, duration_s=0.6)
     res = at(track, config=AnalysisConfig(), stored_fps=120.0, capture_fps=120.0, clip="short.mp4")

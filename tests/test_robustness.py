@@ -6,16 +6,16 @@ import av
 import numpy as np
 import pytest
 
-from gaitlab.camera import camera_motion
-from gaitlab.dedupe import frame_timing
-from gaitlab.errors import BadInputError
-from gaitlab.landmarks import INDEX, LEG_POINTS, N_LANDMARKS, idx
-from gaitlab.legs import collapsed_frames
-from gaitlab.person import CandidateRows, Pose, choose_target, link_tracklets, parse_hint, target_rows
-from gaitlab.scan import scan_clip
-from gaitlab.swaps import repair_leg_swaps
-from gaitlab.types import PoseTrack
-from gaitlab.video import iter_frames, probe
+from gaitlab.analysis.legs import collapsed_frames
+from gaitlab.analysis.swaps import repair_leg_swaps
+from gaitlab.core.errors import BadInputError
+from gaitlab.core.landmarks import INDEX, LEG_POINTS, N_LANDMARKS, idx
+from gaitlab.core.types import PoseTrack
+from gaitlab.io.video import iter_frames, probe
+from gaitlab.pose.camera import camera_motion
+from gaitlab.pose.dedupe import frame_timing
+from gaitlab.pose.person import CandidateRows, Pose, choose_target, link_tracklets, parse_hint, target_rows
+from gaitlab.pose.scan import scan_clip
 from synthetic import running_track
 
 

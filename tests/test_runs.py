@@ -1,6 +1,6 @@
 import numpy as np
 
-from gaitlab.runs import true_runs
+from gaitlab.core.runs import true_runs
 
 
 def _runs_by_loop(mask):

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from gaitlab.evaluation import nearest_contacts
-from gaitlab.landmarks import OTHER_SIDE
+from gaitlab.core.landmarks import OTHER_SIDE
+from gaitlab.evaluation.scoring import nearest_contacts
 
 pytestmark = pytest.mark.integration
 
@@ -108,7 +108,7 @@ def test_sample_far_leg_peak_swing_velocity_within_10pct(sample_run_full, sample
 @pytest.mark.slow
 def test_sample_default_model_finds_every_contact_within_5ms(sample_run, sample_truth):
     summary = json.loads((sample_run / "summary.json").read_text())
-    from gaitlab.models import DEFAULT_MODEL
+    from gaitlab.pose.models.provision import DEFAULT_MODEL
 
     assert summary["pose_model"] == DEFAULT_MODEL
     found, pairs = _pairs(sample_run, sample_truth)

@@ -1,4 +1,4 @@
-"""Synthetic sprint model, renderer and sample-clip generator (gaitlab.synth)."""
+"""Synthetic sprint model, renderer and sample-clip generator (gaitlab.evaluation.synth)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitlab.synth.gait_model import SIDES, GaitModel
-from gaitlab.synth.geometry import hip_flexion_deg
-from gaitlab.synth.params import GaitParams
-from gaitlab.synth.truth import gait_events
+from gaitlab.evaluation.synth.gait_model import SIDES, GaitModel
+from gaitlab.evaluation.synth.geometry import hip_flexion_deg
+from gaitlab.evaluation.synth.params import GaitParams
+from gaitlab.evaluation.synth.truth import gait_events
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "sprint_240fps_capture.mp4"
@@ -166,8 +166,8 @@ def test_unreachable_stance_is_rejected():
 
 @needs_cv2
 def test_render_figure_draws_both_sides():
-    from gaitlab.synth.render import render_figure
-    from gaitlab.synth.scene import TrackBackground
+    from gaitlab.evaluation.synth.render import render_figure
+    from gaitlab.evaluation.synth.scene import TrackBackground
 
     m = GaitModel()
     j = m.joints(np.array([0.3]))
@@ -238,8 +238,8 @@ def test_small_sample_clip_reads_back(tmp_path):
 
 @needs_cv2
 def test_rendering_is_bit_exact():
-    from gaitlab.synth.render import render_figure
-    from gaitlab.synth.scene import TrackBackground
+    from gaitlab.evaluation.synth.render import render_figure
+    from gaitlab.evaluation.synth.scene import TrackBackground
 
     m = GaitModel()
     j = m.joints(np.array([0.41]))

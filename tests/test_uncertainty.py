@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from gaitlab import known_error, uncertainty
-from gaitlab.analysis import analyze_track
-from gaitlab.config import AnalysisConfig
-from gaitlab.metrics import MEASURES, describe
+from gaitlab.analysis import known_error, uncertainty
+from gaitlab.analysis.analyze import analyze_track
+from gaitlab.analysis.metrics import MEASURES, describe
+from gaitlab.core.config import AnalysisConfig
 from synthetic import running_track
 from test_events import sprint_contacts
 

@@ -1,0 +1,198 @@
+"""The report's figures (matplotlib, Agg): each function draws one PNG from the analysis tables.
+
+Output only: every value plotted is read from the tables; nothing is computed
+here beyond choosing which step to show. Figures are built with the
+object-oriented API (no pyplot state), so they are safe in any thread.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+
+from gaitlab.core.landmarks import SIDES
+
+NEAR_HEX, FAR_HEX, TRUNK_HEX = "#ff9614", "#28aaff", "#555555"
+DPI = 100
+
+
+def leg_color(summary: dict, side: str) -> str:
+    return FAR_HEX if (summary.get("leg_of_side") or {}).get(side) == "far" else NEAR_HEX
+
+
+def _figure(width_in: float, height_in: float, nrows: int = 1, ncols: int = 1, **kw):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def png_bytes(fig) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _swings(steps: pd.DataFrame, side: str) -> list[tuple[float, float]]:
+    """(toe-off, next touchdown of the same foot) of each measured swing of ``side``."""
+    out = []
+    for _, s in steps[steps["side"] == side].iterrows():
+        if math.isfinite(s["swing_time_s"]):
+            out.append((s["toe_off_s"], s["toe_off_s"] + s["swing_time_s"]))
+    return out
+
+
+def hip_flexion_figure(summary: dict, frames: pd.DataFrame, steps: pd.DataFrame):
+    """Hip-flexion angle and angular velocity per leg over time; swings shaded; peaks marked."""
+    fig, ax = _figure(9, 5.5, 2, 1, sharex=True)
+    a_ang, a_vel = ax[0, 0], ax[1, 0]
+    t = frames["time_s"].to_numpy(float)
+    for side in SIDES:
+        color = leg_color(summary, side)
+        leg = (summary.get("leg_of_side") or {}).get(side, "?")
+        a_ang.plot(t, frames[f"hip_flexion_deg_{side}"], color=color, lw=1.4, label=f"{side} ({leg} leg)")
+        a_vel.plot(t, frames[f"hip_flexion_velocity_deg_s_{side}"], color=color, lw=1.4)
+        for t_a, t_b in _swings(steps, side):
+            for a in (a_ang, a_vel):
+                a.axvspan(t_a, t_b, color=color, alpha=0.12, lw=0)
+        mine = steps[steps["side"] == side]
+        if len(mine):
+            a_vel.plot(
+                mine["peak_swing_hip_flexion_velocity_s"],
+                mine["peak_swing_hip_flexion_velocity_deg_s"],
+                "v",
+                color=color,
+                mec="black",
+                ms=7,
+                label=f"{side} swing peak velocity",
+            )
+            a_ang.plot(
+                mine["toe_off_s"] + mine["time_to_peak_knee_drive_s"],
+                mine["max_hip_flexion_deg"],
+                "^",
+                color=color,
+                mec="black",
+                ms=7,
+                label=f"{side} peak knee drive",
+            )
+    ref = (summary.get("config") or {}).get("flags", {}).get("peak_swing_hip_flexion_velocity_ref_deg_s")
+    if ref:
+        a_vel.axhline(ref, color="crimson", ls="--", lw=1, label=f"reference {ref:.0f} deg/s")
+    a_ang.set_ylabel("hip flexion (deg)")
+    a_vel.set_ylabel("hip-flexion velocity (deg/s)")
+    a_vel.set_xlabel("time (s, real capture time); shaded: swing phases")
+    a_ang.legend(loc="upper left", fontsize=8, ncol=2)
+    a_vel.legend(loc="upper left", fontsize=8, ncol=2)
+    for a in (a_ang, a_vel):
+        a.grid(alpha=0.3)
+    a_ang.set_title("Hip flexion and its angular velocity")
+    return fig
+
+
+def contact_timeline_figure(summary: dict, frames: pd.DataFrame, contacts: pd.DataFrame):
+    """Contacts (bars) and flight (gaps) per foot over the clip."""
+    fig, ax = _figure(9, 2.2)
+    a = ax[0, 0]
+    for k, side in enumerate(SIDES):
+        mine = contacts[contacts["side"] == side]
+        spans = [(r["touchdown_s"], r["toe_off_s"] - r["touchdown_s"]) for _, r in mine.iterrows()]
+        a.broken_barh(spans, (k - 0.35, 0.7), color=leg_color(summary, side))
+        for td, dur in spans:
+            a.text(td + dur / 2, k, f"{dur * 1000:.0f}", ha="center", va="center", fontsize=7)
+    t = frames["time_s"]
+    if len(t):
+        a.set_xlim(float(t.iloc[0]), float(t.iloc[-1]))
+    a.set_yticks([0, 1], [f"{s} foot" for s in SIDES])
+    a.set_ylim(-0.6, 1.6)
+    a.set_xlabel("time (s); bars: ground contact (ms), gaps: in the air")
+    a.grid(axis="x", alpha=0.3)
+    a.set_title("Ground contacts per foot")
+    return fig
+
+
+def steps_figure(summary: dict, steps: pd.DataFrame):
+    """Per-step bars: contact time and peak swing hip-flexion velocity, in time order."""
+    fig, ax = _figure(9, 4.5, 1, 2)
+    ordered = steps.sort_values("touchdown_s", ignore_index=True)
+    colors = [leg_color(summary, s) for s in ordered["side"]]
+    labels = [f"{i + 1}{s[0].upper()}" for i, s in enumerate(ordered["side"])]
+    x = np.arange(len(ordered))
+    a = ax[0, 0]
+    a.bar(x, ordered["contact_time_s"] * 1000.0, color=colors, edgecolor="black", lw=0.5)
+    a.set_title("Ground contact time per step")
+    a.set_ylabel("ms")
+    b = ax[0, 1]
+    b.bar(x, ordered["peak_swing_hip_flexion_velocity_deg_s"], color=colors, edgecolor="black", lw=0.5)
+    ref = (summary.get("config") or {}).get("flags", {}).get("peak_swing_hip_flexion_velocity_ref_deg_s")
+    if ref:
+        b.axhline(ref, color="crimson", ls="--", lw=1, label=f"reference {ref:.0f}")
+        b.legend(fontsize=8, loc="lower right")
+    b.set_title("Peak swing hip-flexion velocity per swing")
+    b.set_ylabel("deg/s")
+    for a_ in (a, b):
+        a_.set_xticks(x, labels, fontsize=8)
+        a_.set_xlabel("step (number + foot L/R)")
+        a_.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def _row_at(frames: pd.DataFrame, t_s: float) -> int | None:
+    """Row of the frame nearest to ``t_s`` that has a pose."""
+    if not math.isfinite(t_s) or not len(frames):
+        return None
+    k = int(np.argmin(np.abs(frames["time_s"].to_numpy(float) - t_s)))
+    detected = str(frames["pose_detected"].iloc[k]).lower() in ("true", "1", "1.0")
+    return k if detected else None
+
+
+def _stick(a, summary: dict, frames: pd.DataFrame, row: int, highlight: str) -> None:
+    def p(side: str, point: str):
+        return frames[f"{side}_{point}_x_px"].iloc[row], frames[f"{side}_{point}_y_px"].iloc[row]
+
+    for side in SIDES:
+        a.plot(*zip(p(side, "shoulder"), p(side, "hip")), color=TRUNK_HEX, lw=2)
+    for side in sorted(SIDES, key=lambda s: s == highlight):
+        chain = [p(side, q) for q in ("hip", "knee", "ankle", "heel", "foot_index", "ankle")]
+        a.plot(*zip(*chain), color=leg_color(summary, side), lw=4 if side == highlight else 2, marker="o", ms=3)
+    a.set_aspect("equal")
+    a.invert_yaxis()
+    a.set_xticks([])
+    a.set_yticks([])
+
+
+def stick_figure_snapshots(summary: dict, frames: pd.DataFrame, steps: pd.DataFrame):
+    """Per leg: the body at this foot's touchdown and at this leg's following peak knee drive.
+
+    The step shown is the most confident contact whose swing has a measured
+    knee-drive peak. Drawn in the analysis orientation (running to the right).
+    """
+    fig, ax = _figure(10, 3.4, 1, 4)
+    for r, side in enumerate(sorted(SIDES, key=lambda s: (summary.get("leg_of_side") or {}).get(s) == "far")):
+        mine = steps[(steps["side"] == side)].copy()
+        mine = mine[np.isfinite(mine["time_to_peak_knee_drive_s"].astype(float))] if len(mine) else mine
+        events = []
+        if len(mine):
+            best = mine.loc[mine["confidence"].idxmax()]
+            events = [
+                ("touchdown", best["touchdown_s"]),
+                ("peak knee drive", best["toe_off_s"] + best["time_to_peak_knee_drive_s"]),
+            ]
+        for c in range(2):
+            a = ax[0, 2 * r + c]
+            name, t_s = events[c] if events else (("touchdown", "peak knee drive")[c], math.nan)
+            row = _row_at(frames, t_s)
+            if row is None:
+                a.text(0.5, 0.5, "no pose / no step", ha="center", va="center", transform=a.transAxes)
+                a.set_xticks([])
+                a.set_yticks([])
+            else:
+                _stick(a, summary, frames, row, side)
+            a.set_title(f"{side} leg: {name}" + (f" at {t_s:.3f} s" if math.isfinite(t_s) else ""), fontsize=9)
+    return fig

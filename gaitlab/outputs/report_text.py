@@ -1,0 +1,76 @@
+"""The readable terminal summary of one analysis."""
+
+from __future__ import annotations
+
+from gaitlab.analysis.metrics import MEASURES
+
+LABELS = {
+    "contact_time_s": ("ground contact time", "s", 3),
+    "flight_time_s": ("flight time", "s", 3),
+    "step_time_s": ("step time", "s", 3),
+    "step_frequency_hz": ("step frequency", "steps/s", 2),
+    "swing_time_s": ("swing time", "s", 3),
+    "peak_swing_hip_flexion_velocity_deg_s": ("peak swing hip-flexion velocity", "deg/s", 0),
+    "time_to_peak_knee_drive_s": ("time to peak knee drive", "s", 3),
+    "time_to_peak_knee_drive_pct_swing": ("time to peak knee drive", "% swing", 0),
+    "thigh_angle_at_contralateral_touchdown_deg": ("thigh angle at other foot's touchdown", "deg", 1),
+}
+
+
+def _cell(stat: dict, digits: int) -> str:
+    """mean ±half-width of the 95 % CI (widened by the known error when there is one) (n=...)."""
+    if stat["mean"] is None:
+        return "-"
+    text = f"{stat['mean']:.{digits}f}"
+    if stat["ci95_low"] is not None:
+        half = (stat["ci95_high"] - stat["ci95_low"]) / 2
+        text += f" ±{half:.{digits}f}"
+    return f"{text} (n={stat['n']})"
+
+
+def format_summary(summary: dict) -> str:
+    """Plain text: status, confidence, per-leg measures (mean ±95% CI half-width incl. known error, n),
+    flags, flags withheld for the known error, warnings."""
+    status = f"  status: {summary['status']}" + (
+        f" ({summary['status_reason']})" if summary.get("status_reason") else ""
+    )
+    if summary["status"] == "ok" and summary.get("status_label"):
+        status = f"  status: {summary['status']} ({summary['status_label']})"
+    lines = [
+        f"gaitlab: {summary['clip']}",
+        status,
+        f"  capture {summary['capture_fps']:.4g} fps ({summary.get('capture_fps_source', '?')}), "
+        f"stored {summary['stored_fps']:.4g} fps, {summary['n_frames']} frames, "
+        f"pose on {summary['pose_detected_frac']:.0%}, {summary['n_contacts']} contacts, "
+        f"near leg: {summary['near_side']}",
+    ]
+    legs = summary["legs"]
+    width = 46
+    lines.append("")
+    legs_of = summary.get("leg_of_side", {})
+    head = {side: f"{side} ({legs_of[side]})" if side in legs_of else side for side in ("left", "right")}
+    lines.append(f"  {'measure (mean ±95% CI incl. known error, n)':<{width}} {head['left']:>22} {head['right']:>22}")
+    for m in MEASURES:
+        label, unit, digits = LABELS[m]
+        name = f"{label} [{unit}]"
+        lines.append(f"  {name:<{width}} {_cell(legs['left'][m], digits):>22} {_cell(legs['right'][m], digits):>22}")
+    lines.append("")
+    if summary["flags"]:
+        lines.append("  FLAGS (slow swing-leg recovery):")
+        lines.extend(f"   - {f['message']}" for f in summary["flags"])
+    else:
+        lines.append("  no flags")
+    for w in summary.get("flags_withheld") or []:
+        lines.append(
+            f"   withheld: {w['side']} {w['code']} ({w['measure']} {w['value']:.4g} vs {w['reference']:.4g}): "
+            f"{w['why']}"
+        )
+    if summary.get("known_error_source"):
+        lines.append(
+            f"  known errors: {summary['known_error_source']['label']}, "
+            f"{summary['known_error_source']['band']} fps band (docs/uncertainty.md)"
+        )
+    if summary["quality"]:
+        lines.append("  quality notes:")
+        lines.extend(f"   - {q}" for q in summary["quality"])
+    return "\n".join(lines)

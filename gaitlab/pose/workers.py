@@ -1,0 +1,349 @@
+"""Worker processes for ``parallel_pose``: one process per contiguous range of frames.
+
+Each worker seeks to the keyframe before its range, decodes forward, scans and
+poses every frame from ``OVERLAP_FRAMES`` before the range (so the VIDEO-mode
+tracker has locked on), and returns the rows, scan numbers and times of the
+frames it owns (``ChunkResult``). The calling process runs the same
+``run_chunk`` on its own range; ``_Pool`` starts the "spawn" workers
+(``_worker_main``) with one thread each.
+"""
+
+from __future__ import annotations
+
+import os
+import queue as queue_mod
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gaitlab.core.cpu import thread_env
+from gaitlab.core.types import VideoInfo
+from gaitlab.io.video import Frame, _open, upright
+from gaitlab.pose.landmarker import PoseSettings, run_landmarker
+from gaitlab.pose.person import CandidateRows
+from gaitlab.pose.scan import SCAN_KEYS, ThumbScanner
+
+# Frames posed before a worker's range so the VIDEO-mode tracker has locked on (rows dropped).
+OVERLAP_FRAMES = 8
+# A change this small (99.5th pct of |gray diff|) is a repeat for any threshold dedupe picks (it floors at 1).
+SURE_REPEAT_P995 = 1.0
+# Progress messages a worker sends: one per this many owned frames (the remainder comes before "done").
+_PROGRESS_EVERY = 10
+
+
+class _SeekMissed(Exception):
+    pass
+
+
+@dataclass
+class ChunkResult:
+    """What one process returns for the frames it owns (positions ``start <= pos < end``)."""
+
+    keys: list[int] = field(default_factory=list)  # per owned decoded frame: pts (or position)
+    stored_time_s: list[float] = field(default_factory=list)  # raw, from the file (not yet from frame 0)
+    scan: dict = field(default_factory=lambda: {k: [] for k in SCAN_KEYS})
+    rows: CandidateRows = field(default_factory=CandidateRows)  # posed owned frames; frame index = key
+    bad_packets: int = 0
+    timings_s: dict = field(default_factory=dict)
+
+
+class _Chunk:
+    """Decode ``[lock_from, end)`` (positions), scan and pose; keep what falls in ``[start, end)``.
+
+    ``poll(pos)`` is called after each decoded frame and may return a new ``end``
+    (never at or before ``pos``); ``on_owned()`` once per decoded frame the chunk owns.
+    """
+
+    def __init__(
+        self,
+        info: VideoInfo,
+        pts_sorted: np.ndarray | None,
+        *,
+        start: int,
+        end: int | None,
+        lock_from: int,
+        pose_all: bool,
+        poll=None,
+        on_owned=None,
+    ):
+        self.info, self.pts_sorted = info, pts_sorted
+        self.start, self.end, self.lock_from = start, end, lock_from
+        self.pose_all, self.poll, self.on_owned = pose_all, poll, on_owned
+        self.out = ChunkResult()
+        self.t_decode = self.t_scan = 0.0
+        self._scanner = ThumbScanner()
+
+    def _decoded(self) -> Iterator[tuple[int, int, float, np.ndarray]]:
+        try:
+            yield from self._decoded_from(seek=True)
+        except _SeekMissed:  # the demuxer landed after the range: decode from the start instead
+            yield from self._decoded_from(seek=False)
+
+    def _decoded_from(self, *, seek: bool) -> Iterator[tuple[int, int, float, np.ndarray]]:
+        """(position, key, stored time s, rgb) from ``lock_from`` on; seeks to the keyframe before it.
+
+        key: the pts when positions come from ``pts_sorted``, else the decode-order position
+        (one whole-clip pass); stored time as ``iter_frames`` reads it (pts, else position / fps).
+        """
+        import av
+
+        container = _open(self.info.path)
+        with container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if os.environ.get("GAITLAB_WORKER"):
+                stream.thread_count = 1
+            tb = float(stream.time_base) if stream.time_base else 1.0 / self.info.stored_fps
+            pos_of = {int(p): i for i, p in enumerate(self.pts_sorted)} if self.pts_sorted is not None else None
+            first = max(0, self.lock_from - 2)
+            seek = seek and first > 0 and pos_of is not None
+            if seek:
+                container.seek(int(self.pts_sorted[first]), stream=stream, backward=True, any_frame=False)
+            n = 0
+            t = time.perf_counter()
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError:
+                    pos = pos_of.get(packet.pts) if pos_of is not None and packet.pts is not None else None
+                    if pos is None or (pos >= self.start and (self.end is None or pos < self.end)):
+                        self.out.bad_packets += 1
+                    continue
+                for frame in frames:
+                    pos = pos_of.get(frame.pts) if pos_of is not None else n
+                    n += 1
+                    if pos is None:
+                        continue
+                    if seek and n == 1 and pos > first:
+                        raise _SeekMissed
+                    if self.end is not None and pos >= self.end:
+                        self.t_decode += time.perf_counter() - t
+                        return
+                    if pos < self.lock_from - 2:  # pre-roll from the keyframe: decoded, never converted
+                        continue
+                    key = int(frame.pts) if pos_of is not None else pos
+                    stored_t = frame.pts * tb if frame.pts is not None else pos / self.info.stored_fps
+                    rgb = upright(frame.to_ndarray(format="rgb24"), self.info.rotation_deg)
+                    self.t_decode += time.perf_counter() - t
+                    yield pos, key, stored_t, rgb
+                    t = time.perf_counter()
+            self.t_decode += time.perf_counter() - t
+
+    def frames_to_pose(self) -> Iterator[Frame]:
+        """Scan every decoded frame; yield those the landmarker must see (``Frame.index`` = key)."""
+        for pos, key, stored_t, rgb in self._decoded():
+            t = time.perf_counter()
+            values = self._scanner.step(rgb)
+            owned = pos >= self.start
+            if owned:
+                self.out.keys.append(key)
+                self.out.stored_time_s.append(float(stored_t))
+                for name, value in zip(SCAN_KEYS, values):
+                    self.out.scan[name].append(value)
+            self.t_scan += time.perf_counter() - t
+            if owned and self.on_owned is not None:
+                self.on_owned()
+            if self.poll is not None:
+                new_end = self.poll(pos)
+                if new_end is not None:
+                    self.end = new_end
+            if pos < self.lock_from:
+                continue
+            sure_repeat = np.isfinite(values[0]) and values[0] <= SURE_REPEAT_P995
+            if self.pose_all or not sure_repeat:
+                yield Frame(index=key, stored_time_s=stored_t, time_s=stored_t / self.info.slowmo_factor, rgb=rgb)
+
+
+class _KeepOwned(CandidateRows):
+    """``CandidateRows`` that keeps only frames at or after the chunk's start (drops lock-on rows)."""
+
+    def __init__(self, owned_from_pts: int | None):
+        super().__init__()
+        self.owned_from_pts = owned_from_pts
+
+    def add(self, frame: Frame, result) -> None:
+        if self.owned_from_pts is None or frame.index >= self.owned_from_pts:
+            super().add(frame, result)
+
+
+def run_chunk(
+    info: VideoInfo,
+    pts_sorted: np.ndarray | None,
+    model_path: Path,
+    settings: PoseSettings,
+    *,
+    start: int,
+    end: int | None,
+    poll=None,
+    on_owned=None,
+) -> ChunkResult:
+    """Scan and pose one range of positions (the whole clip with ``start=0, end=None``).
+
+    ``poll``/``on_owned``: see ``_Chunk`` (the calling process learns its ``end``
+    through ``poll`` once the workers are ready; ``on_owned`` advances a progress count).
+    """
+    if pts_sorted is not None and start >= len(pts_sorted):
+        return ChunkResult(
+            timings_s={
+                "wall_s": 0.0,
+                "decode_s": 0.0,
+                "scan_s": 0.0,
+                "pose_s": 0.0,
+                "posed_frames": 0,
+                "owned_frames": 0,
+            }
+        )
+    lock_from = max(0, start - OVERLAP_FRAMES)
+    chunk = _Chunk(
+        info,
+        pts_sorted,
+        start=start,
+        end=end,
+        lock_from=lock_from,
+        pose_all=not settings.drop_repeated_frames,
+        poll=poll,
+        on_owned=on_owned,
+    )
+    owned_from = int(pts_sorted[start]) if (pts_sorted is not None and start > 0) else None
+    rows = _KeepOwned(owned_from)
+    t0 = time.perf_counter()
+    detect = _TimedFrames(chunk.frames_to_pose())
+    run_landmarker(detect, model_path, settings, label="", total=None, show_progress=False, rows=rows)
+    wall = time.perf_counter() - t0
+    chunk.out.rows = rows
+    chunk.out.timings_s = {
+        "wall_s": wall,
+        "decode_s": chunk.t_decode,
+        "scan_s": chunk.t_scan,
+        "pose_s": wall - detect.producer_s,
+        "posed_frames": detect.n,
+        "owned_frames": len(chunk.out.keys),
+    }
+    return chunk.out
+
+
+class _TimedFrames:
+    """Wraps the frame generator to time its own work (decode + scan) apart from the landmarker's."""
+
+    def __init__(self, frames: Iterator[Frame]):
+        self.frames, self.producer_s, self.n = frames, 0.0, 0
+
+    def __iter__(self):
+        while True:
+            t = time.perf_counter()
+            try:
+                frame = next(self.frames)
+            except StopIteration:
+                self.producer_s += time.perf_counter() - t
+                return
+            self.producer_s += time.perf_counter() - t
+            self.n += 1
+            yield frame
+
+
+# --- worker processes ------------------------------------------------------------------------------------
+
+
+def _worker_main(
+    wid: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: str, settings: PoseSettings, jobs, results
+) -> None:
+    """A spawned worker: load the landmarker, report ready, run one range, send the result."""
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+        from gaitlab.pose.landmarker import create_landmarker, quiet_native_stderr
+
+        with quiet_native_stderr():  # warm the model files and MediaPipe runtime before saying ready
+            create_landmarker(Path(model_path), settings).close()
+        results.put(("ready", wid, None))
+        job = jobs.get()
+        if job is None:
+            return
+        start, end = job
+        unsent = [0]  # owned frames not yet reported
+
+        def count_owned() -> None:
+            unsent[0] += 1
+            if unsent[0] == _PROGRESS_EVERY:
+                results.put(("progress", wid, unsent[0]))
+                unsent[0] = 0
+
+        out = run_chunk(info, pts_sorted, Path(model_path), settings, start=start, end=end, on_owned=count_owned)
+        if unsent[0]:
+            results.put(("progress", wid, unsent[0]))  # same queue, so read before "done"
+        results.put(("done", wid, out))
+    except BaseException:  # noqa: BLE001 - the parent re-raises it with the worker's traceback
+        results.put(("error", wid, traceback.format_exc()))
+
+
+class _Pool:
+    """``n`` spawned workers waiting for one range each."""
+
+    def __init__(self, n: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: Path, settings: PoseSettings):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self.results = ctx.Queue()
+        self.jobs = [ctx.Queue() for _ in range(n)]
+        self.procs = []
+        one_thread = thread_env(1)
+        saved = {k: os.environ.get(k) for k in list(one_thread) + ["GAITLAB_WORKER"]}
+        os.environ.update(one_thread, GAITLAB_WORKER="1")  # inherited by the spawned interpreters only
+        try:
+            for wid in range(n):
+                p = ctx.Process(
+                    target=_worker_main,
+                    args=(wid, info, pts_sorted, str(model_path), settings, self.jobs[wid], self.results),
+                    daemon=True,
+                )
+                p.start()
+                self.procs.append(p)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        self.ready: set[int] = set()
+        self.done: dict[int, ChunkResult] = {}
+        self.progress = 0
+
+    def drain(self, *, block_s: float = 0.0) -> None:
+        try:
+            while True:
+                kind, wid, payload = self.results.get(timeout=block_s) if block_s else self.results.get_nowait()
+                block_s = 0.0
+                if kind == "ready":
+                    self.ready.add(wid)
+                elif kind == "progress":
+                    self.progress += payload
+                elif kind == "done":
+                    self.done[wid] = payload
+                elif kind == "error":
+                    raise RuntimeError(f"pose worker {wid} failed:\n{payload}")
+        except queue_mod.Empty:
+            pass
+
+    def check_alive(self) -> None:
+        for wid, p in enumerate(self.procs):
+            if not p.is_alive() and wid not in self.done:
+                self.drain()
+                if wid not in self.done:
+                    raise RuntimeError(f"pose worker {wid} exited with code {p.exitcode} without a result")
+
+    def close(self) -> None:
+        for q in self.jobs:
+            try:
+                q.put_nowait(None)
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
+        for p in self.procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
