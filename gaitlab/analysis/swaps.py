@@ -107,6 +107,156 @@ def _cross_vs_same(
     return bool(cross < same)
 
 
+def _segment_parity(flipped: np.ndarray, decisive: np.ndarray) -> np.ndarray:
+    """(T,) True where a frame's labelling is crossed relative to the first frame of its segment."""
+    parity = np.zeros(len(flipped), bool)
+    for i in range(1, len(flipped)):
+        parity[i] = parity[i - 1] ^ flipped[i] if decisive[i] else False
+    return parity
+
+
+def _chain_anchors(
+    t: np.ndarray,
+    segs: list[tuple[int, int]],
+    anchors: list[int],
+    cons_l: np.ndarray,
+    cons_r: np.ndarray,
+    *,
+    min_len: int,
+    max_bridge_s: float,
+    min_margin: float,
+) -> tuple[dict[int, int], dict[int, bool]]:
+    """Link consecutive anchors across short gaps: ({anchor -> chain number}, {anchor -> parity offset}).
+
+    ``cons_l``/``cons_r``: the legs labelled consistently within each segment. An anchor
+    joins the previous one's chain when it starts at most ``max_bridge_s`` after it and
+    its legs clearly match (as labelled or crossed) each leg's line of motion fitted on the
+    last ``min_len`` frames of the previous anchor; the offset is the parity correction
+    that makes the anchor consistent with its chain.
+    """
+    chain, offset = {}, {}
+    prev = None
+    for k in anchors:
+        a = segs[k][0]
+        link = None
+        if prev is not None:
+            pa, pb = segs[prev]
+            if t[a] - t[pb] <= max_bridge_s:
+                fit = np.arange(max(pa, pb - min_len + 1), pb + 1)
+                link = _cross_vs_same(
+                    cons_l[a], cons_r[a], _line_at(t, cons_l, fit, t[a]), _line_at(t, cons_r, fit, t[a]), min_margin
+                )
+        if link is None:
+            chain[k], offset[k] = (chain[prev] + 1 if prev is not None else 0), False
+        else:
+            chain[k] = chain[prev]
+            offset[k] = bool(offset[prev] ^ link)
+        prev = k
+    return chain, offset
+
+
+def _label_anchors(
+    n: int,
+    segs: list[tuple[int, int]],
+    anchors: list[int],
+    chain: dict[int, int],
+    offset: dict[int, bool],
+    parity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(swapped, anchored): (T,) masks; each chain of anchors takes the labelling the model used on most
+    of its frames, frames outside anchors are left unswapped and not anchored."""
+    out = np.zeros(n, bool)
+    anchored = np.zeros(n, bool)
+    for c in set(chain.values()):
+        members = [k for k in anchors if chain[k] == c]
+        labels = np.concatenate([parity[segs[k][0] : segs[k][1] + 1] ^ offset[k] for k in members])
+        majority = labels.mean() > 0.5  # the labelling the model used most is taken as right
+        for k in members:
+            a, b = segs[k]
+            out[a : b + 1] = (parity[a : b + 1] ^ offset[k]) != majority
+            anchored[a : b + 1] = True
+    return out, anchored
+
+
+def _label_gap(
+    out: np.ndarray,
+    glitch: np.ndarray,
+    gap: tuple[int, int],
+    t: np.ndarray,
+    legs: tuple[np.ndarray, np.ndarray],
+    fixed: tuple[np.ndarray, np.ndarray],
+    *,
+    leg_px: float,
+    min_margin: float,
+    glitch_leg_frac: float,
+) -> None:
+    """Label the frames of one gap [a, b] between anchors (in place in ``out`` and ``glitch``).
+
+    Each frame is compared with the straight line between the repaired anchor frames
+    a - 1 and b + 1 (``fixed``: the legs with the anchors' labels repaired); it is swapped
+    if its legs clearly match that line crossed, and a glitch if a leg lies more than
+    ``glitch_leg_frac`` leg lengths (plus the allowed bend) from its line.
+    """
+    a, b = gap
+    left, right = legs
+    fixed_l, fixed_r = fixed
+    # A real foot leaves the straight line between the anchors by up to |v_after - v_before| * gap / 4
+    # (a change of velocity at mid-gap, e.g. a landing). Negligible for a few frames at 240 fps, but
+    # at 30 fps a 4-frame gap spans a whole contact: allow it, or real landings become "glitches".
+    gap_s = t[b + 1] - t[a - 1]
+    bend_px = max(_velocity_change_px_s(fixed_l, t, a, b), _velocity_change_px_s(fixed_r, t, a, b)) * gap_s / 4
+    for i in range(a, b + 1):
+        w = (t[i] - t[a - 1]) / gap_s
+        pl = (1 - w) * fixed_l[a - 1] + w * fixed_l[b + 1]
+        pr = (1 - w) * fixed_r[a - 1] + w * fixed_r[b + 1]
+        cross = _cross_vs_same(left[i], right[i], pl, pr, min_margin)
+        if cross:
+            out[i] = True
+        li, ri = (right[i], left[i]) if out[i] else (left[i], right[i])
+        off = max(np.nanmax(np.linalg.norm(li - pl, axis=1)), np.nanmax(np.linalg.norm(ri - pr, axis=1)))
+        if np.isfinite(leg_px) and off > glitch_leg_frac * leg_px + bend_px:
+            glitch[i] = True
+
+
+def _label_gaps(
+    out: np.ndarray,
+    anchored: np.ndarray,
+    track: PoseTrack,
+    legs: tuple[np.ndarray, np.ndarray],
+    *,
+    frame_s: float,
+    max_bridge_s: float,
+    min_margin: float,
+    glitch_leg_frac: float,
+) -> np.ndarray:
+    """Label the frames between anchors one by one (``out`` updated in place); returns the (T,) glitch mask.
+
+    Gaps touching the ends of the track, or whose anchors are more than ``max_bridge_s``
+    (plus two frames) apart, are left as they are.
+    """
+    n, t = len(out), track.time_s
+    left, right = legs
+    glitch = np.zeros(n, bool)
+    fixed = (np.where(out[:, None, None], right, left), np.where(out[:, None, None], left, right))
+    leg_px = leg_length_px(track.xy_px)
+    for a, stop in true_runs(~anchored):
+        b = stop - 1  # [a, b]: the gap's first and last frame
+        if a == 0 or b == n - 1 or t[b + 1] - t[a - 1] > max_bridge_s + 2 * frame_s:
+            continue
+        _label_gap(
+            out,
+            glitch,
+            (a, b),
+            t,
+            legs,
+            fixed,
+            leg_px=leg_px,
+            min_margin=min_margin,
+            glitch_leg_frac=glitch_leg_frac,
+        )
+    return glitch
+
+
 def swap_mask(
     track: PoseTrack,
     points: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index"),
@@ -134,71 +284,29 @@ def swap_mask(
         return np.zeros(0, bool), np.zeros(0, bool)
     t = track.time_s
     flipped, decisive = flip_between_frames(track, points, min_margin=min_margin)
-    parity = np.zeros(n, bool)
-    for i in range(1, n):
-        parity[i] = parity[i - 1] ^ flipped[i] if decisive[i] else False
+    parity = _segment_parity(flipped, decisive)
     left, right = _leg_coords(track.xy_px, "left", points), _leg_coords(track.xy_px, "right", points)
-    # labels made consistent within each segment (as at the segment's first frame)
-    cons_l = np.where(parity[:, None, None], right, left)
-    cons_r = np.where(parity[:, None, None], left, right)
     frame_s = float(np.median(np.diff(t))) if n > 1 else 1.0
     min_len = max(2, int(round(anchor_s / frame_s)))
     segs = _segments(decisive)
     anchors = [k for k, (a, b) in enumerate(segs) if b - a + 1 >= min_len]
-    # chain anchors; offset[k]: parity correction that makes anchor k consistent with its chain
-    chain, offset = {}, {}
-    prev = None
-    for k in anchors:
-        a, b = segs[k]
-        link = None
-        if prev is not None:
-            pa, pb = segs[prev]
-            if t[a] - t[pb] <= max_bridge_s:
-                fit = np.arange(max(pa, pb - min_len + 1), pb + 1)
-                link = _cross_vs_same(
-                    cons_l[a], cons_r[a], _line_at(t, cons_l, fit, t[a]), _line_at(t, cons_r, fit, t[a]), min_margin
-                )
-        if link is None:
-            chain[k], offset[k] = (chain[prev] + 1 if prev is not None else 0), False
-        else:
-            chain[k] = chain[prev]
-            offset[k] = bool(offset[prev] ^ link)
-        prev = k
-    out = np.zeros(n, bool)
-    anchored = np.zeros(n, bool)
-    for c in set(chain.values()):
-        members = [k for k in anchors if chain[k] == c]
-        labels = np.concatenate([parity[segs[k][0] : segs[k][1] + 1] ^ offset[k] for k in members])
-        majority = labels.mean() > 0.5  # the labelling the model used most is taken as right
-        for k in members:
-            a, b = segs[k]
-            out[a : b + 1] = (parity[a : b + 1] ^ offset[k]) != majority
-            anchored[a : b + 1] = True
-    # frames between anchors: one by one against the line joining the repaired anchors
-    glitch = np.zeros(n, bool)
-    fixed_l = np.where(out[:, None, None], right, left)
-    fixed_r = np.where(out[:, None, None], left, right)
-    leg = leg_length_px(track.xy_px)
-    for a, stop in true_runs(~anchored):
-        b = stop - 1  # [a, b]: the gap's first and last frame
-        if a == 0 or b == n - 1 or t[b + 1] - t[a - 1] > max_bridge_s + 2 * frame_s:
-            continue
-        # A real foot leaves the straight line between the anchors by up to |v_after - v_before| * gap / 4
-        # (a change of velocity at mid-gap, e.g. a landing). Negligible for a few frames at 240 fps, but
-        # at 30 fps a 4-frame gap spans a whole contact: allow it, or real landings become "glitches".
-        gap_s = t[b + 1] - t[a - 1]
-        bend_px = max(_velocity_change_px_s(fixed_l, t, a, b), _velocity_change_px_s(fixed_r, t, a, b)) * gap_s / 4
-        for i in range(a, b + 1):
-            w = (t[i] - t[a - 1]) / gap_s
-            pl = (1 - w) * fixed_l[a - 1] + w * fixed_l[b + 1]
-            pr = (1 - w) * fixed_r[a - 1] + w * fixed_r[b + 1]
-            cross = _cross_vs_same(left[i], right[i], pl, pr, min_margin)
-            if cross:
-                out[i] = True
-            li, ri = (right[i], left[i]) if out[i] else (left[i], right[i])
-            off = max(np.nanmax(np.linalg.norm(li - pl, axis=1)), np.nanmax(np.linalg.norm(ri - pr, axis=1)))
-            if np.isfinite(leg) and off > glitch_leg_frac * leg + bend_px:
-                glitch[i] = True
+    # labels made consistent within each segment (as at the segment's first frame)
+    cons_l = np.where(parity[:, None, None], right, left)
+    cons_r = np.where(parity[:, None, None], left, right)
+    chain, offset = _chain_anchors(
+        t, segs, anchors, cons_l, cons_r, min_len=min_len, max_bridge_s=max_bridge_s, min_margin=min_margin
+    )
+    out, anchored = _label_anchors(n, segs, anchors, chain, offset, parity)
+    glitch = _label_gaps(
+        out,
+        anchored,
+        track,
+        (left, right),
+        frame_s=frame_s,
+        max_bridge_s=max_bridge_s,
+        min_margin=min_margin,
+        glitch_leg_frac=glitch_leg_frac,
+    )
     return out, glitch
 
 
