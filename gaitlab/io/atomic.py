@@ -12,16 +12,51 @@ from typing import BinaryIO
 
 from gaitlab.core.errors import OutputError
 
+# Bytes of a file name a temporary name may borrow from its target: with the random part and the
+# suffixes it stays far below the 255-byte limit of common file systems, however long the target's name.
+_TEMP_NAME_BYTES = 100
+
+
+def temp_prefix(name: str) -> str:
+    """``.<name>.`` for a hidden temporary beside ``name``, with ``name`` cut to at most 100 UTF-8 bytes."""
+    cut = name.encode("utf-8")[:_TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
+    return f".{cut}."
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a written file's bytes to disk, so a rename never exposes a name without its data after a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk, so a rename into it survives a power cut (no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (and Windows) cannot sync a folder; the rename itself is still atomic
+    finally:
+        os.close(fd)
+
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path``.
 
-    The temporary file lives in the same folder so ``os.replace`` is atomic;
-    on any error it is removed and ``path`` is left as it was.
+    The temporary file lives in the same folder so ``os.replace`` is atomic; it is
+    flushed to disk before the rename and the folder after it, so after a crash
+    ``path`` holds either the old or the new bytes. On any error the temporary is
+    removed and ``path`` is left as it was.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp creates 0600; outputs (reports, tables) are meant to be shared like any new file
@@ -30,17 +65,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
+        fsync_file(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
 
 
 @contextmanager
 def atomic_binary_writer(target: Path) -> Iterator[BinaryIO]:
     """A binary file beside ``target``, flushed to disk and renamed over it only on success
     (large downloads and model files: a crash or a power cut never leaves half a file)."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target.name), suffix=".part")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -52,6 +89,7 @@ def atomic_binary_writer(target: Path) -> Iterator[BinaryIO]:
     finally:
         with suppress(FileNotFoundError):
             tmp.unlink()
+    fsync_dir(target.parent)
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

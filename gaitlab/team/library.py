@@ -4,39 +4,73 @@ Uploading copies a clip in atomically (no reader ever sees a half-copied file),
 writes ``<clip name>.meta.json`` beside it (sha256, probe info, capture fps,
 upload time) and skips a clip whose exact bytes are already in the library.
 Athlete, session and file names are sanitized so no name can leave the library.
+Uploads running at the same time (several terminals, several machines on one
+share) take turns on a lock file for the moment of filing, so the same clip is
+never filed twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
-import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from gaitlab.core.errors import BadInputError
+from gaitlab.io.atomic import fsync_dir, temp_prefix
+from gaitlab.io.locks import file_lock
 
 SIDECAR_SUFFIX = ".meta.json"
 SIDECAR_FORMAT_VERSION = 1
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".3gp")
-_MAX_NAME_CHARS = 80
+# A name's UTF-8 bytes: with a clip suffix, "-999", ".meta.json" and a temporary
+# name's additions it stays well below the 255-byte file-name limit.
+MAX_NAME_BYTES = 120
+UPLOAD_LOCK_NAME = ".gaitlab-upload.lock"
 
 
 def sanitize_name(text: str, *, what: str = "name") -> str:
     """A safe single path component: letters, digits, ``_ . -``; never ``.``/``..`` or hidden.
 
+    The text is first put in Unicode NFC form, so one name typed with composed or
+    decomposed accents (``é`` or ``e`` + combining accent) gives one folder.
     Spaces and any other character (``/``, ``\\``, ``:``, control characters)
     become ``_``; leading dots and dashes are dropped so the result can be neither
-    a parent reference, a hidden file nor an option.
+    a parent reference, a hidden file nor an option. At most ``MAX_NAME_BYTES``
+    UTF-8 bytes are kept.
     """
-    clean = re.sub(r"[^\w.\-]", "_", str(text).strip(), flags=re.UNICODE)
-    clean = re.sub(r"_+", "_", clean).lstrip(".-_")[:_MAX_NAME_CHARS].rstrip("._ ")
+    clean = unicodedata.normalize("NFC", str(text)).strip()
+    clean = re.sub(r"[^\w.\-]", "_", clean, flags=re.UNICODE)
+    clean = re.sub(r"_+", "_", clean).lstrip(".-_")
+    clean = clean.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", errors="ignore").rstrip("._ ")
     if not clean:
         raise BadInputError(f"{what} {text!r}: nothing usable left after removing unsafe characters")
     return clean
+
+
+def name_or_fallback(text: str, *, fallback: str) -> str:
+    """:func:`sanitize_name`, or ``<fallback>-<8 hex digits>`` when nothing usable is left.
+
+    The digits are the start of the SHA-256 of the original text, so a name such
+    as ``-`` or ``__`` still gets a folder of its own, the same on every run.
+    """
+    try:
+        return sanitize_name(text)
+    except BadInputError:
+        return f"{fallback}-{hashlib.sha256(str(text).encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def clip_file_name(clip: Path) -> str:
+    """A clip's file name in the library: its safe stem and its suffix in lower case."""
+    suffix = clip.suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+        suffix = ""
+    return name_or_fallback(clip.stem, fallback="clip") + suffix
 
 
 def check_session(session: str | None) -> str:
@@ -98,70 +132,102 @@ def _link_new(tmp: Path, dest: Path) -> bool:
 
 
 def _temp_copy(dest_dir: Path, name: str, write) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest_dir)
-    with os.fdopen(fd, "wb") as out:
-        write(out)
-        out.flush()
-        os.fsync(out.fileno())
+    """A hidden temporary file in ``dest_dir`` filled by ``write(file)`` and flushed to disk."""
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(name), suffix=".part", dir=dest_dir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return Path(tmp)
 
 
-def _file_atomic(src: Path, dest_dir: Path, name: str, make_meta) -> Path:
-    """Copy ``src`` into ``dest_dir`` as ``name`` (or ``stem-2.ext``...) with its sidecar; never overwrite.
+def _copy_checked(src: Path, sha256: str):
+    """A writer for :func:`_temp_copy` that copies ``src`` and refuses bytes other than those hashed before."""
+
+    def copy(out) -> None:
+        h = hashlib.sha256()
+        with open(src, "rb") as inp:
+            while chunk := inp.read(1 << 20):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != sha256:
+            raise BadInputError(f"{src}: the file changed while it was being copied; upload it again")
+
+    return copy
+
+
+def _link_free_name(clip_tmp: Path, dest_dir: Path, name: str, make_meta) -> Path:
+    """Link ``clip_tmp`` as ``name`` (or ``stem-2.ext``...) with its sidecar, sidecar first; never overwrite."""
+    stem, suffix = os.path.splitext(name)
+    for k in range(1, 1000):
+        dest = dest_dir / (name if k == 1 else f"{stem}-{k}{suffix}")
+        if dest.exists():
+            continue
+        text = json.dumps(make_meta(dest), indent=2) + "\n"
+        meta_tmp = _temp_copy(dest_dir, name + SIDECAR_SUFFIX, lambda out, text=text: out.write(text.encode()))
+        try:
+            if not _link_new(meta_tmp, sidecar_path(dest)):
+                continue
+        finally:
+            meta_tmp.unlink(missing_ok=True)
+        if _link_new(clip_tmp, dest):
+            fsync_dir(dest_dir)
+            return dest
+        sidecar_path(dest).unlink(missing_ok=True)  # ours: we just created it
+    raise BadInputError(f"too many clips named {name!r} in {dest_dir}")
+
+
+def _file_atomic(src: Path, library: Path, dest_dir: Path, name: str, sha256: str, make_meta) -> Path | None:
+    """Copy ``src`` into ``dest_dir`` with its sidecar; None when the library holds these bytes by then.
 
     Bytes go to hidden temporary files first, are flushed to disk, and only then
     get their final names with ``os.link`` (which fails rather than replace an
-    existing file). The sidecar is named first so a batch never sees the clip
-    without its capture fps; a crash in between leaves only a clip-less sidecar,
-    which everything ignores.
+    existing file). The duplicate check is repeated, and the names given, under
+    the library's upload lock, so two uploads of one clip at the same time file it
+    once. The sidecar is named first so a batch never sees the clip without its
+    capture fps; a crash in between leaves only a clip-less sidecar, which
+    everything ignores.
     """
-
-    def copy_bytes(out) -> None:
-        with open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1 << 20)
-
-    clip_tmp = _temp_copy(dest_dir, name, copy_bytes)
+    clip_tmp = _temp_copy(dest_dir, name, _copy_checked(src, sha256))
     try:
-        stem, suffix = os.path.splitext(name)
-        for k in range(1, 1000):
-            dest = dest_dir / (name if k == 1 else f"{stem}-{k}{suffix}")
-            if dest.exists():
-                continue
-            text = json.dumps(make_meta(dest), indent=2) + "\n"
-            meta_tmp = _temp_copy(dest_dir, name + SIDECAR_SUFFIX, lambda out, text=text: out.write(text.encode()))
-            try:
-                if not _link_new(meta_tmp, sidecar_path(dest)):
-                    continue
-            finally:
-                meta_tmp.unlink(missing_ok=True)
-            if _link_new(clip_tmp, dest):
-                return dest
-            sidecar_path(dest).unlink(missing_ok=True)  # ours: we just created it
-        raise BadInputError(f"{src}: too many clips named {name!r} in {dest_dir}")
+        with file_lock(library / UPLOAD_LOCK_NAME):
+            if find_duplicate(library, sha256) is not None:
+                return None
+            return _link_free_name(clip_tmp, dest_dir, name, make_meta)
     finally:
         clip_tmp.unlink(missing_ok=True)
 
 
-def upload_clip(
-    clip: Path, *, athlete: str, library: Path, session: str | None = None, capture_fps: float | None = None
-) -> UploadResult:
-    """File one clip into ``library/<athlete>/<session>/``; skip it if its bytes are already there."""
-    from gaitlab.io.video import file_sha256, probe
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, deepest first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+            made.append(path)
+        except FileExistsError:
+            pass  # another upload made it at the same moment: not ours to remove
+    return made[::-1]
 
-    clip = Path(clip)
-    athlete_dir = sanitize_name(athlete, what="athlete")
-    session_dir = sanitize_name(check_session(session), what="session")
-    info = probe(clip, capture_fps=capture_fps)  # refuses missing, empty, corrupt and non-video files
-    sha = file_sha256(clip)
-    existing = find_duplicate(library, sha)
-    if existing is not None:
-        return UploadResult(source=clip, status="duplicate", path=existing, sha256=sha)
-    dest_dir = Path(library) / athlete_dir / session_dir
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInputError(f"{dest_dir}: cannot create the library folder ({exc.strerror or exc})") from None
-    name = sanitize_name(clip.stem, what="clip name") + clip.suffix.lower()
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (another upload filed a clip there) or gone
+
+
+def _upload_meta(clip: Path, info, *, athlete: str, athlete_dir: str, session_dir: str, sha: str, capture_fps):
+    """The sidecar of ``clip`` filed as ``dest`` (a function of ``dest``: the free name is found last)."""
     uploaded_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
     def make_meta(dest: Path) -> dict:
@@ -189,10 +255,45 @@ def upload_clip(
             },
         }
 
+    return make_meta
+
+
+def upload_clip(
+    clip: Path, *, athlete: str, library: Path, session: str | None = None, capture_fps: float | None = None
+) -> UploadResult:
+    """File one clip into ``library/<athlete>/<session>/``; skip it if its bytes are already there.
+
+    On any failure nothing is left behind: no temporary file and no folder this upload created.
+    """
+    from gaitlab.io.video import file_sha256, probe
+
+    clip, library = Path(clip), Path(library)
+    athlete_dir = sanitize_name(athlete, what="athlete")
+    session_dir = sanitize_name(check_session(session), what="session")
+    info = probe(clip, capture_fps=capture_fps)  # refuses missing, empty, corrupt and non-video files
+    sha = file_sha256(clip)
+    existing = find_duplicate(library, sha)
+    if existing is not None:
+        return UploadResult(source=clip, status="duplicate", path=existing, sha256=sha)
+    dest_dir = library / athlete_dir / session_dir
     try:
-        dest = _file_atomic(clip, dest_dir, name, make_meta)
+        made = _make_folders(dest_dir)
     except OSError as exc:
+        raise BadInputError(f"{dest_dir}: cannot create the library folder ({exc.strerror or exc})") from None
+    make_meta = _upload_meta(
+        clip, info, athlete=athlete, athlete_dir=athlete_dir, session_dir=session_dir, sha=sha, capture_fps=capture_fps
+    )
+    try:
+        dest = _file_atomic(clip, library, dest_dir, clip_file_name(clip), sha, make_meta)
+    except OSError as exc:
+        _remove_if_empty(made)
         raise BadInputError(f"{dest_dir}: cannot copy {clip.name} into the library ({exc.strerror or exc})") from None
+    except BaseException:
+        _remove_if_empty(made)
+        raise
+    if dest is None:  # another upload filed the same bytes while this one was copying
+        _remove_if_empty(made)
+        return UploadResult(source=clip, status="duplicate", path=find_duplicate(library, sha), sha256=sha)
     return UploadResult(source=clip, status="uploaded", path=dest, sha256=sha)
 
 
@@ -229,9 +330,9 @@ def upload_and_analyze(
                 from gaitlab.pipeline import analyze_clip
 
                 summary = analyze_clip(done.path, capture_fps=capture_fps, show_progress=show_progress).result.summary
-                reason = f" ({summary['status_reason']})" if summary.get("status_reason") else ""
-                print(f"{clip}: analysis {summary['status']}{reason}, {len(summary['flags'])} flag(s)")
-                codes.add(0 if summary["status"] == "ok" else 3)
+                reason = f" ({summary.status.reason})" if summary.status.reason else ""
+                print(f"{clip}: analysis {summary.status.status}{reason}, {len(summary.flags)} flag(s)")
+                codes.add(0 if summary.status.ok else 3)
         except GaitlabError as exc:
             print(f"gaitlab: error: {exc}", file=sys.stderr)
             codes.add(exc.exit_code)

@@ -13,6 +13,8 @@ import math
 import os
 from pathlib import Path
 
+from gaitlab.io.csv_text import csv_safe_text
+
 # The measures a coach scans first (METRICS.md): swing recovery, knee drive, leg lag, contact time.
 KEY_MEASURES = (
     "peak_swing_hip_flexion_velocity_deg_s",
@@ -119,11 +121,14 @@ def failure_row(*, athlete: str, session: str, clip: str, reason: str, clip_sha2
 
 
 def _cell(value) -> str:
+    """A CSV cell: blank for None, numbers as numbers, text made safe to open in a spreadsheet."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return csv_safe_text(str(value))
 
 
 def table_csv_text(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
