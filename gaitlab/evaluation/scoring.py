@@ -119,6 +119,124 @@ def _rmse_on(frames: pd.DataFrame, truth_frames: pd.DataFrame, sides, t_lo: floa
     return float(np.sqrt(allsq.mean())) if allsq.size else math.nan
 
 
+def _extra_detections(found: pd.DataFrame, matched_found: set[int], on_plates) -> int:
+    """Detections that match no truth contact although the foot was over the plates at mid-contact."""
+    extra = 0
+    for j, fc in found.iterrows():
+        if j not in matched_found and on_plates(fc["side"], 0.5 * (fc["touchdown_s"] + fc["toe_off_s"])):
+            extra += 1
+    return extra
+
+
+def _contact_errors_s(
+    truth: pd.DataFrame, found: pd.DataFrame, pairs: dict[int, int], complete: list[int]
+) -> tuple[list[float], list[float], list[float]]:
+    """(touchdown, toe-off, contact-time) errors in seconds (found - truth) over matched complete contacts."""
+    td_err, to_err, ct_err = [], [], []
+    for i in complete:
+        if i in pairs:
+            tc, fc = truth.loc[i], found.loc[pairs[i]]
+            td_err.append(fc["touchdown_s"] - tc["touchdown_s"])
+            to_err.append(fc["toe_off_s"] - tc["toe_off_s"])
+            ct_err.append((fc["toe_off_s"] - fc["touchdown_s"]) - (tc["toe_off_s"] - tc["touchdown_s"]))
+    return td_err, to_err, ct_err
+
+
+def _step_errors(
+    truth: pd.DataFrame, found: pd.DataFrame, pairs: dict[int, int], complete: list[int]
+) -> tuple[list[float], list[float], list[float]]:
+    """(flight-time errors s, true step frequencies Hz, found step frequencies Hz) over consecutive
+    complete truth contacts of alternate feet whose both ends matched."""
+    fl_err, sf_true, sf_found = [], [], []
+    for a, b in pairwise(complete):
+        ta, tb = truth.loc[a], truth.loc[b]
+        if b != a + 1 or ta["side"] == tb["side"] or a not in pairs or b not in pairs:
+            continue
+        fa, fb = found.loc[pairs[a]], found.loc[pairs[b]]
+        fl_err.append((fb["touchdown_s"] - fa["toe_off_s"]) - (tb["touchdown_s"] - ta["toe_off_s"]))
+        sf_true.append(1.0 / (tb["touchdown_s"] - ta["touchdown_s"]))
+        sf_found.append(1.0 / (fb["touchdown_s"] - fa["touchdown_s"]))
+    return fl_err, sf_true, sf_found
+
+
+def _step_frequency_error_pct(sf_true: list[float], sf_found: list[float]):
+    """Error of the mean found step frequency relative to the mean true one (NaN without steps)."""
+    return 100.0 * (np.mean(sf_found) - np.mean(sf_true)) / np.mean(sf_true) if sf_true else math.nan
+
+
+def _swing_velocity_errors_pct(
+    truth: pd.DataFrame,
+    truth_steps: pd.DataFrame | None,
+    steps: pd.DataFrame | None,
+    pairs: dict[int, int],
+    complete: list[int],
+    near_side: str | None,
+) -> tuple[list[float], dict[str, list[float]]]:
+    """Per-swing peak hip-flexion velocity errors in % of truth, all and by leg (near/far, only with
+    ``near_side``), for the swings after matched complete contacts where both have a value."""
+    vel_err, vel_err_leg = [], {"near": [], "far": []}
+    if truth_steps is not None and steps is not None and len(steps):
+        for i in complete:
+            if i not in pairs:
+                continue
+            v_true = truth_steps.loc[i, "peak_swing_hip_flexion_velocity_deg_s"]
+            v_meas = steps.loc[pairs[i], "peak_swing_hip_flexion_velocity_deg_s"]
+            if np.isfinite(v_true) and np.isfinite(v_meas) and v_true > 0:
+                vel_err.append(100.0 * (v_meas - v_true) / v_true)
+                if near_side:
+                    vel_err_leg["near" if truth.loc[i, "side"] == near_side else "far"].append(vel_err[-1])
+    return vel_err, vel_err_leg
+
+
+def _hip_flexion_rmse_deg(
+    truth: pd.DataFrame,
+    truth_frames: pd.DataFrame | None,
+    frames: pd.DataFrame | None,
+    complete: list[int],
+    near_side: str | None,
+) -> tuple[float, float]:
+    """(both legs, near leg) hip-flexion RMSE over the scored contacts' time span +-0.3 s (NaN if unknown)."""
+    rmse = rmse_near = math.nan
+    if truth_frames is not None and frames is not None and len(truth):
+        sub = truth.loc[complete] if complete else truth
+        t_lo, t_hi = float(sub["touchdown_s"].min()) - 0.3, float(sub["toe_off_s"].max()) + 0.3
+        rmse = _rmse_on(frames, truth_frames, SIDES, t_lo, t_hi)
+        if near_side:
+            rmse_near = _rmse_on(frames, truth_frames, (near_side,), t_lo, t_hi)
+    return rmse, rmse_near
+
+
+def _contact_time_means_ms(
+    truth: pd.DataFrame, found: pd.DataFrame, pairs: dict[int, int], complete: list[int]
+) -> tuple[float, float, float]:
+    """(true mean, found mean, found mean - true mean) contact time in ms: complete truth contacts,
+    and the detections matched to them."""
+    true_ct = truth.loc[complete, "contact_time_s"] if complete else pd.Series(dtype=float)
+    found_ct = [found.loc[pairs[i], "contact_time_s"] for i in complete if i in pairs]
+    true_mean_ms = float(true_ct.mean() * 1000) if len(true_ct) else math.nan
+    found_mean_ms = float(np.mean(found_ct) * 1000) if found_ct else math.nan
+    error_ms = float((np.mean(found_ct) - true_ct.mean()) * 1000) if found_ct else math.nan
+    return true_mean_ms, found_mean_ms, error_ms
+
+
+def _swing_velocity_details(vel_err: list[float], vel_err_leg: dict[str, list[float]]) -> dict:
+    """Detail columns of the swing-velocity errors: bias, and per leg (near = facing the camera) the mean
+    absolute per-swing error, the per-swing range and the number of swings; then the number of swings."""
+    return {
+        "peak_swing_velocity_bias_pct": float(np.mean(vel_err)) if vel_err else math.nan,
+        **{
+            f"peak_swing_velocity_error_{leg}_pct": float(np.mean(np.abs(e))) if e else math.nan
+            for leg, e in vel_err_leg.items()
+        },
+        **{
+            f"peak_swing_velocity_range_{leg}_pct": [float(min(e)), float(max(e))] if e else None
+            for leg, e in vel_err_leg.items()
+        },
+        **{f"n_swings_scored_{leg}": len(e) for leg, e in vel_err_leg.items()},
+        "n_swings_scored": len(vel_err),
+    }
+
+
 def evaluate(
     *,
     trial: str,
@@ -147,48 +265,13 @@ def evaluate(
     found = found.reset_index(drop=True)
     pairs = match_contacts(truth, found)
     complete = truth.index[truth["complete"]].tolist()
-    matched_found = set(pairs.values())
-    extra = 0
-    for j, fc in found.iterrows():
-        if j not in matched_found and on_plates(fc["side"], 0.5 * (fc["touchdown_s"] + fc["toe_off_s"])):
-            extra += 1
-    td_err, to_err, ct_err = [], [], []
-    for i in complete:
-        if i in pairs:
-            tc, fc = truth.loc[i], found.loc[pairs[i]]
-            td_err.append(fc["touchdown_s"] - tc["touchdown_s"])
-            to_err.append(fc["toe_off_s"] - tc["toe_off_s"])
-            ct_err.append((fc["toe_off_s"] - fc["touchdown_s"]) - (tc["toe_off_s"] - tc["touchdown_s"]))
-    fl_err, sf_true, sf_found = [], [], []
-    for a, b in pairwise(complete):
-        ta, tb = truth.loc[a], truth.loc[b]
-        if b != a + 1 or ta["side"] == tb["side"] or a not in pairs or b not in pairs:
-            continue
-        fa, fb = found.loc[pairs[a]], found.loc[pairs[b]]
-        fl_err.append((fb["touchdown_s"] - fa["toe_off_s"]) - (tb["touchdown_s"] - ta["toe_off_s"]))
-        sf_true.append(1.0 / (tb["touchdown_s"] - ta["touchdown_s"]))
-        sf_found.append(1.0 / (fb["touchdown_s"] - fa["touchdown_s"]))
-    vel_err, vel_err_leg = [], {"near": [], "far": []}
-    if truth_steps is not None and steps is not None and len(steps):
-        for i in complete:
-            if i not in pairs:
-                continue
-            v_true = truth_steps.loc[i, "peak_swing_hip_flexion_velocity_deg_s"]
-            v_meas = steps.loc[pairs[i], "peak_swing_hip_flexion_velocity_deg_s"]
-            if np.isfinite(v_true) and np.isfinite(v_meas) and v_true > 0:
-                vel_err.append(100.0 * (v_meas - v_true) / v_true)
-                if near_side:
-                    vel_err_leg["near" if truth.loc[i, "side"] == near_side else "far"].append(vel_err[-1])
-    rmse = rmse_near = math.nan
-    if truth_frames is not None and frames is not None and len(truth):
-        sub = truth.loc[complete] if complete else truth
-        t_lo, t_hi = float(sub["touchdown_s"].min()) - 0.3, float(sub["toe_off_s"].max()) + 0.3
-        rmse = _rmse_on(frames, truth_frames, SIDES, t_lo, t_hi)
-        if near_side:
-            rmse_near = _rmse_on(frames, truth_frames, (near_side,), t_lo, t_hi)
+    extra = _extra_detections(found, set(pairs.values()), on_plates)
+    td_err, to_err, ct_err = _contact_errors_s(truth, found, pairs, complete)
+    fl_err, sf_true, sf_found = _step_errors(truth, found, pairs, complete)
+    vel_err, vel_err_leg = _swing_velocity_errors_pct(truth, truth_steps, steps, pairs, complete, near_side)
+    rmse, rmse_near = _hip_flexion_rmse_deg(truth, truth_frames, frames, complete, near_side)
     td, to, ct, fl = _stats_ms(td_err), _stats_ms(to_err), _stats_ms(ct_err), _stats_ms(fl_err)
-    true_ct = truth.loc[complete, "contact_time_s"] if complete else pd.Series(dtype=float)
-    found_ct = [found.loc[pairs[i], "contact_time_s"] for i in complete if i in pairs]
+    true_ct_mean_ms, found_ct_mean_ms, ct_mean_error_ms = _contact_time_means_ms(truth, found, pairs, complete)
     return {
         "trial": trial,
         "source": source,
@@ -198,14 +281,12 @@ def evaluate(
         "contacts_found": sum(1 for i in complete if i in pairs),
         "missed": sum(1 for i in complete if i not in pairs),
         "extra": extra,
-        "true_contact_time_mean_ms": float(true_ct.mean() * 1000) if len(true_ct) else math.nan,
+        "true_contact_time_mean_ms": true_ct_mean_ms,
         "touchdown_mae_ms": td["mae"],
         "toe_off_mae_ms": to["mae"],
         "contact_time_mae_ms": ct["mae"],
         "flight_time_mae_ms": fl["mae"],
-        "step_frequency_error_pct": (
-            100.0 * (np.mean(sf_found) - np.mean(sf_true)) / np.mean(sf_true) if sf_true else math.nan
-        ),
+        "step_frequency_error_pct": _step_frequency_error_pct(sf_true, sf_found),
         "hip_flexion_rmse_deg": rmse,
         "peak_swing_velocity_error_pct": float(np.mean(np.abs(vel_err))) if vel_err else math.nan,
         # details
@@ -216,21 +297,8 @@ def evaluate(
         "contact_time_mean_err_ms": ct["mean"],
         "contact_time_sd_ms": ct["sd"],
         "flight_time_mean_err_ms": fl["mean"],
-        "found_contact_time_mean_ms": float(np.mean(found_ct) * 1000) if found_ct else math.nan,
-        "trial_mean_contact_time_error_ms": (
-            float((np.mean(found_ct) - true_ct.mean()) * 1000) if found_ct else math.nan
-        ),
+        "found_contact_time_mean_ms": found_ct_mean_ms,
+        "trial_mean_contact_time_error_ms": ct_mean_error_ms,
         "hip_flexion_rmse_near_deg": rmse_near,
-        "peak_swing_velocity_bias_pct": float(np.mean(vel_err)) if vel_err else math.nan,
-        # per leg (near = facing the camera): mean absolute per-swing error and the per-swing range
-        **{
-            f"peak_swing_velocity_error_{leg}_pct": float(np.mean(np.abs(e))) if e else math.nan
-            for leg, e in vel_err_leg.items()
-        },
-        **{
-            f"peak_swing_velocity_range_{leg}_pct": [float(min(e)), float(max(e))] if e else None
-            for leg, e in vel_err_leg.items()
-        },
-        **{f"n_swings_scored_{leg}": len(e) for leg, e in vel_err_leg.items()},
-        "n_swings_scored": len(vel_err),
+        **_swing_velocity_details(vel_err, vel_err_leg),
     }
