@@ -223,27 +223,24 @@ def _cmd_batch(args) -> int:
     return EXIT_SOME_CLIPS_FAILED if done.n_failed else EXIT_OK
 
 
-def _cmd_analyze_keypoints(args) -> int:
-    from gaitlab.analysis.analyze import analyze_track
-    from gaitlab.analysis.clean import sample_rate_hz
-    from gaitlab.core.config import load_config
-    from gaitlab.io.atomic import prepare_out_dir
-    from gaitlab.io.keypoints import read_keypoints
+def _print_result(done, args) -> int:
+    """The text summary (or summary.json with --json) on stdout; exit 0 for running, 3 for none found."""
     from gaitlab.outputs.report_text import format_summary
-    from gaitlab.outputs.tables import summary_json_text, write_outputs
+    from gaitlab.outputs.tables import summary_json_text
+
+    document = done.result.summary.to_dict()
+    print(summary_json_text(document) if args.json else format_summary(document))
+    print(f"outputs: {done.out_dir}", file=sys.stderr)
+    return EXIT_OK if done.result.summary.status.ok else EXIT_NO_RUNNING
+
+
+def _cmd_analyze_keypoints(args) -> int:
+    from gaitlab.core.config import load_config
+    from gaitlab.pipeline import analyze_keypoints
 
     config = load_config(args.config)
-    src = args.keypoints
-    out_dir = prepare_out_dir(args.out or src.parent / f"{src.stem}.gaitlab")
-    track, notes = read_keypoints(src, fps=args.capture_fps)
-    fps = sample_rate_hz(track.time_s)
-    result = analyze_track(track, config=config, stored_fps=fps, capture_fps=fps, clip=str(src), notes=notes)
-    result.summary.update({"landmark_source": track.source})
-    write_outputs(result, out_dir)
-    summary = result.summary
-    print(summary_json_text(summary) if args.json else format_summary(summary))
-    print(f"outputs: {out_dir}", file=sys.stderr)
-    return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+    done = analyze_keypoints(args.keypoints, out_dir=args.out, capture_fps=args.capture_fps, config=config)
+    return _print_result(done, args)
 
 
 def _cmd_analyze(args) -> int:
@@ -253,8 +250,6 @@ def _cmd_analyze(args) -> int:
         print("gaitlab: error: give a video clip or --keypoints FILE", file=sys.stderr)
         return EXIT_BAD_INPUT
     from gaitlab.core.config import load_config
-    from gaitlab.outputs.report_text import format_summary
-    from gaitlab.outputs.tables import summary_json_text
     from gaitlab.pipeline import analyze_clip
     from gaitlab.pose.landmarker import PoseSettings
     from gaitlab.pose.person import parse_hint
@@ -277,10 +272,7 @@ def _cmd_analyze(args) -> int:
         crop=args.crop,
         workers=args.workers,
     )
-    summary = done.result.summary
-    print(summary_json_text(summary) if args.json else format_summary(summary))
-    print(f"outputs: {done.out_dir}", file=sys.stderr)
-    return EXIT_OK if summary["status"] == "ok" else EXIT_NO_RUNNING
+    return _print_result(done, args)
 
 
 def _cmd_annotate(args) -> int:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
 from gaitlab.analysis import hazards
-from gaitlab.analysis.analyze import AnalysisResult, analyze_track
-from gaitlab.analysis.uncertainty import status_label
+from gaitlab.analysis.analyze import AnalysisResult, Measured, measure_track, status_of, summarise
+from gaitlab.analysis.clean import sample_rate_hz
+from gaitlab.analysis.summary import QualityNote
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.types import PoseTrack, VideoInfo
 from gaitlab.io.atomic import prepare_out_dir
 from gaitlab.io.cache import load_pose, pose_cache_key, save_pose
+from gaitlab.io.keypoints import read_keypoints
 from gaitlab.io.video import file_sha256, probe
 from gaitlab.outputs.annotate_video import write_annotated_video
 from gaitlab.outputs.overlay import load_overlay, overlay_from_tables
@@ -27,7 +31,9 @@ from gaitlab.pose.landmarker import PoseSettings
 
 @dataclass
 class ClipAnalysis:
-    info: VideoInfo
+    """One analysed clip (or landmark file: ``info`` None) and where its outputs went."""
+
+    info: VideoInfo | None
     result: AnalysisResult
     out_dir: Path
     paths: dict
@@ -69,11 +75,11 @@ def load_or_extract_pose(
             "extraction": EXTRACTION_VERSION,
         },
     )
-    if use_cache and (track := load_pose(key)) is not None:
+    if use_cache and (track := load_pose(key, info)) is not None:
         return track, True
     track = extract_clip_pose(info, model_path, settings, show_progress=show_progress, workers=workers)
     if use_cache:
-        save_pose(key, track)
+        save_pose(key, track, info)  # a cache that cannot be written only warns
     return track, False
 
 
@@ -102,13 +108,16 @@ def annotate_clip(
     )
 
 
-def capture_notes(info: VideoInfo, source: str = "") -> list[str]:
+def capture_notes(info: VideoInfo, source: str = "") -> list[QualityNote]:
     notes = []
     if (source or info.capture_fps_source) == "assumed":
         notes.append(
-            f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
-            f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
-            f"is wrong by the slow-motion factor."
+            QualityNote(
+                "capture_rate_assumed",
+                f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
+                f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
+                f"is wrong by the slow-motion factor.",
+            )
         )
     return notes
 
@@ -120,71 +129,68 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
-def _seen_s(track: PoseTrack) -> float:
-    """Real time with the athlete in view: the frame intervals that start on a frame with a pose."""
-    if track.n_frames < 2:
-        return 0.0
-    dt = np.diff(track.time_s)
-    return float(np.sum(dt[track.detected[:-1]]))
-
-
 def _analyze_with_hazards(
     info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path, pose_model: str | None = None
 ) -> AnalysisResult:
-    """Real time base, segments, analysis; redone once if the step rate shows a k-times slowed clip.
+    """Real time base, segments, analysis; measured again once if the step rate shows a k-times slowed clip.
 
-    ``pose_model`` selects the measures' known errors (``analyze_track``).
+    ``pose_model`` selects the measures' known errors (``measure_track``).
     """
     tb = hazards.time_base(info, track.meta)
 
-    def run(tb: hazards.TimeBase) -> tuple[AnalysisResult, int]:
+    def measure(tb: hazards.TimeBase) -> tuple[Measured, int]:
         timed = hazards.retime(track, info, tb)
         starts = hazards.segment_starts_s(timed)
         timed = hazards.split_segments(timed, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
-        notes = capture_notes(info, tb.source)
-        bad = track.meta.get("bad_packets", 0)
-        if bad:
-            notes.append(f"{bad} damaged packet(s) could not be decoded and were skipped.")
-        res = analyze_track(
-            timed,
-            config=config,
-            stored_fps=info.stored_fps,
-            capture_fps=tb.capture_fps,
-            clip=str(clip),
-            notes=notes,
-            pose_model=pose_model,
-        )
-        return res, len(starts) + 1
+        return measure_track(timed, config=config, capture_fps=tb.capture_fps, pose_model=pose_model), len(starts) + 1
 
-    result, segments = run(tb)
-    factor, step_hz = hazards.motion_slowmo_factor(result.summary, tb, result.steps, result.frames)
+    measured, segments = measure(tb)
+    before = status_of(measured, config, check_rhythm=False)
+    factor, step_hz = hazards.motion_slowmo_factor(before.status, tb, measured.steps, measured.frames)
     if factor is not None:
         tb = hazards.with_slowmo(tb, factor)
-        result, segments = run(tb)
-        step_hz = None
-    elif result.summary.get("status") != "ok":
-        step_hz = None
-    # else: the median step rate the slow-motion decision used, so the note and the decision agree
-    if result.summary["status"] == "ok":
-        status, why = hazards.running_rhythm(
-            result.steps, result.contacts, seen_s=_seen_s(result.track), frame_s=1.0 / tb.capture_fps
-        )
-        if status != "ok":
-            result.summary.update(
-                status=status,
-                status_reason=why,
-                flags=[],
-                flags_withheld=[],
-                confidence="low",
-                confidence_reason=f"status {status}",
-            )
-            result.summary["status_label"] = status_label(result.summary)
-            result.summary["quality"].append(f"Status {status}: {why}.")
-            step_hz = None
-    extra = hazards.hazard_notes(info, track, tb, step_hz=step_hz, segments=segments)
-    result.summary["quality"].extend(extra)
-    result.summary.update(hazards.summary_fields(info, track, tb, segments))
-    return result
+        measured, segments = measure(tb)
+    status = status_of(measured, config)
+    if factor is not None or not status.ok:
+        step_hz = None  # else: the step rate the slow-motion decision used, so the note and the decision agree
+    notes = capture_notes(info, tb.source)
+    bad = track.meta.get("bad_packets", 0)
+    if bad:
+        notes.append(QualityNote("bad_packets", f"{bad} damaged packet(s) could not be decoded and were skipped."))
+    hazard = hazards.hazard_notes(info, track, tb, step_hz=step_hz, segments=segments)
+    return summarise(
+        measured,
+        status=status,
+        config=config,
+        clip=str(clip),
+        stored_fps=info.stored_fps,
+        landmark_source=track.source,
+        notes_before=notes,
+        facts=hazards.clip_facts(info, track, tb, segments, pose_model),
+        notes_after=[QualityNote("hazard", n) for n in hazard],
+    )
+
+
+def write_all(result: AnalysisResult, out_dir: Path) -> tuple[dict[str, Path], pd.DataFrame, dict]:
+    """Tables, summary.json, report.html and plots of one analysis; returns (paths, frames table, summary.json)."""
+    frames = frames_table(result)
+    paths = write_outputs(result, out_dir, frames=frames)
+    document = result.summary.to_dict()
+    paths.update(write_report(document, frames, result.contacts, result.steps, out_dir))
+    return paths, frames, document
+
+
+@contextmanager
+def _output_folder(out_dir: Path):
+    """The output folder, made ready; a folder made here and left empty by a failure goes again."""
+    created = not out_dir.exists()
+    ready = prepare_out_dir(out_dir)
+    try:
+        yield ready
+    except BaseException:
+        if created:
+            _remove_if_empty(ready)
+        raise
 
 
 def analyze_clip(
@@ -209,14 +215,11 @@ def analyze_clip(
     already runs one clip per core passes ``workers=1`` so the cores are not oversubscribed.
     ``clip_sha256``: the clip's hash if the caller computed it (keys the pose cache; else hashed here).
     """
-    t0 = time.perf_counter()
+    marks = [("start", time.perf_counter())]
     clip = Path(clip)
     info = probe(clip, capture_fps=capture_fps)
-    out_dir = Path(out_dir) if out_dir else default_out_dir(clip)
-    created = not out_dir.exists()
-    out_dir = prepare_out_dir(out_dir)
-    try:
-        t_probe = time.perf_counter()
+    with _output_folder(Path(out_dir) if out_dir else default_out_dir(clip)) as out_dir:
+        marks.append(("probe_s", time.perf_counter()))
         track, cached = load_or_extract_pose(
             info,
             settings,
@@ -226,23 +229,13 @@ def analyze_clip(
             workers=workers,
             clip_sha256=clip_sha256,
         )
-        t_pose = time.perf_counter()
+        marks.append(("pose_s", time.perf_counter()))
         result = _analyze_with_hazards(info, track, config=config, clip=clip, pose_model=settings.model)
-        result.summary.update(
-            {
-                "rotation_deg": info.rotation_deg,
-                "frame_size_px": list(info.upright_size_px),
-                "pose_model": settings.model,
-            }
-        )
-        t_analysis = time.perf_counter()
-        frames = frames_table(result)
-        paths = write_outputs(result, out_dir, frames=frames)
-        t_write = time.perf_counter()
-        paths.update(write_report(result.summary, frames, result.contacts, result.steps, out_dir))
-        t_report = time.perf_counter()
+        marks.append(("analysis_s", time.perf_counter()))
+        paths, frames, document = write_all(result, out_dir)
+        marks.append(("write_s", time.perf_counter()))
         if annotate:
-            overlay = overlay_from_tables(frames, result.contacts, result.steps, result.summary)
+            overlay = overlay_from_tables(frames, result.contacts, result.steps, document)
             paths["annotated.mp4"] = write_annotated_video(
                 info,
                 overlay,
@@ -251,20 +244,50 @@ def analyze_clip(
                 crop=crop,
                 show_progress=show_progress,
             ).path
-    except BaseException:
-        if created:  # leave nothing behind: a folder we made and could not fill goes again
-            _remove_if_empty(out_dir)
-        raise
-    t_end = time.perf_counter()
-    timings = {
-        "probe_s": t_probe - t0,
-        "pose_s": t_pose - t_probe,
-        "analysis_s": t_analysis - t_pose,
-        "write_s": t_write - t_analysis,
-        "report_s": t_report - t_write,
-        "annotate_s": t_end - t_report,
-        "total_s": t_end - t0,
-    }
+        marks.append(("annotate_s", time.perf_counter()))
     return ClipAnalysis(
-        info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached, timings_s=timings
+        info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached, timings_s=_timings(marks)
+    )
+
+
+def _timings(marks: list[tuple[str, float]]) -> dict[str, float]:
+    """Seconds per stage from (stage, end time) marks; ``total_s`` from the first to the last."""
+    out = {name: t - marks[i][1] for i, (name, t) in enumerate(marks[1:])}
+    out["total_s"] = marks[-1][1] - marks[0][1]
+    return out
+
+
+def analyze_keypoints(
+    source: Path,
+    *,
+    out_dir: Path | None = None,
+    capture_fps: float | None = None,
+    config: AnalysisConfig = AnalysisConfig(),
+) -> ClipAnalysis:
+    """The analysis of a landmark file (OpenSim TRC, OpenPose JSON folder) instead of a video: the same
+    stages after pose, pauses split into segments as for a clip, and the same outputs and report."""
+    marks = [("start", time.perf_counter())]
+    source = Path(source)
+    track, notes = read_keypoints(source, fps=capture_fps)
+    with _output_folder(Path(out_dir) if out_dir else default_out_dir(source)) as out_dir:
+        starts = hazards.segment_starts_s(track)
+        timed = hazards.split_segments(track, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
+        fps = sample_rate_hz(track.time_s) if track.n_frames >= 2 else float(capture_fps or 0.0) or math.nan
+        measured = measure_track(timed, config=config, capture_fps=fps)
+        segment_notes = [f"Long pause(s) in the frames: analyzed as {len(starts) + 1} segments."] if starts else []
+        result = summarise(
+            measured,
+            status=status_of(measured, config),
+            config=config,
+            clip=str(source),
+            stored_fps=fps,
+            landmark_source=track.source,
+            notes_before=[QualityNote("input", n) for n in notes],
+            notes_after=[QualityNote("hazard", n) for n in segment_notes],
+        )
+        marks.append(("analysis_s", time.perf_counter()))
+        paths, _, _ = write_all(result, out_dir)
+        marks.append(("write_s", time.perf_counter()))
+    return ClipAnalysis(
+        info=None, result=result, out_dir=out_dir, paths=paths, pose_from_cache=False, timings_s=_timings(marks)
     )

@@ -100,7 +100,7 @@ def tables(result: AnalysisResult) -> dict[str, pd.DataFrame]:
         "contacts": result.contacts,
         "steps": result.steps,
         "frames": frames_table(result),
-        "summary_legs": summary_legs_table(result.summary),
+        "summary_legs": summary_legs_table(result.summary.to_dict()),
     }
 
 

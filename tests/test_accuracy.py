@@ -53,7 +53,7 @@ def test_peak_swing_velocity_error_is_split_by_leg(sprint_row):
         v_true = truth.steps.loc[i, "peak_swing_hip_flexion_velocity_deg_s"]
         v_meas = steps.loc[k, "peak_swing_hip_flexion_velocity_deg_s"]
         if math.isfinite(v_true) and math.isfinite(v_meas):
-            errors["near" if tc["side"] == result.summary["near_side"] else "far"].append(100 * (v_meas / v_true - 1))
+            errors["near" if tc["side"] == result.summary.near_side else "far"].append(100 * (v_meas / v_true - 1))
     for leg, e in errors.items():
         assert len(e) == row[f"n_swings_scored_{leg}"]
         assert row[f"peak_swing_velocity_error_{leg}_pct"] == pytest.approx(sum(map(abs, e)) / len(e))

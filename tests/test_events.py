@@ -70,7 +70,7 @@ def test_step_measures_from_contacts():
     assert np.allclose(steps, CONTACT_S + FLIGHT_S, atol=0.2 / fps)
     assert np.allclose(swings, CONTACT_S + 2 * FLIGHT_S, atol=0.2 / fps)
     assert np.allclose(s["step_frequency_hz"].dropna(), 1 / (CONTACT_S + FLIGHT_S), rtol=0.01)
-    assert res.summary["status"] == "ok"
+    assert res.summary.status.ok
 
 
 def test_contacts_cut_by_clip_edges_are_not_counted():
@@ -90,8 +90,8 @@ def test_walking_is_not_running():
     res = analyze_track(
         running_track(truth, fps=fps, duration_s=2.6), config=cfg, stored_fps=fps, capture_fps=fps, clip="walk"
     )
-    assert res.summary["status"] == "no_running_detected"
-    assert "walking" in res.summary["status_reason"]
+    assert res.summary.status.status == "no_running_detected"
+    assert "walking" in res.summary.status.reason
 
 
 def _rollover_foot(fps, *, tip_off_s=0.3, roll_start_s=0.22, behind_px=12.0, above_px=6.0, foot_px=50.0):

@@ -55,7 +55,7 @@ def test_tilted_ground_at_30fps_finds_every_contact_within_a_frame():
     assert np.abs(c["touchdown_s"].to_numpy() - [td for _, td, _ in truth]).max() < 1.0 / fps
     assert np.abs(c["toe_off_s"].to_numpy() - [to for _, _, to in truth]).max() < 1.0 / fps
     assert abs(c["contact_time_s"].mean() - CONTACT_S) < 0.5 / fps
-    q = res.summary["measure_quality"]["left"]["contact_time_s"]
+    q = res.summary.to_dict()["measure_quality"]["left"]["contact_time_s"]
     assert not q["may_flag"] and q["resolution_ms"] > 10
 
 
@@ -159,12 +159,12 @@ def test_slowmo_found_despite_spurious_contacts():
     make short steps and lift the median step frequency above running's floor; the legs' swing does not."""
     tb = hazards.TimeBase(capture_fps=10.0, source="repeated_frames", slowmo_factor=1.0, unique_fps=10.0, regular_k=3)
     steps = _steps([0.7, 0.75, 0.3, 0.35, 0.7, 0.3, 0.4])  # 1.43, 1.33, 3.33, 2.86, 1.43, 3.33, 2.5 Hz
-    summary = {"status": "ok"}
+    status = "ok"
     assert (
-        hazards.motion_slowmo_factor(summary, tb, steps.assign(step_frequency_hz=1 / steps["step_time_s"]))[0] is None
+        hazards.motion_slowmo_factor(status, tb, steps.assign(step_frequency_hz=1 / steps["step_time_s"]))[0] is None
     )  # the median, 2.5 Hz, looks like running
     frames = _thighs(1.4, 10.0, 6.0, noise_deg=3.0)
     factor, step_hz = hazards.motion_slowmo_factor(
-        summary, tb, steps.assign(step_frequency_hz=1 / steps["step_time_s"]), frames
+        status, tb, steps.assign(step_frequency_hz=1 / steps["step_time_s"]), frames
     )
     assert factor == 3.0 and abs(step_hz - 1.4) < 0.15

@@ -39,10 +39,10 @@ def synthetic_report(tmp_path_factory):
 
     track = running_track(sprint_contacts(), fps=fps, duration_s=2.2, thigh_deg=thigh)
     res = analyze_track(track, config=AnalysisConfig(), stored_fps=fps, capture_fps=fps, clip="synthetic.mp4")
-    res.summary["frame_size_px"] = list(track.frame_size_px)
+    document = {**res.summary.to_dict(), "frame_size_px": list(track.frame_size_px)}
     out = tmp_path_factory.mktemp("report")
     write_outputs(res, out)
-    write_report(res.summary, frames_table(res), res.contacts, res.steps, out)
+    write_report(document, frames_table(res), res.contacts, res.steps, out)
     return out
 
 
@@ -181,7 +181,7 @@ def test_report_without_running_still_renders(tmp_path):
 
     track = running_track([("left", 0.1, 0.2)], fps=120.0, duration_s=0.6)
     res = at(track, config=AnalysisConfig(), stored_fps=120.0, capture_fps=120.0, clip="short.mp4")
-    paths = write_report(res.summary, frames_table(res), res.contacts, res.steps, tmp_path)
+    paths = write_report(res.summary.to_dict(), frames_table(res), res.contacts, res.steps, tmp_path)
     text = paths["report.html"].read_text()
-    assert res.summary["status"] != "ok" and res.summary["status"] in text
+    assert not res.summary.status.ok and res.summary.status.status in text
     assert_self_contained(text)

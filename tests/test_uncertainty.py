@@ -162,7 +162,7 @@ def _run(fps, *, source="synthetic", pose_model=None):
     track = replace(running_track(sprint_contacts(), fps=fps, duration_s=2.2, thigh_deg=thigh), source=source)
     return analyze_track(
         track, config=AnalysisConfig(), stored_fps=fps, capture_fps=fps, clip="synthetic", pose_model=pose_model
-    ).summary
+    ).summary.to_dict()
 
 
 def test_video_clip_ci_widened_by_the_committed_known_error():

@@ -1,14 +1,16 @@
-"""Everything after pose: PoseTrack -> contacts, steps, per-frame table, summary.
+"""Everything after pose: PoseTrack -> contacts, steps, per-frame table, typed summary.
 
 Pure (no file or video access), so landmark tracks from any source (MediaPipe,
-TRC, OpenPose, projected motion capture) go through exactly the same analysis.
+TRC, OpenPose, projected motion capture) go through exactly the same analysis:
+``measure_track`` measures, ``decide_status`` (status.py) judges, ``summarise`` builds
+the one ``Summary``; ``analyze_track`` runs the three.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,37 +20,60 @@ from gaitlab.analysis.events import CONTACT_COLUMNS, detect_contacts
 from gaitlab.analysis.flags import compute_flags
 from gaitlab.analysis.kinematics import compute_kinematics
 from gaitlab.analysis.metrics import MEASURES, asymmetry_pct, compute_steps, leg_statistics
+from gaitlab.analysis.quality import mark_collapse, mark_steps, measure_quality, quality_notes
+from gaitlab.analysis.status import decide_status
+from gaitlab.analysis.summary import (
+    ClipFacts,
+    QualityNote,
+    Status,
+    Summary,
+    WithheldFlag,
+    frozen_legs,
+    frozen_map,
+    frozen_quality,
+)
 from gaitlab.analysis.swaps import repair_leg_swaps
 from gaitlab.core.config import AnalysisConfig
-from gaitlab.core.landmarks import OTHER_SIDE, SIDES, idx
+from gaitlab.core.landmarks import OTHER_SIDE, idx
 from gaitlab.core.types import PoseTrack
 
-CONTACT_MEASURES = {
-    "contact_time_s",
-    "flight_time_s",
-    "step_time_s",
-    "step_frequency_hz",
-    "swing_time_s",
-    "time_to_peak_knee_drive_pct_swing",
-}
-# Far-leg measures that the pose model biases (measured on the sample clip): no flags from them.
-FAR_LEG_BIASED_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s"}
-SWING_MEASURES = {
-    "peak_swing_hip_flexion_velocity_deg_s",
-    "time_to_peak_knee_drive_s",
-    "time_to_peak_knee_drive_pct_swing",
-    "thigh_angle_at_contralateral_touchdown_deg",
-}
 
-
-@dataclass
+@dataclass(frozen=True)
 class AnalysisResult:
-    summary: dict
+    """The analysis of one track: its typed summary and the three tables."""
+
+    summary: Summary
     contacts: pd.DataFrame
     steps: pd.DataFrame
     frames: pd.DataFrame
     track: PoseTrack  # cleaned, oriented (+x forward) track
-    quality: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one track measures, before the status is decided and the summary built."""
+
+    track: PoseTrack  # cleaned, oriented (+x forward), low-passed
+    contacts: pd.DataFrame
+    steps: pd.DataFrame
+    frames: pd.DataFrame
+    n_frames: int
+    detected_frac: float
+    capture_fps: float
+    swapped: np.ndarray  # per frame: left/right labels were swapped by the pose model
+    collapsed: np.ndarray  # per frame: the far leg was drawn on top of the near leg
+    collapsed_frac: float  # of the frames with a pose
+    near_side: str
+    far_side: str
+    near_side_source: str  # depth / direction
+    mirrored: bool  # runs right-to-left in the image
+    direction_method: str
+    used_cutoff_hz: float
+    leg_of_side: dict
+    error_key: str
+    leg_stats: dict  # left/right/both -> measure -> statistics, CI widened by the known error
+    known_errors: dict
+    notes: tuple[QualityNote, ...]  # notes made while measuring (leg swaps)
 
 
 def near_side_from_depth(track: PoseTrack) -> str | None:
@@ -68,78 +93,160 @@ def near_side_from_depth(track: PoseTrack) -> str | None:
     return None
 
 
-# Share of pose frames with a collapsed far leg above which the far leg raises no flag at all.
-COLLAPSE_NO_FLAG_FRAC = 0.10
-# Confidence multiplier of a contact whose frames include a collapsed far leg.
-COLLAPSE_CONFIDENCE_FACTOR = 0.3
-TIME_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "swing_time_s", "time_to_peak_knee_drive_s"}
+def measure_track(
+    track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, pose_model: str | None = None
+) -> Measured:
+    """Clean the track, find the contacts, measure every step and the legs' statistics.
+
+    ``pose_model``: the MediaPipe model that made a ``mediapipe`` track (``full``, ``heavy``...),
+    which selects the known errors (``gaitlab.analysis.uncertainty``); None for other sources or unknown.
+    """
+    # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _measure(track, config=config, capture_fps=capture_fps, pose_model=pose_model)
 
 
-def _mark_collapse(contacts: pd.DataFrame, collapsed: np.ndarray, time_s: np.ndarray, far: str) -> pd.DataFrame:
-    """``reliable`` column: False for far-leg contacts during collapse (confidence lowered too)."""
-    contacts = contacts.copy()
-    reliable = []
-    for _, c in contacts.iterrows():
-        window = (time_s >= c["touchdown_s"] - 0.05) & (time_s <= c["toe_off_s"] + 0.05)
-        reliable.append(not (c["side"] == far and collapsed[window].any()))
-    contacts["reliable"] = np.asarray(reliable, bool)
-    contacts.loc[~contacts["reliable"], "confidence"] *= COLLAPSE_CONFIDENCE_FACTOR
-    return contacts
+def _measure(track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, pose_model: str | None) -> Measured:
+    n = track.n_frames
+    fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
+    depth_near = near_side_from_depth(track)
+    # leg identity first: swapped labels would break every later step (swaps.py)
+    repaired, swapped = repair_leg_swaps(track)
+    notes = []
+    if swapped.any():
+        notes.append(
+            QualityNote(
+                "leg_swaps",
+                f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "
+                f"({swapped.mean():.0%}); repaired from motion continuity.",
+            )
+        )
+    masked = clean.mask_low_visibility(repaired, min_visibility=config.clean.min_visibility)
+    collapsed = legs.collapsed_frames(masked)
+    orientation = clean.detect_orientation(masked)
+    oriented = clean.orient_running_direction(masked, orientation)
+    raw = clean.fill_short_gaps(oriented, max_gap_s=config.clean.max_gap_fill_s)
+    smooth = clean.lowpass(raw, cutoff_hz=config.clean.cutoff_hz, order=config.clean.filter_order)
 
-
-def _mark_steps(steps: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
-    """A step is reliable when its own contact and the next contacts it uses are."""
-    steps = steps.copy()
-    if not len(steps) or "reliable" not in contacts:
-        steps["reliable"] = pd.Series(dtype=bool)
-        return steps
-    ok = contacts["reliable"].to_numpy()
-    # a step uses its contact and the next one of each foot
-    rel = (
-        [bool(ok[i] and ok[i + 1 : i + 3].all()) for i in range(len(steps))]
-        if len(steps) == len(contacts)
-        else [True] * len(steps)
+    near = depth_near or orientation.near_side
+    far = OTHER_SIDE[near]
+    leg_of_side = {near: "near", far: "far"}
+    # The hard trunk filter mitigates a MediaPipe artefact (shoulders dragged by arm swing); on
+    # markers it only removes real trunk motion (hip RMSE 0.5 -> 2.5 deg on the JA1 sprint).
+    trunk_cutoff = config.clean.trunk_cutoff_hz if track.source == "mediapipe" else None
+    frames = compute_kinematics(smooth, trunk_cutoff_hz=trunk_cutoff)
+    frames["leg_labels_swapped"] = swapped
+    frames["far_leg_collapsed"] = collapsed
+    if n >= 4:
+        contacts = detect_contacts(smooth, raw, config=config.events, fs_hz=fs, leg_of_side=leg_of_side)
+    else:
+        contacts = pd.DataFrame(columns=CONTACT_COLUMNS)
+    contacts = mark_collapse(contacts, collapsed, smooth.time_s, far)
+    steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
+    steps = mark_steps(steps, contacts)
+    error_key = uncertainty.source_key(track.source, pose_model)
+    scatter_stats = leg_statistics(steps)
+    known_errors = uncertainty.leg_known_errors(scatter_stats, leg_of_side, key=error_key, capture_fps=capture_fps)
+    return Measured(
+        track=smooth,
+        contacts=contacts,
+        steps=steps,
+        frames=frames,
+        n_frames=int(n),
+        detected_frac=float(track.detected.mean()) if n else 0.0,
+        capture_fps=capture_fps,
+        swapped=swapped,
+        collapsed=collapsed,
+        collapsed_frac=float(collapsed.sum()) / max(1, int(track.detected.sum())),
+        near_side=near,
+        far_side=far,
+        near_side_source="depth" if depth_near else "direction",
+        mirrored=orientation.mirrored,
+        direction_method=orientation.method,
+        used_cutoff_hz=clean.effective_cutoff_hz(config.clean.cutoff_hz, fs) if np.isfinite(fs) else math.nan,
+        leg_of_side=leg_of_side,
+        error_key=error_key,
+        leg_stats=uncertainty.widen(scatter_stats, known_errors),
+        known_errors=known_errors,
+        notes=tuple(notes),
     )
-    steps["reliable"] = rel
-    return steps
 
 
-def measure_quality(
-    steps: pd.DataFrame, usable: dict, leg_of_side: dict, capture_fps: float, config: AnalysisConfig
-) -> dict:
-    """Per side and measure: which leg (near/far), time resolution, whether it may raise a flag, and why not."""
-    out = {}
-    for side in SIDES:
-        sub = steps[steps["side"] == side] if len(steps) else steps
-        n_bad = int((~sub["reliable"].astype(bool)).sum()) if len(sub) and "reliable" in sub else 0
-        out[side] = {}
-        for m in MEASURES:
-            reasons = []
-            if m in CONTACT_MEASURES and capture_fps < config.quality.min_fps_contact_time:
-                reasons.append(f"capture rate below {config.quality.min_fps_contact_time:.0f} fps")
-            if m in SWING_MEASURES and capture_fps < config.quality.min_fps_swing_velocity:
-                reasons.append(f"capture rate below {config.quality.min_fps_swing_velocity:.0f} fps")
-            if m not in usable.get(side, set()) and not reasons:
-                far_only = leg_of_side.get(side) == "far" and m in FAR_LEG_BIASED_MEASURES
-                reasons.append(
-                    "far (occluded) leg: the pose model sees it only partly"
-                    if far_only
-                    else "leg unreliable (collapsed or swapped far leg)"
-                )
-            out[side][m] = {
-                "leg": leg_of_side.get(side, "unknown"),
-                "resolution_ms": _resolution_ms(capture_fps) if m in TIME_MEASURES else None,
-                "reliable": not reasons and n_bad == 0,
-                "may_flag": m in usable.get(side, set()),
-                "n_unreliable_steps": n_bad,
-                "why_not": "; ".join(reasons),
-            }
-    return out
+def status_of(m: Measured, config: AnalysisConfig, *, check_rhythm: bool = True) -> Status:
+    """``decide_status`` for a measured track."""
+    return decide_status(
+        n_frames=m.n_frames,
+        detected_frac=m.detected_frac,
+        track=m.track,
+        contacts=m.contacts,
+        steps=m.steps,
+        config=config,
+        capture_fps=m.capture_fps,
+        check_rhythm=check_rhythm,
+    )
 
 
-def _resolution_ms(fps: float) -> float:
-    """SD of a two-event duration from frame rounding alone: sqrt(2) * frame / sqrt(12)."""
-    return 1000.0 / fps * math.sqrt(2.0 / 12.0)
+def summarise(
+    m: Measured,
+    *,
+    status: Status,
+    config: AnalysisConfig,
+    clip: str,
+    stored_fps: float,
+    landmark_source: str,
+    notes_before: list[QualityNote] = (),
+    facts: ClipFacts | None = None,
+    notes_after: list[QualityNote] = (),
+) -> AnalysisResult:
+    """The one ``Summary`` of a measured track, with its status and the notes of the stages around it.
+
+    ``notes_before``: the capture's notes (time base, damaged packets); ``notes_after``: the clip's
+    hazards (repeats, camera, cuts, people); ``facts``: what the video says (None for landmark files).
+    """
+    notes, usable = quality_notes(m, status, config)
+    withheld: list[dict] = []
+    flags = compute_flags(m.leg_stats, cfg=config.flags, usable=usable, withheld=withheld) if status.ok else []
+    mq = uncertainty.add_confidence(
+        measure_quality(m.steps, usable, m.leg_of_side, m.capture_fps, config), m.leg_stats, m.known_errors
+    )
+    judged = uncertainty.summary_fields(
+        {"status": status.status, "status_reason": status.reason, "measure_quality": mq, "leg_of_side": m.leg_of_side},
+        key=m.error_key,
+        capture_fps=m.capture_fps,
+    )
+    summary = Summary(
+        status=status,
+        clip=clip,
+        stored_fps=stored_fps,
+        capture_fps=m.capture_fps,
+        n_frames=m.n_frames,
+        pose_detected_frac=m.detected_frac,
+        running_direction_in_image="-x (right-to-left)" if m.mirrored else "+x (left-to-right)",
+        near_side=m.near_side,
+        near_side_source=m.near_side_source,
+        filter_cutoff_hz=m.used_cutoff_hz,
+        legs=frozen_legs(m.leg_stats),
+        asymmetry_pct=frozen_map(
+            {k: asymmetry_pct(m.leg_stats["left"][k]["mean"], m.leg_stats["right"][k]["mean"]) for k in MEASURES}
+        ),
+        leg_of_side=frozen_map(m.leg_of_side),
+        n_contacts=int(len(m.contacts)),
+        leg_swap_frames=int(m.swapped.sum()),
+        flags=tuple(flags),
+        flags_withheld=tuple(WithheldFlag(**w) for w in withheld),
+        measure_quality=frozen_quality(mq),
+        far_leg_collapsed_frac=m.collapsed_frac,
+        quality=(*notes_before, *m.notes, *notes, *notes_after),
+        config=frozen_map(config.to_dict()),
+        confidence=judged["confidence"],
+        confidence_reason=judged["confidence_reason"],
+        known_error_source=frozen_map(judged["known_error_source"]),
+        status_label=judged["status_label"],
+        landmark_source=landmark_source,
+        clip_facts=facts,
+    )
+    return AnalysisResult(summary=summary, contacts=m.contacts, steps=m.steps, frames=m.frames, track=m.track)
 
 
 def analyze_track(
@@ -152,189 +259,18 @@ def analyze_track(
     notes: list[str] | None = None,
     pose_model: str | None = None,
 ) -> AnalysisResult:
-    """Clean, measure and summarise one landmark track.
+    """Measure, judge and summarise one landmark track with a known time base (landmark files, mocap, tests).
 
-    ``pose_model``: the MediaPipe model that made a ``mediapipe`` track (``full``, ``heavy``...),
-    which selects the known errors (``gaitlab.analysis.uncertainty``); None for other sources or unknown.
+    ``notes``: sentences for the user from the stages before (e.g. how the capture rate was found).
+    Video clips go through ``gaitlab.pipeline``, which settles the time base first.
     """
-    # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return _analyze_track(
-            track,
-            config=config,
-            stored_fps=stored_fps,
-            capture_fps=capture_fps,
-            clip=clip,
-            notes=notes,
-            pose_model=pose_model,
-        )
-
-
-def _analyze_track(
-    track: PoseTrack,
-    *,
-    config: AnalysisConfig,
-    stored_fps: float,
-    capture_fps: float,
-    clip: str,
-    notes: list[str] | None,
-    pose_model: str | None,
-) -> AnalysisResult:
-    quality = list(notes or [])
-    n = track.n_frames
-    detected_frac = float(track.detected.mean()) if n else 0.0
-    fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
-
-    depth_near = near_side_from_depth(track)
-    # leg identity first: swapped labels would break every later step (swaps.py)
-    repaired, swapped = repair_leg_swaps(track)
-    if swapped.any():
-        quality.append(
-            f"Left/right leg labels were swapped by the pose model on {int(swapped.sum())} frames "
-            f"({swapped.mean():.0%}); repaired from motion continuity."
-        )
-    masked = clean.mask_low_visibility(repaired, min_visibility=config.clean.min_visibility)
-    collapsed = legs.collapsed_frames(masked)
-    orientation = clean.detect_orientation(masked)
-    oriented = clean.orient_running_direction(masked, orientation)
-    raw = clean.fill_short_gaps(oriented, max_gap_s=config.clean.max_gap_fill_s)
-    smooth = clean.lowpass(raw, cutoff_hz=config.clean.cutoff_hz, order=config.clean.filter_order)
-    used_cutoff = clean.effective_cutoff_hz(config.clean.cutoff_hz, fs) if np.isfinite(fs) else math.nan
-
-    near = depth_near or orientation.near_side
-    leg_of_side = {near: "near", OTHER_SIDE[near]: "far"}
-
-    # The hard trunk filter mitigates a MediaPipe artefact (shoulders dragged by arm swing); on
-    # markers it only removes real trunk motion (hip RMSE 0.5 -> 2.5 deg on the JA1 sprint).
-    trunk_cutoff = config.clean.trunk_cutoff_hz if track.source == "mediapipe" else None
-    frames = compute_kinematics(smooth, trunk_cutoff_hz=trunk_cutoff)
-    frames["leg_labels_swapped"] = swapped
-    frames["far_leg_collapsed"] = collapsed
-    if n >= 4:
-        contacts = detect_contacts(smooth, raw, config=config.events, fs_hz=fs, leg_of_side=leg_of_side)
-    else:
-        contacts = pd.DataFrame(columns=CONTACT_COLUMNS)
-    far = OTHER_SIDE[near]
-    contacts = _mark_collapse(contacts, collapsed, smooth.time_s, far)
-    steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
-    steps = _mark_steps(steps, contacts)
-    error_key = uncertainty.source_key(track.source, pose_model)
-    scatter_stats = leg_statistics(steps)
-    known_errors = uncertainty.leg_known_errors(scatter_stats, leg_of_side, key=error_key, capture_fps=capture_fps)
-    leg_stats = uncertainty.widen(scatter_stats, known_errors)
-
-    # --- status: is there analyzable running here? ---
-    status, reason = "ok", ""
-    flights = steps["flight_time_s"].dropna() if len(steps) else pd.Series(dtype=float)
-    if n == 0 or detected_frac < config.quality.min_detected_frac:
-        status, reason = "no_running_detected", f"a person was found on only {detected_frac:.0%} of frames"
-    elif len(contacts) < 2:
-        status, reason = (
-            "no_running_detected",
-            f"{len(contacts)} ground contact(s) found; running needs a series of steps",
-        )
-    elif len(flights) and float(flights.median()) < 0:
-        status, reason = (
-            "no_running_detected",
-            "the feet overlap on the ground (walking), there is no flight phase as in running",
-        )
-    elif len(contacts) < 3 or contacts["side"].nunique() < 2:
-        status, reason = (
-            "insufficient_data",
-            f"only {len(contacts)} ground contact(s) found; need at least 3 over both feet",
-        )
-    if reason:
-        quality.append(f"Status {status}: {reason}.")
-
-    # --- quality warnings and which measures may raise flags ---
-    usable = {side: set(MEASURES) for side in SIDES}
-    if capture_fps < config.quality.min_fps_contact_time:
-        quality.append(
-            f"Capture rate {capture_fps:.0f} fps is low for contact timing: each contact/flight time "
-            f"has a rounding error of about ±{_resolution_ms(capture_fps):.0f} ms (SD); "
-            f"contact-based measures are shown but raise no flag. Film at 120-240 fps."
-        )
-        for side in SIDES:
-            usable[side] -= CONTACT_MEASURES
-    if capture_fps < config.quality.min_fps_swing_velocity:
-        quality.append(
-            f"Capture rate {capture_fps:.0f} fps is too low to resolve the swing velocity peak; "
-            f"swing measures raise no flag."
-        )
-        for side in SIDES:
-            usable[side] -= SWING_MEASURES
-    if 0 < detected_frac < 0.9:
-        quality.append(f"Pose found on {detected_frac:.0%} of frames only; measures use the frames with a pose.")
-    for side in SIDES:
-        n_steps = leg_stats[side]["contact_time_s"]["n"]
-        if status == "ok" and n_steps < config.flags.min_steps:
-            quality.append(
-                f"Only {n_steps} contact(s) of the {side} foot: fewer than "
-                f"{config.flags.min_steps}, so no flag is raised for the {side} leg."
-            )
-    if len(contacts):
-        low = contacts[contacts["confidence"] < 0.5]
-        if len(low):
-            quality.append(f"{len(low)} of {len(contacts)} contacts have low timing confidence (< 0.5).")
-    n_seen = max(1, int(track.detected.sum()))
-    collapsed_frac = float(collapsed.sum()) / n_seen
-    if collapsed_frac > 0:
-        quality.append(
-            f"Far-leg collapse: on {int(collapsed.sum())} frame(s) ({collapsed_frac:.0%}) the pose model "
-            f"drew the far ({far}) leg on top of the near ({near}) leg; far-leg measures that use those "
-            f"frames are marked unreliable"
-            + (" and the far leg raises no flag." if collapsed_frac > COLLAPSE_NO_FLAG_FRAC else ".")
-        )
-        if collapsed_frac > COLLAPSE_NO_FLAG_FRAC:
-            usable[far] = set()
-    if len(steps) and "reliable" in steps and (~steps["reliable"].astype(bool)).any():
-        for side in SIDES:
-            if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
-                usable[side] = set()
-    # MediaPipe damps the occluded far leg's motion: on the sample clip its peak swing velocity
-    # reads 6.5-9.6 % low per swing with 'full', 5.1-14.8 % with 'heavy' (against the truth file).
-    # A far-leg "slow" or a near/far asymmetry flag would then mostly reflect the camera.
-    usable[far] -= FAR_LEG_BIASED_MEASURES
-    if len(steps) and leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
-        quality.append(
-            f"The {far} leg is the far leg: its swing velocity is shown but raises no flag (on the "
-            f"sample clip the pose model reads the occluded leg's swing 5-15 % slow); film the other "
-            f"side to assess it."
-        )
-    if orientation.method == "default":
-        quality.append("Running direction unclear (feet and hips disagree or are missing); assumed left-to-right.")
-
-    withheld: list[dict] = []
-    flags = compute_flags(leg_stats, cfg=config.flags, usable=usable, withheld=withheld) if status == "ok" else []
-    summary = {
-        "status": status,
-        "status_reason": reason,
-        "clip": clip,
-        "stored_fps": stored_fps,
-        "capture_fps": capture_fps,
-        "n_frames": int(n),
-        "pose_detected_frac": detected_frac,
-        "running_direction_in_image": "-x (right-to-left)" if orientation.mirrored else "+x (left-to-right)",
-        "near_side": near,
-        "near_side_source": "depth" if depth_near else "direction",
-        "filter_cutoff_hz": used_cutoff,
-        "legs": {side: leg_stats[side] for side in SIDES},
-        "both_legs": leg_stats["both"],
-        "asymmetry_pct": {
-            m: asymmetry_pct(leg_stats["left"][m]["mean"], leg_stats["right"][m]["mean"]) for m in MEASURES
-        },
-        "leg_of_side": leg_of_side,
-        "n_contacts": int(len(contacts)),
-        "leg_swap_frames": int(swapped.sum()),
-        "flags": [f.to_dict() for f in flags],
-        "flags_withheld": withheld,
-        "measure_quality": uncertainty.add_confidence(
-            measure_quality(steps, usable, leg_of_side, capture_fps, config), leg_stats, known_errors
-        ),
-        "far_leg_collapsed_frac": collapsed_frac,
-        "quality": quality,
-        "config": config.to_dict(),
-    }
-    summary.update(uncertainty.summary_fields(summary, key=error_key, capture_fps=capture_fps))
-    return AnalysisResult(summary=summary, contacts=contacts, steps=steps, frames=frames, track=smooth, quality=quality)
+    m = measure_track(track, config=config, capture_fps=capture_fps, pose_model=pose_model)
+    return summarise(
+        m,
+        status=status_of(m, config),
+        config=config,
+        clip=clip,
+        stored_fps=stored_fps,
+        landmark_source=track.source,
+        notes_before=[QualityNote("input", n) for n in notes or ()],
+    )

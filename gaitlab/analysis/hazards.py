@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from gaitlab.analysis.summary import ClipFacts, frozen_map
 from gaitlab.core.types import PoseTrack, VideoInfo
 
 # Step frequency of running, real time (jog ~2.6, elite sprint ~5): outside, the clock is probably wrong.
@@ -128,7 +129,7 @@ def leg_cycle_step_hz(frames: pd.DataFrame) -> float | None:
 
 
 def motion_slowmo_factor(
-    summary: dict, tb: TimeBase, steps: pd.DataFrame, frames: pd.DataFrame | None = None
+    status: str, tb: TimeBase, steps: pd.DataFrame, frames: pd.DataFrame | None = None
 ) -> tuple[float | None, float | None]:
     """(factor to apply or None, step frequency seen) from the running's step rate.
 
@@ -141,7 +142,7 @@ def motion_slowmo_factor(
         sf = steps["step_frequency_hz"].dropna().to_numpy(np.float64)
         if sf.size:
             freq = float(np.median(sf))
-    if summary.get("status") != "ok" or freq is None or not math.isfinite(freq):
+    if status != "ok" or freq is None or not math.isfinite(freq):
         return None, freq
     lo, hi = RUNNING_STEP_HZ
     if freq >= lo * 0.9:
@@ -324,20 +325,24 @@ def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: fl
     return notes
 
 
-def summary_fields(info: VideoInfo, track: PoseTrack, tb: TimeBase, segments: int) -> dict:
+def clip_facts(info: VideoInfo, track: PoseTrack, tb: TimeBase, segments: int, pose_model: str | None) -> ClipFacts:
+    """What the video says about the clip: time base, repeats, camera, cuts, people, geometry."""
     meta = track.meta or {}
     timing = meta.get("timing") or {}
     camera = meta.get("camera") or {}
-    return {
-        "capture_fps_source": tb.source,
-        "inferred_capture_fps": tb.capture_fps,
-        "slowmo_factor": tb.slowmo_factor,
-        "unique_frames_per_stored_s": tb.unique_fps,
-        "decoded_frames": int(timing.get("n_decoded", meta.get("decoded_frames", track.n_frames))),
-        "duplicate_frames": int(timing.get("n_decoded", 0)) - len(timing.get("keep", [])) if timing else 0,
-        "camera": "moving" if camera.get("moving") else "fixed",
-        "scene_cuts_frames": camera.get("cuts", []),
-        "segments": segments,
-        "person_selection": meta.get("person", {}),
-        "speed_and_step_length": "not computed" + (" (moving camera)" if camera.get("moving") else ""),
-    }
+    return ClipFacts(
+        capture_fps_source=tb.source,
+        inferred_capture_fps=tb.capture_fps,
+        slowmo_factor=tb.slowmo_factor,
+        unique_frames_per_stored_s=tb.unique_fps,
+        decoded_frames=int(timing.get("n_decoded", meta.get("decoded_frames", track.n_frames))),
+        duplicate_frames=int(timing.get("n_decoded", 0)) - len(timing.get("keep", [])) if timing else 0,
+        camera="moving" if camera.get("moving") else "fixed",
+        scene_cuts_frames=tuple(camera.get("cuts", [])),
+        segments=segments,
+        person_selection=frozen_map(meta.get("person", {})),
+        speed_and_step_length="not computed" + (" (moving camera)" if camera.get("moving") else ""),
+        rotation_deg=info.rotation_deg,
+        frame_size_px=tuple(info.upright_size_px),
+        pose_model=pose_model,
+    )

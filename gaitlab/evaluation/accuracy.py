@@ -74,7 +74,7 @@ def score(
         steps=steps,
         frames=frames,
         on_plates=truth.on_plates,
-        near_side=result.summary.get("near_side"),
+        near_side=result.summary.near_side,
     )
 
 

@@ -262,7 +262,7 @@ def evaluate_video(
     row["model"] = model
     row["pose_from_cache"] = done.pose_from_cache
     row["capture_fps_source"] = done.info.capture_fps_source
-    row["pose_detected_frac"] = done.result.summary["pose_detected_frac"]
+    row["pose_detected_frac"] = done.result.summary.pose_detected_frac
     roi = ((done.result.track.meta or {}).get("person") or {}).get("roi") or {}
     row["pose_crop_pass"] = bool(roi.get("used", False))  # gaitlab's crop-follow pose pass replaced the full frame
     row["athlete_height_px"] = roi.get("athlete_height_px")

@@ -164,7 +164,7 @@ def _analyze(clip: Path, model: str, workers: int, *, annotate: bool, out_dir: P
         "wall_s": wall,
         "pose_from_cache": done.pose_from_cache,
         "stages_s": done.timings_s,
-        "status": done.result.summary.get("status"),
+        "status": done.result.summary.status.status,
     }
     if seen:
         procs = seen["processes"]

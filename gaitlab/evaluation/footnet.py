@@ -194,7 +194,7 @@ def evaluate_footnet(trial: FootnetTrial, fps: float, *, trial_name: str, config
         steps=None,
         frames=None,
         on_plates=lambda side, time_s: t0 <= time_s <= t1,
-        near_side=result.summary.get("near_side"),
+        near_side=result.summary.near_side,
     )
     row["hip_flexion_rmse_deg"] = row["hip_flexion_rmse_near_deg"] = math.nan  # no truth trunk
     return row

@@ -67,7 +67,7 @@ def write_outputs(result: AnalysisResult, out_dir: Path, *, frames: pd.DataFrame
         _write_csv(result.contacts, paths["contacts.csv"])
         _write_csv(result.steps, paths["steps.csv"])
         _write_csv(frames if frames is not None else frames_table(result), paths["frames.csv"])
-        write_text_atomic(paths["summary.json"], summary_json_text(result.summary))
+        write_text_atomic(paths["summary.json"], summary_json_text(result.summary.to_dict()))
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write outputs ({exc.strerror or exc})") from None
     return paths
