@@ -112,8 +112,8 @@ def process_clip(job: dict) -> dict:
             clip_sha256=sha,
             workers=1,
         )
-        summary = done.result.summary
-        n_frames, pose_cached = int(summary.get("n_frames") or 0), done.pose_from_cache
+        summary = done.result.summary.to_dict()
+        n_frames, pose_cached = done.result.summary.n_frames, done.pose_from_cache
         row = summary_row(
             summary, **ident, clip_sha256=sha, clip_out_dir=out_dir, batch_out_dir=Path(job["batch_out_dir"])
         )
