@@ -11,7 +11,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: tomli is the same parser under its PyPI name
+    import tomli as tomllib
 
 from gaitlab.core.errors import BadInputError
 
