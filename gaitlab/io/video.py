@@ -2,15 +2,17 @@
 
 Frames are decoded one at a time with PyAV (FFmpeg), rotated upright from the
 display-matrix metadata, and handed on as RGB arrays; a clip is never held in
-memory. Times are real capture time: stored presentation time divided by the
-slow-motion factor (capture fps / stored fps).
+memory. ``iter_frames`` is the one decode loop (whole clip or a range of
+frames) and ``Clock`` the one place timestamps become stored and real capture
+time (stored presentation time divided by the slow-motion factor, capture fps /
+stored fps).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -114,20 +116,69 @@ def probe(path: Path | str, *, capture_fps: float | None = None) -> VideoInfo:
 
 @dataclass
 class Frame:
-    """One decoded frame: ``index`` in decode order, times in seconds."""
+    """One decoded frame.
+
+    ``index``: its number in the clip (see ``iter_frames``); ``stored_time_s`` and
+    ``time_s``: its stored and real capture time (``Clock``); ``damaged``: the decoder
+    found errors in its data, so parts of the image are FFmpeg's concealment (copied
+    or smeared from other frames), not what the camera saw.
+    """
 
     index: int
     stored_time_s: float
     time_s: float
     rgb: np.ndarray
+    damaged: bool = False
 
 
 @dataclass
 class DecodeStats:
-    """Filled while iterating: what could not be read."""
+    """Filled while iterating: frames handed on, and what could not be read.
+
+    ``lost``: one entry per packet that failed to decode (its frame is missing), the
+    frame position it held or None when the packet has no timestamp; ``damaged``:
+    ``Frame.index`` of each frame handed on with ``damaged=True``.
+    """
 
     frames: int = 0
-    bad_packets: int = 0
+    lost: list[int | None] = field(default_factory=list)
+    damaged: list[int] = field(default_factory=list)
+
+    @property
+    def bad_packets(self) -> int:
+        return len(self.lost)
+
+
+class Clock:
+    """The one place file timestamps become times.
+
+    Stored time: a frame's presentation time (timestamp x stream time base) from
+    the clip's first frame (``first_raw_s``, default: the first frame given), kept
+    strictly increasing: a stamp at or before the previous one (broken or
+    duplicate timestamps) becomes the previous one plus one frame at the stored
+    rate. Real (capture) time: stored time / the slow-motion factor
+    (``VideoInfo.slowmo_factor``).
+    """
+
+    def __init__(self, info: VideoInfo, *, first_raw_s: float | None = None):
+        self.stored_fps = info.stored_fps
+        self.slowmo_factor = info.slowmo_factor
+        self._first_raw_s = first_raw_s
+        self._last_s = -np.inf
+
+    def stored_s(self, raw_s: float) -> float:
+        """Stored time of the next frame in presentation order, from its raw presentation time."""
+        if self._first_raw_s is None:
+            self._first_raw_s = raw_s
+        t = raw_s - self._first_raw_s
+        if t <= self._last_s:
+            t = self._last_s + 1.0 / self.stored_fps
+        self._last_s = t
+        return t
+
+    def real_s(self, stored_s: float) -> float:
+        """Real capture time of a stored time."""
+        return stored_s / self.slowmo_factor
 
 
 def upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
@@ -136,44 +187,112 @@ def upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=k)) if k else rgb
 
 
-def iter_frames(info: VideoInfo, *, stats: DecodeStats | None = None, fmt: str = "rgb24") -> Iterator[Frame]:
-    """Stream the clip's frames upright, with stored and real capture times.
+def packet_pts(info: VideoInfo) -> np.ndarray | None:
+    """Sorted presentation timestamps of the video packets (demux only, no decoding).
 
-    Packets that fail to decode (corrupt data) are skipped and counted in
-    ``stats.bad_packets`` instead of ending the analysis.
+    A frame's position is the rank of its timestamp here, which lets
+    ``iter_frames`` decode a range. None when positions would be ambiguous
+    (a packet without a timestamp, or two with the same one).
     """
+    container = _open(info.path)
+    with container:
+        stream = container.streams.video[0]
+        pts = [p.pts for p in container.demux(stream) if p.size]
+    if not pts or any(p is None for p in pts):
+        return None
+    arr = np.sort(np.asarray(pts, np.int64))
+    if np.any(np.diff(arr) <= 0):
+        return None
+    return arr
+
+
+class _SeekMissed(Exception):
+    pass
+
+
+def iter_frames(
+    info: VideoInfo,
+    *,
+    stats: DecodeStats | None = None,
+    fmt: str = "rgb24",
+    positions: np.ndarray | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    threads: int = 1,
+) -> Iterator[Frame]:
+    """Stream the clip's frames ``start <= index < stop`` upright, with stored and real capture times.
+
+    Without ``positions``, the clip is decoded from its start and ``Frame.index``
+    counts the frames the decoder gives. With ``positions`` (``packet_pts``),
+    ``Frame.index`` is the rank of the frame's timestamp there (the same number
+    unless packets fail to decode), times count from the first packet, and the
+    decoder starts at the keyframe before ``start`` (at the clip start when the
+    demuxer lands after it); frames before ``start`` are decoded, not converted.
+    Stopping the iteration early closes the file.
+
+    Packets that fail to decode are skipped and recorded in ``stats.lost``; frames
+    the decoder flags as corrupt come with ``damaged=True`` (``stats.damaged``).
+    ``threads``: decoder threads. 1 makes the damage flags and the concealed
+    pixels reproducible (with FFmpeg's frame threads they depend on thread
+    timing); 0 lets FFmpeg choose, for callers that only draw.
+    """
+    stats = stats if stats is not None else DecodeStats()
+    seek = positions is not None and start > 0
+    n_lost, n_damaged = len(stats.lost), len(stats.damaged)
+    try:
+        yield from _decode(info, stats, fmt, positions, start, stop, threads, seek=seek)
+    except _SeekMissed:  # raised before any frame was handed on
+        del stats.lost[n_lost:], stats.damaged[n_damaged:]
+        yield from _decode(info, stats, fmt, positions, start, stop, threads, seek=False)
+
+
+def _decode(info, stats, fmt, positions, start, stop, threads, *, seek: bool) -> Iterator[Frame]:
     import av
 
-    stats = stats if stats is not None else DecodeStats()
+    def in_range(pos: int | None) -> bool:
+        return pos is None or (pos >= start and (stop is None or pos < stop))
+
     container = _open(info.path)
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        if threads:
+            stream.thread_count = threads
         tb = float(stream.time_base) if stream.time_base else 1.0 / info.stored_fps
-        t0 = None
-        last_t = -np.inf
-        index = 0
+        pos_of = None if positions is None else {int(p): i for i, p in enumerate(positions)}
+        clock = Clock(info, first_raw_s=None if positions is None else float(positions[0]) * tb)
+        if seek:
+            container.seek(int(positions[start]), stream=stream, backward=True, any_frame=False)
+        n_out = 0  # frames out of the decoder
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
-                stats.bad_packets += 1
+                pos = pos_of.get(packet.pts) if pos_of is not None and packet.pts is not None else None
+                if in_range(pos):
+                    stats.lost.append(pos)
                 continue
             for frame in frames:
-                if frame.pts is not None:
-                    stored_t = frame.pts * tb
-                else:
-                    stored_t = index / info.stored_fps
-                if t0 is None:
-                    t0 = stored_t
-                stored_t -= t0
-                if stored_t <= last_t:  # broken or duplicate timestamps: fall back to the nominal rate
-                    stored_t = last_t + 1.0 / info.stored_fps
-                last_t = stored_t
+                pos = n_out if pos_of is None else pos_of.get(frame.pts)
+                n_out += 1
+                if pos is None:
+                    continue
+                if seek:
+                    if pos > start:
+                        raise _SeekMissed
+                    seek = False
+                if stop is not None and pos >= stop:
+                    return
+                if pos < start:  # pre-roll from the keyframe: decoded, never converted
+                    continue
+                raw_s = frame.pts * tb if frame.pts is not None else pos / info.stored_fps
+                stored_s = clock.stored_s(raw_s)
+                damaged = bool(frame.is_corrupt)
+                if damaged:
+                    stats.damaged.append(pos)
+                stats.frames += 1
                 rgb = upright(frame.to_ndarray(format=fmt), info.rotation_deg)
-                yield Frame(index=index, stored_time_s=stored_t, time_s=stored_t / info.slowmo_factor, rgb=rgb)
-                index += 1
-                stats.frames = index
+                yield Frame(index=pos, stored_time_s=stored_s, time_s=clock.real_s(stored_s), rgb=rgb, damaged=damaged)
 
 
 def file_sha256(path: Path, *, chunk_bytes: int = 1 << 20) -> str:

@@ -127,7 +127,7 @@ def write_annotated_video(
         open_h264_writer(path, width_px=out_w, height_px=out_h, fps=fps, preset=preset) as writer,
         progress(f"annotate {info.path.name}", info.n_frames, enabled=show_progress) as bar,
     ):
-        for frame in iter_frames(info, stats=stats):
+        for frame in iter_frames(info, stats=stats, threads=0):  # drawing only: FFmpeg's threads
             img = frame.rgb
             view = ViewTransform()
             row = overlay.row(frame.index)

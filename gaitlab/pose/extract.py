@@ -27,7 +27,7 @@ from gaitlab.pose.parallel import scan_and_pose
 from gaitlab.pose.person import CandidateRows, choose_target, link_tracklets, parse_hint, target_rows
 from gaitlab.pose.roi import run_crop_follow, seed_path, tile_seed
 
-EXTRACTION_VERSION = "robust-6"
+EXTRACTION_VERSION = "robust-7"
 # Crop-follow when the athlete is shorter than this share of the frame height, or well seen on fewer frames.
 SMALL_ATHLETE_HEIGHT_FRAC = 0.3
 MIN_GOOD_FRAC = 0.85
@@ -69,6 +69,7 @@ def extract_clip_pose(
     timing = frame_timing(scan)
     keep = set(timing.keep) if settings.drop_repeated_frames else set(range(scan.n_frames))
     keep_sorted = np.array(sorted(keep), dtype=np.int64)
+    posable = keep - set(stats.damaged)  # damaged frames keep an empty row in the crop pass too
     camera = camera_motion(scan, keep_sorted)
     rows = _only(done.rows, keep)
     tracklets = link_tracklets(rows.poses)
@@ -85,18 +86,18 @@ def extract_clip_pose(
         roi["seed"] = "full_frame_poses"
         if not seeds:
             found = tile_seed(
-                (f for f in iter_frames(info) if f.index in keep and f.index % 5 == 0), model_path, settings
+                (f for f in iter_frames(info) if f.index in posable and f.index % 5 == 0), model_path, settings
             )
             seeds = {i: next(iter(found.values())) for i in keep_sorted.tolist()} if found else {}
             roi["seed"] = "tiles" if found else "none"
         if seeds:
             crop = run_crop_follow(
-                (f for f in iter_frames(info) if f.index in keep),
+                (f for f in iter_frames(info) if f.index in posable),
                 seeds,
                 model_path,
                 settings,
                 label=f"pose (crop) {info.path.name}",
-                total=len(keep),
+                total=len(posable),
                 show_progress=show_progress,
             )
             merged = _align(crop, target)
@@ -108,6 +109,8 @@ def extract_clip_pose(
     meta = {
         "decoded_frames": stats.frames,
         "bad_packets": stats.bad_packets,
+        "damaged_frames": stats.damaged,
+        "damaged_frame_count": len(stats.damaged),
         "settings": settings.to_dict(),
         "extraction": EXTRACTION_VERSION,
         "timing": timing.to_dict() if settings.drop_repeated_frames else None,

@@ -10,24 +10,26 @@ afterwards (the price of decoding once: a clip slowed k times by duplication
 with noisy copies costs k times the pose work of its new frames).
 
 Parallel plan: frames are identified by their presentation timestamp (a demux
-pass, no decoding, lists every packet's pts; rank in sorted pts = position).
+pass, no decoding, lists every packet's pts: ``video.packet_pts``; rank in
+sorted pts = position).
 The calling process starts posing from frame 0 at once while ``workers - 1``
 spawned processes import MediaPipe and build their landmarkers (~1 s). When all
 are ready, the frames not yet done are split into contiguous ranges so every
-process has the same number of landmarker calls left. A worker seeks to the
-keyframe before its range, decodes forward without converting until
-``OVERLAP_FRAMES`` before its range, and runs the landmarker from there so the
+process has the same number of landmarker calls left. A worker decodes its
+range with ``video.iter_frames`` (from the keyframe before it, converting from
+two frames before ``OVERLAP_FRAMES`` ahead of its range), and runs the landmarker from there so the
 tracker has locked on when its range starts; the overlap rows are dropped
 (the previous range owns those frames). Rows are concatenated in frame order and
 renumbered exactly as ``video.iter_frames`` numbers and times frames, so the
-person linking/selection after this runs unchanged.
+person linking/selection after this runs unchanged. Frames the decoder flags as
+damaged are scanned but not posed (an empty row, like a frame without a person).
 
 Workers are "spawn" processes (MediaPipe is not fork-safe once initialised)
-with one thread each for OpenMP, OpenCV and FFmpeg, so N processes on N cores
+with one thread each for OpenMP and OpenCV (every pose decode is single-threaded), so N processes on N cores
 do not oversubscribe. The result does not depend on the number of workers
 beyond landmark noise at the range starts; the pose cache is shared across
 worker counts. The per-range machinery (``_Chunk``, the worker processes) is
-in ``pose_workers``.
+in ``workers``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import numpy as np
 
 from gaitlab.core.cpu import default_workers
 from gaitlab.core.types import VideoInfo
-from gaitlab.io.video import DecodeStats, _open
+from gaitlab.io.video import Clock, DecodeStats, packet_pts
 from gaitlab.pose.landmarker import PoseSettings
 from gaitlab.pose.person import CandidateRows
 from gaitlab.pose.scan import ClipScan
@@ -48,20 +50,6 @@ from gaitlab.pose.workers import OVERLAP_FRAMES, ChunkResult, _Pool, run_chunk
 
 # Below this many frames per process, splitting costs more (startup, overlap) than it saves.
 MIN_FRAMES_PER_WORKER = 60
-
-
-def packet_pts(info: VideoInfo) -> np.ndarray | None:
-    """Sorted presentation timestamps of the video packets (demux only), or None if unusable for seeking."""
-    container = _open(info.path)
-    with container:
-        stream = container.streams.video[0]
-        pts = [p.pts for p in container.demux(stream) if p.size]
-    if not pts or any(p is None for p in pts):
-        return None
-    arr = np.sort(np.asarray(pts, np.int64))
-    if np.any(np.diff(arr) <= 0):
-        return None  # duplicate timestamps: positions would be ambiguous
-    return arr
 
 
 def split_remaining(done_to: int, n_frames: int, n_procs: int, overlap: int) -> list[int]:
@@ -86,8 +74,8 @@ def split_remaining(done_to: int, n_frames: int, n_procs: int, overlap: int) -> 
 @dataclass
 class ScanAndPose:
     scan: ClipScan
-    rows: CandidateRows  # every posed frame, frame index = decode-order index like iter_frames
-    stats: DecodeStats
+    rows: CandidateRows  # every posed (or damaged) frame, frame index = decode-order index like iter_frames
+    stats: DecodeStats  # damaged: frame indices of the decoded frames the decoder flagged
     workers_used: int
     timings_s: dict
 
@@ -163,39 +151,32 @@ def scan_and_pose(
 
 
 def _merge(parts: list[ChunkResult], info: VideoInfo) -> ScanAndPose:
-    """Concatenate the ranges in frame order; number and time frames as ``video.iter_frames`` does."""
-    keys = np.asarray([k for part in parts for k in part.keys], np.int64)
-    raw_t = np.asarray([t for part in parts for t in part.stored_time_s], np.float64)
+    """Concatenate the ranges in frame order; number frames as ``video.iter_frames`` does and time them
+    with ``video.Clock``."""
+    positions = np.asarray([k for part in parts for k in part.positions], np.int64)
+    range_t = np.asarray([t for part in parts for t in part.stored_time_s], np.float64)
     scan_cols = {k: [v for part in parts for v in part.scan[k]] for k in parts[0].scan}
-    order = np.argsort(keys, kind="stable")
-    keys, raw_t = keys[order], raw_t[order]
+    order = np.argsort(positions, kind="stable")
+    positions, range_t = positions[order], range_t[order]
     scan_cols = {k: [v[i] for i in order] for k, v in scan_cols.items()}
-    stored = _stored_times_s(raw_t, info.stored_fps)
-    index_of = {int(k): i for i, k in enumerate(keys)}
+    clock = Clock(info)  # from the first decoded frame, as a whole-clip decode counts
+    stored = np.asarray([clock.stored_s(t) for t in range_t])
+    index_of = {int(k): i for i, k in enumerate(positions)}
     rows = CandidateRows()
     for part in parts:
-        for poses, (key, _, shape) in zip(part.rows.poses, part.rows.frames):
-            i = index_of.get(int(key))
+        for poses, (pos, _, shape) in zip(part.rows.poses, part.rows.frames):
+            i = index_of.get(int(pos))
             if i is None:
                 continue
             rows.poses.append(poses)
-            rows.frames.append((i, float(stored[i] / info.slowmo_factor), shape))
+            rows.frames.append((i, float(clock.real_s(stored[i])), shape))
     by_index = np.argsort([f[0] for f in rows.frames], kind="stable")
     rows.poses = [rows.poses[k] for k in by_index]
     rows.frames = [rows.frames[k] for k in by_index]
-    scan = ClipScan(
-        stored_time_s=[float(t) for t in stored], **scan_cols, bad_packets=sum(p.bad_packets for p in parts)
+    stats = DecodeStats(
+        frames=len(positions),
+        lost=[p for part in parts for p in part.lost],
+        damaged=sorted(index_of[p] for part in parts for p in part.damaged),
     )
-    stats = DecodeStats(frames=len(keys), bad_packets=scan.bad_packets)
+    scan = ClipScan(stored_time_s=[float(t) for t in stored], **scan_cols, bad_packets=stats.bad_packets)
     return ScanAndPose(scan=scan, rows=rows, stats=stats, workers_used=1, timings_s={})
-
-
-def _stored_times_s(raw_t: np.ndarray, stored_fps: float) -> np.ndarray:
-    """Stored time from the first frame, with ``iter_frames``' fallback for non-increasing stamps."""
-    out = np.empty(len(raw_t))
-    last = -np.inf
-    for i, t in enumerate(raw_t - raw_t[0] if len(raw_t) else raw_t):
-        if t <= last:
-            t = last + 1.0 / stored_fps
-        out[i] = last = t
-    return out

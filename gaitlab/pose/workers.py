@@ -1,9 +1,9 @@
 """Worker processes for ``parallel_pose``: one process per contiguous range of frames.
 
-Each worker seeks to the keyframe before its range, decodes forward, scans and
-poses every frame from ``OVERLAP_FRAMES`` before the range (so the VIDEO-mode
-tracker has locked on), and returns the rows, scan numbers and times of the
-frames it owns (``ChunkResult``). The calling process runs the same
+Each worker decodes its range with ``video.iter_frames`` (from the keyframe
+before it), scans and poses every frame from ``OVERLAP_FRAMES`` before the
+range (so the VIDEO-mode tracker has locked on), and returns the rows, scan
+numbers, times and damaged frames of the frames it owns (``ChunkResult``). The calling process runs the same
 ``run_chunk`` on its own range; ``_Pool`` starts the "spawn" workers
 (``_worker_main``) with one thread each.
 """
@@ -15,6 +15,7 @@ import queue as queue_mod
 import time
 import traceback
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from gaitlab.core.cpu import thread_env
 from gaitlab.core.types import VideoInfo
-from gaitlab.io.video import Frame, _open, upright
+from gaitlab.io.video import DecodeStats, Frame, iter_frames
 from gaitlab.pose.landmarker import PoseSettings, run_landmarker
 from gaitlab.pose.person import CandidateRows
 from gaitlab.pose.scan import SCAN_KEYS, ThumbScanner
@@ -35,33 +36,39 @@ SURE_REPEAT_P995 = 1.0
 _PROGRESS_EVERY = 10
 
 
-class _SeekMissed(Exception):
-    pass
-
-
 @dataclass
 class ChunkResult:
-    """What one process returns for the frames it owns (positions ``start <= pos < end``)."""
+    """What one process returns for the frames it owns (positions ``start <= pos < end``).
 
-    keys: list[int] = field(default_factory=list)  # per owned decoded frame: pts (or position)
-    stored_time_s: list[float] = field(default_factory=list)  # raw, from the file (not yet from frame 0)
+    ``positions``/``stored_time_s``: per owned decoded frame, its position (``video.iter_frames``
+    with ``positions``) and stored time; ``damaged``: positions of owned frames the decoder
+    flagged as damaged (not posed: an empty row); ``lost``: positions (or None) of owned
+    packets that failed to decode.
+    """
+
+    positions: list[int] = field(default_factory=list)
+    stored_time_s: list[float] = field(default_factory=list)
     scan: dict = field(default_factory=lambda: {k: [] for k in SCAN_KEYS})
-    rows: CandidateRows = field(default_factory=CandidateRows)  # posed owned frames; frame index = key
-    bad_packets: int = 0
+    rows: CandidateRows = field(default_factory=CandidateRows)  # posed owned frames; frame index = position
+    damaged: list[int] = field(default_factory=list)
+    lost: list[int | None] = field(default_factory=list)
     timings_s: dict = field(default_factory=dict)
 
 
 class _Chunk:
-    """Decode ``[lock_from, end)`` (positions), scan and pose; keep what falls in ``[start, end)``.
+    """Decode from ``lock_from`` (positions), scan and pose; keep what falls in ``[start, end)``.
 
+    Two frames before ``lock_from`` are decoded too, for the scan's comparisons.
     ``poll(pos)`` is called after each decoded frame and may return a new ``end``
     (never at or before ``pos``); ``on_owned()`` once per decoded frame the chunk owns.
+    Damaged frames go to ``rows`` without a pose instead of to the landmarker.
     """
 
     def __init__(
         self,
         info: VideoInfo,
         pts_sorted: np.ndarray | None,
+        rows: CandidateRows,
         *,
         start: int,
         end: int | None,
@@ -70,80 +77,46 @@ class _Chunk:
         poll=None,
         on_owned=None,
     ):
-        self.info, self.pts_sorted = info, pts_sorted
+        self.info, self.pts_sorted, self.rows = info, pts_sorted, rows
         self.start, self.end, self.lock_from = start, end, lock_from
         self.pose_all, self.poll, self.on_owned = pose_all, poll, on_owned
         self.out = ChunkResult()
         self.t_decode = self.t_scan = 0.0
         self._scanner = ThumbScanner()
+        self._stats = DecodeStats()
 
-    def _decoded(self) -> Iterator[tuple[int, int, float, np.ndarray]]:
-        try:
-            yield from self._decoded_from(seek=True)
-        except _SeekMissed:  # the demuxer landed after the range: decode from the start instead
-            yield from self._decoded_from(seek=False)
+    def _decoded(self) -> Iterator[Frame]:
+        """The decoded frames from two before ``lock_from`` until ``end`` (which ``poll`` may move)."""
+        frames = iter_frames(
+            self.info, stats=self._stats, positions=self.pts_sorted, start=max(0, self.lock_from - 2), stop=self.end
+        )
+        with closing(frames):
+            while True:
+                t = time.perf_counter()
+                frame = next(frames, None)
+                self.t_decode += time.perf_counter() - t
+                if frame is None or (self.end is not None and frame.index >= self.end):
+                    break
+                yield frame
+        self.out.lost = [p for p in self._stats.lost if p is None or self._owns(p)]
 
-    def _decoded_from(self, *, seek: bool) -> Iterator[tuple[int, int, float, np.ndarray]]:
-        """(position, key, stored time s, rgb) from ``lock_from`` on; seeks to the keyframe before it.
-
-        key: the pts when positions come from ``pts_sorted``, else the decode-order position
-        (one whole-clip pass); stored time as ``iter_frames`` reads it (pts, else position / fps).
-        """
-        import av
-
-        container = _open(self.info.path)
-        with container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            if os.environ.get("GAITLAB_WORKER"):
-                stream.thread_count = 1
-            tb = float(stream.time_base) if stream.time_base else 1.0 / self.info.stored_fps
-            pos_of = {int(p): i for i, p in enumerate(self.pts_sorted)} if self.pts_sorted is not None else None
-            first = max(0, self.lock_from - 2)
-            seek = seek and first > 0 and pos_of is not None
-            if seek:
-                container.seek(int(self.pts_sorted[first]), stream=stream, backward=True, any_frame=False)
-            n = 0
-            t = time.perf_counter()
-            for packet in container.demux(stream):
-                try:
-                    frames = packet.decode()
-                except av.error.FFmpegError:
-                    pos = pos_of.get(packet.pts) if pos_of is not None and packet.pts is not None else None
-                    if pos is None or (pos >= self.start and (self.end is None or pos < self.end)):
-                        self.out.bad_packets += 1
-                    continue
-                for frame in frames:
-                    pos = pos_of.get(frame.pts) if pos_of is not None else n
-                    n += 1
-                    if pos is None:
-                        continue
-                    if seek and n == 1 and pos > first:
-                        raise _SeekMissed
-                    if self.end is not None and pos >= self.end:
-                        self.t_decode += time.perf_counter() - t
-                        return
-                    if pos < self.lock_from - 2:  # pre-roll from the keyframe: decoded, never converted
-                        continue
-                    key = int(frame.pts) if pos_of is not None else pos
-                    stored_t = frame.pts * tb if frame.pts is not None else pos / self.info.stored_fps
-                    rgb = upright(frame.to_ndarray(format="rgb24"), self.info.rotation_deg)
-                    self.t_decode += time.perf_counter() - t
-                    yield pos, key, stored_t, rgb
-                    t = time.perf_counter()
-            self.t_decode += time.perf_counter() - t
+    def _owns(self, pos: int) -> bool:
+        return pos >= self.start and (self.end is None or pos < self.end)
 
     def frames_to_pose(self) -> Iterator[Frame]:
-        """Scan every decoded frame; yield those the landmarker must see (``Frame.index`` = key)."""
-        for pos, key, stored_t, rgb in self._decoded():
+        """Scan every decoded frame; yield those the landmarker must see."""
+        for frame in self._decoded():
+            pos = frame.index
             t = time.perf_counter()
-            values = self._scanner.step(rgb)
+            values = self._scanner.step(frame.rgb)
             owned = pos >= self.start
             if owned:
-                self.out.keys.append(key)
-                self.out.stored_time_s.append(float(stored_t))
+                self.out.positions.append(pos)
+                self.out.stored_time_s.append(float(frame.stored_time_s))
                 for name, value in zip(SCAN_KEYS, values):
                     self.out.scan[name].append(value)
+                if frame.damaged:
+                    self.out.damaged.append(pos)
             self.t_scan += time.perf_counter() - t
             if owned and self.on_owned is not None:
                 self.on_owned()
@@ -153,20 +126,23 @@ class _Chunk:
                     self.end = new_end
             if pos < self.lock_from:
                 continue
+            if frame.damaged:  # concealed pixels: no pose rather than a wrong one
+                self.rows.add(frame, None)
+                continue
             sure_repeat = np.isfinite(values[0]) and values[0] <= SURE_REPEAT_P995
             if self.pose_all or not sure_repeat:
-                yield Frame(index=key, stored_time_s=stored_t, time_s=stored_t / self.info.slowmo_factor, rgb=rgb)
+                yield frame
 
 
 class _KeepOwned(CandidateRows):
     """``CandidateRows`` that keeps only frames at or after the chunk's start (drops lock-on rows)."""
 
-    def __init__(self, owned_from_pts: int | None):
+    def __init__(self, start: int):
         super().__init__()
-        self.owned_from_pts = owned_from_pts
+        self.start = start
 
     def add(self, frame: Frame, result) -> None:
-        if self.owned_from_pts is None or frame.index >= self.owned_from_pts:
+        if frame.index >= self.start:
             super().add(frame, result)
 
 
@@ -198,9 +174,11 @@ def run_chunk(
             }
         )
     lock_from = max(0, start - OVERLAP_FRAMES)
+    rows = _KeepOwned(start)
     chunk = _Chunk(
         info,
         pts_sorted,
+        rows,
         start=start,
         end=end,
         lock_from=lock_from,
@@ -208,8 +186,6 @@ def run_chunk(
         poll=poll,
         on_owned=on_owned,
     )
-    owned_from = int(pts_sorted[start]) if (pts_sorted is not None and start > 0) else None
-    rows = _KeepOwned(owned_from)
     t0 = time.perf_counter()
     detect = _TimedFrames(chunk.frames_to_pose())
     run_landmarker(detect, model_path, settings, label="", total=None, show_progress=False, rows=rows)
@@ -221,7 +197,7 @@ def run_chunk(
         "scan_s": chunk.t_scan,
         "pose_s": wall - detect.producer_s,
         "posed_frames": detect.n,
-        "owned_frames": len(chunk.out.keys),
+        "owned_frames": len(chunk.out.positions),
     }
     return chunk.out
 
@@ -292,8 +268,8 @@ class _Pool:
         self.jobs = [ctx.Queue() for _ in range(n)]
         self.procs = []
         one_thread = thread_env(1)
-        saved = {k: os.environ.get(k) for k in list(one_thread) + ["GAITLAB_WORKER"]}
-        os.environ.update(one_thread, GAITLAB_WORKER="1")  # inherited by the spawned interpreters only
+        saved = {k: os.environ.get(k) for k in one_thread}
+        os.environ.update(one_thread)  # inherited by the spawned interpreters only
         try:
             for wid in range(n):
                 p = ctx.Process(
