@@ -207,41 +207,37 @@ def _estimate_px_per_m(j) -> float:
     return float(max(lens)) if lens else 200.0
 
 
-def render_figure(
-    img_bgr: np.ndarray,
-    joints_px: dict,
-    *,
-    near_side: str,
-    px_per_m: float | None = None,
-    style: FigureStyle | None = None,
-) -> np.ndarray:
-    """Draw the runner onto ``img_bgr`` (returns a new uint8 BGR image).
+# Shoe outlines as (along, across) fractions of the heel-to-toe length, from the heel along the sole
+# and from the sole towards the ankle.
+_SHOE_UPPER = (
+    (-0.02, 0.10), (-0.03, 0.30), (0.02, 0.44), (0.22, 0.46), (0.36, 0.40), (0.60, 0.28),
+    (0.85, 0.19), (0.98, 0.12), (1.0, 0.06), (0.97, 0.03), (0.0, 0.05),
+)  # fmt: skip
+_SHOE_SOLE = (
+    (-0.02, 0.0), (0.0, 0.115), (0.5, 0.10), (0.95, 0.10), (1.01, 0.06), (1.0, 0.0), (0.9, -0.015), (0.1, -0.015),
+)  # fmt: skip
 
-    ``joints_px``: pixel (x, y) per point name, both sides. ``near_side``: the
-    side facing the camera ("left" or "right"); it is drawn last and brighter.
-    ``px_per_m``: figure scale (estimated from the leg lengths when omitted).
-    """
-    if near_side not in ("left", "right"):
-        raise ValueError("near_side must be 'left' or 'right'")
-    st = style or FigureStyle()
-    j = {k: np.asarray(v, float) for k, v in joints_px.items()}
-    s = px_per_m or _estimate_px_per_m(j)
-    far_side = "right" if near_side == "left" else "left"
-    cv = _Canvas(img_bgr)
 
-    hip_mid = 0.5 * (j["left_hip"] + j["right_hip"])
-    sh_mid = 0.5 * (j["left_shoulder"] + j["right_shoulder"])
-    ear = j.get(f"{near_side}_ear", j.get("left_ear"))
-    nose = j["nose"]
-    fwd_sign = 1.0 if nose[0] >= ear[0] else -1.0
-    up = _unit(sh_mid - hip_mid)  # along the trunk, image coords
+class _Figure:
+    """The runner's body parts painted on a canvas; ``s`` is the figure scale in pixels per metre."""
 
-    def back_perp(d):
+    def __init__(self, cv: _Canvas, st: FigureStyle, j: dict, s: float, near_side: str):
+        self.cv, self.st, self.j, self.s, self.near_side = cv, st, j, s, near_side
+        self.hip_mid = 0.5 * (j["left_hip"] + j["right_hip"])
+        self.sh_mid = 0.5 * (j["left_shoulder"] + j["right_shoulder"])
+        self.ear = j.get(f"{near_side}_ear", j.get("left_ear"))
+        self.nose = j["nose"]
+        self.fwd_sign = 1.0 if self.nose[0] >= self.ear[0] else -1.0  # +1: running towards +x
+        self.up = _unit(self.sh_mid - self.hip_mid)  # along the trunk, image coords
+
+    def back_perp(self, d):
         """Unit perpendicular of segment direction d pointing to the body's back side."""
         d = _unit(d)
-        return fwd_sign * np.array([-d[1], d[0]])
+        return self.fwd_sign * np.array([-d[1], d[0]])
 
-    def arm(side, k):
+    def arm(self, side: str, k: float) -> None:
+        """Upper arm, forearm, fist and the singlet's sleeve cap; ``k``: brightness factor."""
+        cv, st, j, s = self.cv, self.st, self.j, self.s
         skin = _dark(st.skin, k)
         top = _dark(st.top, k)
         sh, el, wr = j[f"{side}_shoulder"], j[f"{side}_elbow"], j[f"{side}_wrist"]
@@ -254,15 +250,16 @@ def render_figure(
         hd = _unit(tip - wr)
         cv.ellipse(wr + 0.5 * (tip - wr), hd, 0.055 * s, 0.040 * s, _dark(st.skin, 0.93 * k))
         cv.ellipse(
-            wr + 0.75 * (tip - wr) + back_perp(hd) * -0.012 * s, hd, 0.02 * s, 0.015 * s, _dark(st.skin, 0.85 * k)
+            wr + 0.75 * (tip - wr) + self.back_perp(hd) * -0.012 * s, hd, 0.02 * s, 0.015 * s, _dark(st.skin, 0.85 * k)
         )
         # short sleeve cap of the singlet at the shoulder
         cv.ellipse(sh + 0.02 * s * _unit(el - sh), _unit(el - sh), 0.075 * s, 0.058 * s, top)
 
-    def leg(side, k):
+    def leg(self, side: str, k: float) -> None:
+        """Shank with calf, thigh with muscle bulk and kneecap, the shorts' leg, then the shoe."""
+        cv, st, j, s, back_perp = self.cv, self.st, self.j, self.s, self.back_perp
         skin = _dark(st.skin, k)
         hp, kn, an = j[f"{side}_hip"], j[f"{side}_knee"], j[f"{side}_ankle"]
-        he, to = j[f"{side}_heel"], j[f"{side}_foot_index"]
         sd = _unit(an - kn)
         # shank + calf
         cv.capsule(kn, an, st.shank_r[0] * s, st.shank_r[1] * s, skin)
@@ -282,9 +279,11 @@ def render_figure(
             _dark(st.shorts, k),
             gloss=0.05,
         )
-        shoe(side, k, an, he, to)
+        self.shoe(k, an, j[f"{side}_heel"], j[f"{side}_foot_index"])
 
-    def shoe(side, k, an, he, to):
+    def shoe(self, k: float, an, he, to) -> None:
+        """Sock, shoe upper and sole, stripe and laces, from ankle ``an``, heel ``he`` and toe ``to``."""
+        cv, st, s = self.cv, self.st, self.s
         L = float(np.hypot(*(to - he)))
         u = _unit(to - he)
         n = np.array([-u[1], u[0]])
@@ -293,57 +292,46 @@ def render_figure(
         P = lambda a, b: he + a * L * u + b * L * n  # noqa: E731
         sock_top = an + 0.06 * s * _unit(an - 0.5 * (he + to)) * 0.9
         cv.capsule(an, sock_top, 0.036 * s, 0.038 * s, _dark(st.sock, k), gloss=0.05)
-        upper = [
-            P(-0.02, 0.10),
-            P(-0.03, 0.30),
-            P(0.02, 0.44),
-            P(0.22, 0.46),
-            P(0.36, 0.40),
-            P(0.60, 0.28),
-            P(0.85, 0.19),
-            P(0.98, 0.12),
-            P(1.0, 0.06),
-            P(0.97, 0.03),
-            P(0.0, 0.05),
-        ]
-        cv.polygon(upper, _dark(st.shoe, k), shade_dir=n * -1, shade_amt=0.25)
-        sole = [
-            P(-0.02, 0.0),
-            P(0.0, 0.115),
-            P(0.5, 0.10),
-            P(0.95, 0.10),
-            P(1.01, 0.06),
-            P(1.0, 0.0),
-            P(0.9, -0.015),
-            P(0.1, -0.015),
-        ]
-        cv.polygon(sole, _dark(st.sole, k), shade_dir=-n, shade_amt=0.15)
+        cv.polygon([P(a, b) for a, b in _SHOE_UPPER], _dark(st.shoe, k), shade_dir=n * -1, shade_amt=0.25)
+        cv.polygon([P(a, b) for a, b in _SHOE_SOLE], _dark(st.sole, k), shade_dir=-n, shade_amt=0.15)
         # stripe and laces
         cv.line(P(0.30, 0.12), P(0.55, 0.33), _dark(st.sole, 0.95 * k), 0.012 * s)
         cv.line(P(0.62, 0.26), P(0.80, 0.19), _dark((230, 230, 230), k), 0.01 * s)
 
-    # far side first
-    arm(far_side, st.far_darken)
-    leg(far_side, st.far_darken)
+    def trunk(self) -> None:
+        """Pelvis (shorts), abdomen and chest (singlet) and the singlet's waistband."""
+        cv, st, s, up, hip_mid = self.cv, self.st, self.s, self.up, self.hip_mid
+        fw = -self.back_perp(up)  # forward, perpendicular to the trunk
+        L = float(np.hypot(*(self.sh_mid - hip_mid)))
+        cv.ellipse(hip_mid + 0.05 * s * up - 0.01 * s * fw, up, 0.15 * s, 0.125 * s, st.shorts, gloss=0.05)
+        cv.capsule(hip_mid + 0.10 * s * up, hip_mid + 0.62 * L * up + 0.01 * s * fw, 0.105 * s, 0.115 * s, st.top)
+        cv.ellipse(hip_mid + 0.70 * L * up + 0.025 * s * fw, up, 0.20 * s, 0.128 * s, st.top)
+        cv.ellipse(
+            hip_mid + 0.16 * s * up,
+            up,
+            0.05 * s,
+            0.118 * s,
+            _dark(st.top_trim, 0.9),
+            gloss=0.05,
+            clip=(hip_mid + 0.18 * s * up, up),
+        )  # waistband of the singlet
 
-    # trunk: pelvis (shorts), abdomen and chest (singlet)
-    fw = -back_perp(up)  # forward, perpendicular to the trunk
-    L = float(np.hypot(*(sh_mid - hip_mid)))
-    cv.ellipse(hip_mid + 0.05 * s * up - 0.01 * s * fw, up, 0.15 * s, 0.125 * s, st.shorts, gloss=0.05)
-    cv.capsule(hip_mid + 0.10 * s * up, hip_mid + 0.62 * L * up + 0.01 * s * fw, 0.105 * s, 0.115 * s, st.top)
-    cv.ellipse(hip_mid + 0.70 * L * up + 0.025 * s * fw, up, 0.20 * s, 0.128 * s, st.top)
-    cv.ellipse(
-        hip_mid + 0.16 * s * up,
-        up,
-        0.05 * s,
-        0.118 * s,
-        _dark(st.top_trim, 0.9),
-        gloss=0.05,
-        clip=(hip_mid + 0.18 * s * up, up),
-    )  # waistband of the singlet
+    def neck_and_head(self) -> None:
+        """The neck from the shoulders to the head centre (``head_center``, else estimated from ear and nose),
+        then the head."""
+        j, st, s, up, ear, nose = self.j, self.st, self.s, self.up, self.ear, self.nose
+        hc = j.get("head_center")
+        if hc is None:
+            hc = ear + 0.35 * (nose - ear) + 0.02 * s * up
+        hup = _unit(hc - self.sh_mid)
+        neck_top = hc - 0.02 * s * hup
+        self.cv.capsule(self.sh_mid + 0.02 * s * up, neck_top, st.neck_r * s * 1.05, st.neck_r * s, st.skin)
+        self.head(hc, hup, j.get(f"{self.near_side}_eye", j.get("left_eye")), j.get("mouth"))
 
-    def head(hc, hup, nose, ear, eye, mouth):
-        r = st.head_r * s
+    def head(self, hc, hup, eye, mouth) -> None:
+        """Cranium, jaw and nose, hair, ear, and eye/brow and mouth where given; ``hup``: the head's up axis."""
+        cv, st, nose, ear = self.cv, self.st, self.nose, self.ear
+        r = st.head_r * self.s
         ff = _unit(nose - hc)
         ff = _unit(ff - (ff @ hup) * hup)  # face direction, perpendicular to the head axis
         skin = st.skin
@@ -352,14 +340,7 @@ def render_figure(
         cv.ellipse(
             nose - 0.12 * r * ff + 0.05 * r * hup, _unit(ff - 0.4 * hup), 0.24 * r, 0.12 * r, _dark(skin, 0.97)
         )  # nose
-        # hair: top and back of the head
-        p0 = hc + 0.62 * r * ff + 0.50 * r * hup
-        p1 = hc - 0.75 * r * ff - 0.55 * r * hup
-        d = _unit(p1 - p0)
-        nrm = np.array([-d[1], d[0]])
-        if (hc + 0.6 * r * hup - 0.4 * r * ff - p0) @ nrm > 0:
-            nrm = -nrm
-        cv.ellipse(hc - 0.05 * r * ff + 0.07 * r * hup, hup, 1.07 * r, 1.02 * r, st.hair, gloss=0.25, clip=(p0, nrm))
+        self.hair(hc, hup, ff, r)
         # ear
         cv.ellipse(ear, hup, 0.30 * r, 0.19 * r, _dark(skin, 0.92))
         cv.ellipse(ear + 0.03 * r * ff, hup, 0.16 * r, 0.08 * r, _dark(skin, 0.68))
@@ -371,15 +352,44 @@ def render_figure(
         if mouth is not None:
             cv.line(mouth - 0.10 * r * ff, mouth + 0.08 * r * ff, (60, 60, 140), 0.05 * r)
 
-    # neck and head
-    hc = j.get("head_center")
-    if hc is None:
-        hc = ear + 0.35 * (nose - ear) + 0.02 * s * up
-    hup = _unit(hc - sh_mid)
-    neck_top = hc - 0.02 * s * hup
-    cv.capsule(sh_mid + 0.02 * s * up, neck_top, st.neck_r * s * 1.05, st.neck_r * s, st.skin)
-    head(hc, hup, nose, ear, j.get(f"{near_side}_eye", j.get("left_eye")), j.get("mouth"))
+    def hair(self, hc, hup, ff, r: float) -> None:
+        """Hair on the top and back of the head, cut along a line from the forehead to the nape;
+        ``ff``: the face direction, ``r``: the head radius in pixels."""
+        p0 = hc + 0.62 * r * ff + 0.50 * r * hup
+        p1 = hc - 0.75 * r * ff - 0.55 * r * hup
+        d = _unit(p1 - p0)
+        nrm = np.array([-d[1], d[0]])
+        if (hc + 0.6 * r * hup - 0.4 * r * ff - p0) @ nrm > 0:
+            nrm = -nrm
+        self.cv.ellipse(
+            hc - 0.05 * r * ff + 0.07 * r * hup, hup, 1.07 * r, 1.02 * r, self.st.hair, gloss=0.25, clip=(p0, nrm)
+        )
 
-    leg(near_side, 1.0)
-    arm(near_side, 1.0)
-    return cv.result()
+
+def render_figure(
+    img_bgr: np.ndarray,
+    joints_px: dict,
+    *,
+    near_side: str,
+    px_per_m: float | None = None,
+    style: FigureStyle | None = None,
+) -> np.ndarray:
+    """Draw the runner onto ``img_bgr`` (returns a new uint8 BGR image).
+
+    ``joints_px``: pixel (x, y) per point name, both sides. ``near_side``: the
+    side facing the camera ("left" or "right"); it is drawn last and brighter.
+    ``px_per_m``: figure scale (estimated from the leg lengths when omitted).
+    """
+    if near_side not in ("left", "right"):
+        raise ValueError("near_side must be 'left' or 'right'")
+    st = style or FigureStyle()
+    j = {k: np.asarray(v, float) for k, v in joints_px.items()}
+    fig = _Figure(_Canvas(img_bgr), st, j, px_per_m or _estimate_px_per_m(j), near_side)
+    far_side = "right" if near_side == "left" else "left"
+    fig.arm(far_side, st.far_darken)  # far side first
+    fig.leg(far_side, st.far_darken)
+    fig.trunk()
+    fig.neck_and_head()
+    fig.leg(near_side, 1.0)
+    fig.arm(near_side, 1.0)
+    return fig.cv.result()
