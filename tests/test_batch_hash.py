@@ -110,7 +110,7 @@ def test_pose_cache_key_uses_the_given_clip_hash(tmp_path, monkeypatch):
     info = SimpleNamespace(path=tmp_path / "clip.mp4", capture_fps=240.0, rotation_deg=0)
     monkeypatch.setattr(pipeline, "file_sha256", lambda path, **kw: pytest.fail("clip hashed again"))
     keys = []
-    monkeypatch.setattr(pipeline, "load_pose", lambda key: keys.append(key) or "cached track")
+    monkeypatch.setattr(pipeline, "load_pose", lambda key, clip: keys.append(key) or "cached track")
     track, cached = pipeline.load_or_extract_pose(info, PoseSettings(), model_path=model, clip_sha256="ab" * 32)
     assert (track, cached) == ("cached track", True)
     expected = pose_cache_key(
