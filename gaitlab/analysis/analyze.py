@@ -33,6 +33,7 @@ from gaitlab.analysis.summary import (
     frozen_quality,
 )
 from gaitlab.analysis.swaps import repair_leg_swaps
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.landmarks import OTHER_SIDE, idx
 from gaitlab.core.types import PoseTrack
@@ -136,8 +137,8 @@ def _measure(track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, po
     # markers it only removes real trunk motion (hip RMSE 0.5 -> 2.5 deg on the JA1 sprint).
     trunk_cutoff = config.clean.trunk_cutoff_hz if track.source == "mediapipe" else None
     frames = compute_kinematics(smooth, trunk_cutoff_hz=trunk_cutoff)
-    frames["leg_labels_swapped"] = swapped
-    frames["far_leg_collapsed"] = collapsed
+    frames[col.LEG_LABELS_SWAPPED] = swapped
+    frames[col.FAR_LEG_COLLAPSED] = collapsed
     if n >= 4:
         contacts = detect_contacts(smooth, raw, config=config.events, fs_hz=fs, leg_of_side=leg_of_side)
     else:

@@ -37,21 +37,13 @@ from scipy.special import ndtr
 
 from gaitlab.analysis.event_fits import fit_hinge_event, search_landing_corner
 from gaitlab.analysis.ground import ground_drift_px_s, rolling_ground_px
+from gaitlab.core import columns as col
 from gaitlab.core.config import EventConfig
 from gaitlab.core.landmarks import SIDES, idx, leg_length_px
 from gaitlab.core.runs import true_runs
 from gaitlab.core.types import PoseTrack
 
-CONTACT_COLUMNS = [
-    "side",
-    "leg",
-    "touchdown_frame",
-    "toe_off_frame",
-    "touchdown_s",
-    "toe_off_s",
-    "contact_time_s",
-    "confidence",
-]
+CONTACT_COLUMNS = col.CONTACT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -269,7 +261,7 @@ def refine_contact(
         td, to = t[first] - 0.5 * frame_s, t[last] + 0.5 * frame_s  # fall back to frame resolution
         td_rms = to_rms = sig.threshold_px
     fit_quality = float(np.exp(-max(td_rms, to_rms) / max(1e-6, 0.5 * sig.threshold_px)))
-    return {"touchdown_s": td, "toe_off_s": to, "confidence": _confidence(sig, first, last, half, fit_quality)}
+    return {col.TOUCHDOWN_S: td, col.TOE_OFF_S: to, "confidence": _confidence(sig, first, last, half, fit_quality)}
 
 
 def _confidence(sig: FootSignal, first: int, last: int, half: int, quality: float) -> float:
@@ -300,8 +292,8 @@ def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s
     margin = min(np.nanmin(sig.threshold_px - ground), np.nanmin(air - sig.threshold_px)) if len(air) else 0.0
     clarity = float(ndtr(margin / max(1e-6, 0.5 * sig.threshold_px))) if np.isfinite(margin) else 0.0
     return {
-        "touchdown_s": float(td),
-        "toe_off_s": float(to),
+        col.TOUCHDOWN_S: float(td),
+        col.TOE_OFF_S: float(to),
         "confidence": _confidence(sig, first, last, half, clarity),
     }
 
@@ -331,20 +323,20 @@ def detect_contacts(
             continue
         for first, last, exit_last in candidate_contacts(sig, config=config):
             ev = refine_contact(sig, first, last, config=config, fs_hz=fs_hz, exit_last=exit_last)
-            contact = ev["toe_off_s"] - ev["touchdown_s"]
+            contact = ev[col.TOE_OFF_S] - ev[col.TOUCHDOWN_S]
             if not (config.min_contact_s <= contact <= config.max_contact_s):
                 continue
             rows.append(
                 {
                     "side": side,
                     "leg": leg_of_side.get(side, "unknown"),
-                    "touchdown_frame": time_to_frame(track.time_s, track.frame_index, ev["touchdown_s"]),
-                    "toe_off_frame": time_to_frame(track.time_s, track.frame_index, ev["toe_off_s"]),
-                    "touchdown_s": ev["touchdown_s"],
-                    "toe_off_s": ev["toe_off_s"],
-                    "contact_time_s": contact,
-                    "confidence": ev["confidence"],
+                    col.TOUCHDOWN_FRAME: time_to_frame(track.time_s, track.frame_index, ev[col.TOUCHDOWN_S]),
+                    col.TOE_OFF_FRAME: time_to_frame(track.time_s, track.frame_index, ev[col.TOE_OFF_S]),
+                    col.TOUCHDOWN_S: ev[col.TOUCHDOWN_S],
+                    col.TOE_OFF_S: ev[col.TOE_OFF_S],
+                    col.CONTACT_TIME_S: contact,
+                    "confidence": ev[col.CONFIDENCE],
                 }
             )
     df = pd.DataFrame(rows, columns=CONTACT_COLUMNS)
-    return df.sort_values("touchdown_s", ignore_index=True)
+    return df.sort_values(col.TOUCHDOWN_S, ignore_index=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from gaitlab.core import columns as col
 from gaitlab.core.config import FlagConfig
 from gaitlab.core.landmarks import OTHER_SIDE, SIDES
 
@@ -136,7 +137,7 @@ def compute_flags(
         def ok(measure: str, side: str = side, st: dict = st) -> bool:
             return measure in usable.get(side, set()) and st[measure]["n"] >= cfg.min_steps
 
-        m = "peak_swing_hip_flexion_velocity_deg_s"
+        m = col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S
         ref = cfg.peak_swing_hip_flexion_velocity_ref_deg_s
         if ok(m) and _below(st[m], ref, cfg):
             out.add(
@@ -169,7 +170,7 @@ def compute_flags(
                     f"{other['mean']:.0f} deg/s.",
                     extra_error=_reference_error(other, keep),
                 )
-        m = "time_to_peak_knee_drive_pct_swing"
+        m = col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING
         ref = cfg.time_to_peak_knee_drive_max_pct_swing
         if ok(m) and _above(st[m], ref, cfg):
             out.add(
@@ -182,7 +183,7 @@ def compute_flags(
                 f"time to peak knee drive {_ci_text(st[m], '% of swing', '.0f')} vs reference "
                 f"at most {ref:.0f}%.",
             )
-        m = "thigh_angle_at_contralateral_touchdown_deg"
+        m = col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG
         ref = cfg.thigh_angle_at_contralateral_touchdown_min_deg
         if ok(m) and _below(st[m], ref, cfg):
             out.add(

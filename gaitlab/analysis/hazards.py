@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.summary import ClipFacts, frozen_map
+from gaitlab.core import columns as col
 from gaitlab.core.types import PoseTrack, VideoInfo
 
 # Step frequency of running, real time (jog ~2.6, elite sprint ~5): outside, the clock is probably wrong.
@@ -57,7 +58,7 @@ def retime(track: PoseTrack, info: VideoInfo, tb: TimeBase) -> PoseTrack:
     """Track times = (retimed) stored time / slow-motion factor, from the first frame."""
     timing = (track.meta or {}).get("timing")
     if timing and len(timing["keep"]) == track.n_frames:
-        stored = np.asarray(timing["time_s"], np.float64)
+        stored = np.asarray(timing[col.TIME_S], np.float64)
     else:  # the extractor's times are stored time / the probe's factor
         stored = track.time_s * info.slowmo_factor
     t = (stored - stored[0]) / tb.slowmo_factor if len(stored) else stored
@@ -101,10 +102,10 @@ def leg_cycle_step_hz(frames: pd.DataFrame) -> float | None:
     stride of 0.25-7 s) is the stride period, and the step frequency is twice its inverse. It
     needs no contact, so a spurious or a missed contact does not move it.
     """
-    need = {"time_s", "thigh_angle_deg_left", "thigh_angle_deg_right"}
+    need = {col.TIME_S, "thigh_angle_deg_left", "thigh_angle_deg_right"}
     if not need <= set(frames.columns) or len(frames) < 8:
         return None
-    t = frames["time_s"].to_numpy(np.float64)
+    t = frames[col.TIME_S].to_numpy(np.float64)
     d = (frames["thigh_angle_deg_left"] - frames["thigh_angle_deg_right"]).to_numpy(np.float64)
     ok = np.isfinite(d) & np.isfinite(t)
     if ok.sum() < 8 or t[ok][-1] - t[ok][0] < 0.5:
@@ -138,8 +139,8 @@ def motion_slowmo_factor(
     shorter than the rest and would drag the mean across the running range).
     """
     freq = leg_cycle_step_hz(frames) if frames is not None else None
-    if freq is None and len(steps) and "step_frequency_hz" in steps:
-        sf = steps["step_frequency_hz"].dropna().to_numpy(np.float64)
+    if freq is None and len(steps) and col.STEP_FREQUENCY_HZ in steps:
+        sf = steps[col.STEP_FREQUENCY_HZ].dropna().to_numpy(np.float64)
         if sf.size:
             freq = float(np.median(sf))
     if status != "ok" or freq is None or not math.isfinite(freq):
@@ -180,8 +181,8 @@ def landings_together(contacts, *, frame_s: float) -> int:
     if not len(contacts):
         return 0
     tol = max(TOGETHER_S, 1.5 * frame_s)
-    left = contacts.loc[contacts["side"] == "left", "touchdown_s"].to_numpy(np.float64)
-    right = contacts.loc[contacts["side"] == "right", "touchdown_s"].to_numpy(np.float64)
+    left = contacts.loc[contacts[col.SIDE] == "left", col.TOUCHDOWN_S].to_numpy(np.float64)
+    right = contacts.loc[contacts[col.SIDE] == "right", col.TOUCHDOWN_S].to_numpy(np.float64)
     return int(sum(bool(np.any(np.abs(right - t) <= tol)) for t in left))
 
 
@@ -193,10 +194,10 @@ def double_support(contacts, *, frame_s: float = 0.0) -> int:
     stance). A contact counts when the other foot is down for over ``DOUBLE_SUPPORT_FRAC``
     of the shorter of the two and over 1.5 frames (event timing is good to about a frame).
     """
-    if not len(contacts) or "toe_off_s" not in contacts:
+    if not len(contacts) or col.TOE_OFF_S not in contacts:
         return 0
-    td, to = contacts["touchdown_s"].to_numpy(np.float64), contacts["toe_off_s"].to_numpy(np.float64)
-    side = contacts["side"].to_numpy()
+    td, to = contacts[col.TOUCHDOWN_S].to_numpy(np.float64), contacts[col.TOE_OFF_S].to_numpy(np.float64)
+    side = contacts[col.SIDE].to_numpy()
     count = 0
     for i in range(len(td)):
         other = side != side[i]
@@ -233,7 +234,7 @@ def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"), frame_
             f"{len(contacts)} contacts (walking or standing): running has a flight "
             f"between contacts"
         )
-    st = steps["step_time_s"].dropna().to_numpy() if len(steps) and "step_time_s" in steps else np.zeros(0)
+    st = steps[col.STEP_TIME_S].dropna().to_numpy() if len(steps) and col.STEP_TIME_S in steps else np.zeros(0)
     measured = st[st <= GAP_STEP_FACTOR * hi]
     good = int(((measured >= lo) & (measured <= hi)).sum())
     if good >= MIN_RHYTHM_STEPS and good >= 0.5 * len(measured):

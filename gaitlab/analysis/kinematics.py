@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.clean import lowpass_1d, sample_rate_hz
+from gaitlab.core import columns as col
 from gaitlab.core.landmarks import SIDES, idx
 from gaitlab.core.types import PoseTrack
 
@@ -71,26 +72,22 @@ def compute_kinematics(track: PoseTrack, *, trunk_cutoff_hz: float | None = None
     ``hip_flexion_deg_<side>``: thigh relative to the reversed trunk, + in flexion (the trunk angle
     low-passed at ``trunk_cutoff_hz`` when given);
     ``hip_flexion_velocity_deg_s_<side>``, ``thigh_angular_velocity_deg_s_<side>``: time derivatives;
-    ``knee_flexion_deg_<side>``: 180 minus the hip-knee-ankle angle;
-    ``heel_x_px_<side>``, ``heel_y_px_<side>``, ``toe_x_px_<side>``, ``toe_y_px_<side>``, ``ankle_y_px_<side>``.
+    ``knee_flexion_deg_<side>``: 180 minus the hip-knee-ankle angle.
+    The landmarks themselves are added by ``outputs.tables.frames_table``.
     """
     t = track.time_s
-    cols: dict[str, np.ndarray] = {"frame_index": track.frame_index, "time_s": t, "pose_detected": track.detected}
+    cols: dict[str, np.ndarray] = {col.FRAME_INDEX: track.frame_index, col.TIME_S: t, col.POSE_DETECTED: track.detected}
     trunk = trunk_down_angle_deg(track)
     if trunk_cutoff_hz:
         trunk = smooth_trunk_angle_deg(trunk, t, cutoff_hz=trunk_cutoff_hz)
-    cols["trunk_lean_deg"] = -trunk  # + when the shoulders are ahead of the hips
+    cols[col.TRUNK_LEAN_DEG] = -trunk  # + when the shoulders are ahead of the hips
     for side in SIDES:
         hip, knee, ankle = (track.xy_px[:, idx(side, p)] for p in ("hip", "knee", "ankle"))
         thigh = segment_angle_deg(hip, knee)
         flex = thigh - trunk
-        cols[f"thigh_angle_deg_{side}"] = thigh
-        cols[f"hip_flexion_deg_{side}"] = flex
-        cols[f"thigh_angular_velocity_deg_s_{side}"] = time_derivative(thigh, t)
-        cols[f"hip_flexion_velocity_deg_s_{side}"] = time_derivative(flex, t)
-        cols[f"knee_flexion_deg_{side}"] = 180.0 - inner_angle_deg(hip, knee, ankle)
-        for point, name in (("heel", "heel"), ("foot_index", "toe"), ("ankle", "ankle")):
-            p = track.xy_px[:, idx(side, point)]
-            cols[f"{name}_x_px_{side}"] = p[:, 0]
-            cols[f"{name}_y_px_{side}"] = p[:, 1]
+        cols[col.per_side(col.THIGH_ANGLE_DEG, side)] = thigh
+        cols[col.per_side(col.HIP_FLEXION_DEG, side)] = flex
+        cols[col.per_side(col.THIGH_ANGULAR_VELOCITY_DEG_S, side)] = time_derivative(thigh, t)
+        cols[col.per_side(col.HIP_FLEXION_VELOCITY_DEG_S, side)] = time_derivative(flex, t)
+        cols[col.per_side(col.KNEE_FLEXION_DEG, side)] = 180.0 - inner_angle_deg(hip, knee, ankle)
     return pd.DataFrame(cols)

@@ -42,6 +42,7 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+from gaitlab.core import columns as col
 from gaitlab.io.atomic import write_text_atomic
 
 SCHEMA = 1
@@ -53,22 +54,22 @@ LEGS = ("near", "far")
 _CONTACT_KEYS = ("contact_time_mae_ms", "trial_mean_contact_time_error_ms", "contact_time_mean_error_ms")
 # measure -> (unit of the error, row keys (per leg where they differ), partial: what is not scored)
 BASIS: dict[str, tuple[str, dict[str, tuple[str, ...]], str | None]] = {
-    "contact_time_s": ("ms", {"near": _CONTACT_KEYS, "far": _CONTACT_KEYS}, None),
-    "swing_time_s": ("ms", {"near": _CONTACT_KEYS, "far": _CONTACT_KEYS}, None),
-    "flight_time_s": ("ms", {leg: ("flight_time_mae_ms", "flight_time_mean_err_ms") for leg in LEGS}, None),
-    "step_time_s": ("pct", {leg: ("step_frequency_error_pct",) for leg in LEGS}, None),
-    "step_frequency_hz": ("pct", {leg: ("step_frequency_error_pct",) for leg in LEGS}, None),
-    "peak_swing_hip_flexion_velocity_deg_s": (
+    col.CONTACT_TIME_S: ("ms", {"near": _CONTACT_KEYS, "far": _CONTACT_KEYS}, None),
+    col.SWING_TIME_S: ("ms", {"near": _CONTACT_KEYS, "far": _CONTACT_KEYS}, None),
+    col.FLIGHT_TIME_S: ("ms", {leg: ("flight_time_mae_ms", "flight_time_mean_err_ms") for leg in LEGS}, None),
+    col.STEP_TIME_S: ("pct", {leg: ("step_frequency_error_pct",) for leg in LEGS}, None),
+    col.STEP_FREQUENCY_HZ: ("pct", {leg: ("step_frequency_error_pct",) for leg in LEGS}, None),
+    col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S: (
         "pct",
         {leg: (f"peak_swing_velocity_error_{leg}_pct",) for leg in LEGS},
         None,
     ),
-    "time_to_peak_knee_drive_s": (
+    col.TIME_TO_PEAK_KNEE_DRIVE_S: (
         "ms",
         {leg: ("toe_off_mae_ms",) for leg in LEGS},
         "the instant of maximal hip flexion is not scored against truth",
     ),
-    "thigh_angle_at_contralateral_touchdown_deg": (
+    col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG: (
         "deg",
         {"near": ("hip_flexion_rmse_near_deg",), "far": ("hip_flexion_rmse_far_deg",)},
         "the thigh angle is not scored against truth; the hip-flexion angle error stands in for it",
@@ -112,7 +113,7 @@ def _row_error(row: dict, measure: str, leg: str) -> float | None:
     """Largest |value| of the row keys feeding ``measure`` for ``leg`` (None: the row has none)."""
     _, keys, _ = BASIS[measure]
     values = [v for k in keys[leg] if (v := _finite_abs(row.get(k))) is not None]
-    if not values and measure == "peak_swing_hip_flexion_velocity_deg_s":
+    if not values and measure == col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S:
         values = [v for v in [_finite_abs(row.get("peak_swing_velocity_error_pct"))] if v is not None]
     return max(values) if values else None
 

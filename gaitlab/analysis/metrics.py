@@ -27,19 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gaitlab.core import columns as col
 from gaitlab.core.landmarks import OTHER_SIDE, SIDES
 
-MEASURES = (
-    "contact_time_s",
-    "flight_time_s",
-    "step_time_s",
-    "step_frequency_hz",
-    "swing_time_s",
-    "peak_swing_hip_flexion_velocity_deg_s",
-    "time_to_peak_knee_drive_s",
-    "time_to_peak_knee_drive_pct_swing",
-    "thigh_angle_at_contralateral_touchdown_deg",
-)
+MEASURES = col.MEASURES
 
 # Swing measures need this much hip-flexion fall after the maximum to call it a maximum.
 _MIN_DROP_AFTER_MAX_DEG = 3.0
@@ -66,12 +57,12 @@ def swing_peaks(kin: pd.DataFrame, side: str, toe_off_s: float, end_s: float) ->
     ``end_s`` bounds the search (next touchdown of the same foot, or the data end).
     Returns NaNs when the maximum is not an interior maximum inside the data.
     """
-    t = kin["time_s"].to_numpy()
-    flex = kin[f"hip_flexion_deg_{side}"].to_numpy()
-    vel = kin[f"hip_flexion_velocity_deg_s_{side}"].to_numpy()
+    t = kin[col.TIME_S].to_numpy()
+    flex = kin[col.per_side(col.HIP_FLEXION_DEG, side)].to_numpy()
+    vel = kin[col.per_side(col.HIP_FLEXION_VELOCITY_DEG_S, side)].to_numpy()
     nan = {
         "max_hip_flexion_s": math.nan,
-        "max_hip_flexion_deg": math.nan,
+        col.MAX_HIP_FLEXION_DEG: math.nan,
         "peak_velocity_deg_s": math.nan,
         "peak_velocity_s": math.nan,
     }
@@ -90,7 +81,7 @@ def swing_peaks(kin: pd.DataFrame, side: str, toe_off_s: float, end_s: float) ->
     t_v, v_max = _parabolic_peak(t, vel, k_v)
     return {
         "max_hip_flexion_s": t_max,
-        "max_hip_flexion_deg": flex_max,
+        col.MAX_HIP_FLEXION_DEG: flex_max,
         "peak_velocity_deg_s": v_max,
         "peak_velocity_s": t_v,
     }
@@ -99,50 +90,50 @@ def swing_peaks(kin: pd.DataFrame, side: str, toe_off_s: float, end_s: float) ->
 def compute_steps(contacts: pd.DataFrame, kin: pd.DataFrame) -> pd.DataFrame:
     """One row per contact with the measures of that stance and the following swing."""
     rows = []
-    t_end = float(kin["time_s"].iloc[-1]) if len(kin) else 0.0
-    t = kin["time_s"].to_numpy()
+    t_end = float(kin[col.TIME_S].iloc[-1]) if len(kin) else 0.0
+    t = kin[col.TIME_S].to_numpy()
     for _, c in contacts.iterrows():
-        side = c["side"]
-        other = contacts[(contacts["side"] == OTHER_SIDE[side]) & (contacts["touchdown_s"] > c["touchdown_s"])]
-        same = contacts[(contacts["side"] == side) & (contacts["touchdown_s"] > c["touchdown_s"])]
-        next_other_td = float(other["touchdown_s"].iloc[0]) if len(other) else math.nan
-        next_same_td = float(same["touchdown_s"].iloc[0]) if len(same) else math.nan
+        side = c[col.SIDE]
+        other = contacts[(contacts[col.SIDE] == OTHER_SIDE[side]) & (contacts[col.TOUCHDOWN_S] > c[col.TOUCHDOWN_S])]
+        same = contacts[(contacts[col.SIDE] == side) & (contacts[col.TOUCHDOWN_S] > c[col.TOUCHDOWN_S])]
+        next_other_td = float(other[col.TOUCHDOWN_S].iloc[0]) if len(other) else math.nan
+        next_same_td = float(same[col.TOUCHDOWN_S].iloc[0]) if len(same) else math.nan
         if np.isfinite(next_same_td):
             # exactly one contact of the other foot between two of this foot, or one was missed
-            between = other[other["touchdown_s"] < next_same_td]
+            between = other[other[col.TOUCHDOWN_S] < next_same_td]
             if len(between) != 1:
                 next_other_td = math.nan
                 next_same_td = math.nan
-        step_time = next_other_td - c["touchdown_s"]
-        flight = next_other_td - c["toe_off_s"]
-        swing_time = next_same_td - c["toe_off_s"]
-        search_end = next_same_td if np.isfinite(next_same_td) else min(t_end, c["toe_off_s"] + _MAX_SWING_S)
-        peaks = swing_peaks(kin, side, c["toe_off_s"], search_end)
-        ttp = peaks["max_hip_flexion_s"] - c["toe_off_s"]
+        step_time = next_other_td - c[col.TOUCHDOWN_S]
+        flight = next_other_td - c[col.TOE_OFF_S]
+        swing_time = next_same_td - c[col.TOE_OFF_S]
+        search_end = next_same_td if np.isfinite(next_same_td) else min(t_end, c[col.TOE_OFF_S] + _MAX_SWING_S)
+        peaks = swing_peaks(kin, side, c[col.TOE_OFF_S], search_end)
+        ttp = peaks["max_hip_flexion_s"] - c[col.TOE_OFF_S]
         thigh_at_ctd = math.nan
         if np.isfinite(next_other_td):
-            thigh = kin[f"thigh_angle_deg_{side}"].to_numpy()
+            thigh = kin[col.per_side(col.THIGH_ANGLE_DEG, side)].to_numpy()
             ok = np.isfinite(thigh)
             if ok.sum() >= 2 and t[ok][0] <= next_other_td <= t[ok][-1]:
                 thigh_at_ctd = float(np.interp(next_other_td, t[ok], thigh[ok]))
         rows.append(
             {
                 "side": side,
-                "leg": c["leg"],
-                "touchdown_s": c["touchdown_s"],
-                "toe_off_s": c["toe_off_s"],
-                "confidence": c["confidence"],
-                "contact_time_s": c["contact_time_s"],
-                "flight_time_s": flight,
-                "step_time_s": step_time,
-                "step_frequency_hz": 1.0 / step_time if step_time > 0 else math.nan,
-                "swing_time_s": swing_time,
-                "peak_swing_hip_flexion_velocity_deg_s": peaks["peak_velocity_deg_s"],
-                "peak_swing_hip_flexion_velocity_s": peaks["peak_velocity_s"],
-                "max_hip_flexion_deg": peaks["max_hip_flexion_deg"],
-                "time_to_peak_knee_drive_s": ttp,
-                "time_to_peak_knee_drive_pct_swing": 100.0 * ttp / swing_time if swing_time > 0 else math.nan,
-                "thigh_angle_at_contralateral_touchdown_deg": thigh_at_ctd,
+                "leg": c[col.LEG],
+                col.TOUCHDOWN_S: c[col.TOUCHDOWN_S],
+                col.TOE_OFF_S: c[col.TOE_OFF_S],
+                "confidence": c[col.CONFIDENCE],
+                col.CONTACT_TIME_S: c[col.CONTACT_TIME_S],
+                col.FLIGHT_TIME_S: flight,
+                col.STEP_TIME_S: step_time,
+                col.STEP_FREQUENCY_HZ: 1.0 / step_time if step_time > 0 else math.nan,
+                col.SWING_TIME_S: swing_time,
+                col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S: peaks["peak_velocity_deg_s"],
+                col.PEAK_SWING_HIP_FLEXION_VELOCITY_S: peaks["peak_velocity_s"],
+                col.MAX_HIP_FLEXION_DEG: peaks[col.MAX_HIP_FLEXION_DEG],
+                col.TIME_TO_PEAK_KNEE_DRIVE_S: ttp,
+                col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING: 100.0 * ttp / swing_time if swing_time > 0 else math.nan,
+                col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG: thigh_at_ctd,
             }
         )
     return pd.DataFrame(rows)
@@ -187,7 +178,7 @@ def leg_statistics(steps: pd.DataFrame) -> dict:
     """``{left|right|both: {measure: describe(...)}}`` over the steps of the clip."""
     out = {}
     for key in (*SIDES, "both"):
-        sub = steps if key == "both" else steps[steps["side"] == key] if len(steps) else steps
+        sub = steps if key == "both" else steps[steps[col.SIDE] == key] if len(steps) else steps
         out[key] = {m: describe(sub[m] if m in sub else []) for m in MEASURES}
     return out
 

@@ -10,26 +10,33 @@ import pandas as pd
 
 from gaitlab.analysis.metrics import MEASURES
 from gaitlab.analysis.summary import QualityNote, Status
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.landmarks import SIDES
 
 CONTACT_MEASURES = {
-    "contact_time_s",
-    "flight_time_s",
-    "step_time_s",
-    "step_frequency_hz",
-    "swing_time_s",
-    "time_to_peak_knee_drive_pct_swing",
+    col.CONTACT_TIME_S,
+    col.FLIGHT_TIME_S,
+    col.STEP_TIME_S,
+    col.STEP_FREQUENCY_HZ,
+    col.SWING_TIME_S,
+    col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING,
 }
 # Far-leg measures that the pose model biases (measured on the sample clip): no flags from them.
-FAR_LEG_BIASED_MEASURES = {"peak_swing_hip_flexion_velocity_deg_s"}
+FAR_LEG_BIASED_MEASURES = {col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S}
 SWING_MEASURES = {
-    "peak_swing_hip_flexion_velocity_deg_s",
-    "time_to_peak_knee_drive_s",
-    "time_to_peak_knee_drive_pct_swing",
-    "thigh_angle_at_contralateral_touchdown_deg",
+    col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S,
+    col.TIME_TO_PEAK_KNEE_DRIVE_S,
+    col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING,
+    col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG,
 }
-TIME_MEASURES = {"contact_time_s", "flight_time_s", "step_time_s", "swing_time_s", "time_to_peak_knee_drive_s"}
+TIME_MEASURES = {
+    col.CONTACT_TIME_S,
+    col.FLIGHT_TIME_S,
+    col.STEP_TIME_S,
+    col.SWING_TIME_S,
+    col.TIME_TO_PEAK_KNEE_DRIVE_S,
+}
 # Share of pose frames with a collapsed far leg above which the far leg raises no flag at all.
 COLLAPSE_NO_FLAG_FRAC = 0.10
 # Confidence multiplier of a contact whose frames include a collapsed far leg.
@@ -41,10 +48,10 @@ def mark_collapse(contacts: pd.DataFrame, collapsed: np.ndarray, time_s: np.ndar
     contacts = contacts.copy()
     reliable = []
     for _, c in contacts.iterrows():
-        window = (time_s >= c["touchdown_s"] - 0.05) & (time_s <= c["toe_off_s"] + 0.05)
-        reliable.append(not (c["side"] == far and collapsed[window].any()))
-    contacts["reliable"] = np.asarray(reliable, bool)
-    contacts.loc[~contacts["reliable"], "confidence"] *= COLLAPSE_CONFIDENCE_FACTOR
+        window = (time_s >= c[col.TOUCHDOWN_S] - 0.05) & (time_s <= c[col.TOE_OFF_S] + 0.05)
+        reliable.append(not (c[col.SIDE] == far and collapsed[window].any()))
+    contacts[col.RELIABLE] = np.asarray(reliable, bool)
+    contacts.loc[~contacts[col.RELIABLE], "confidence"] *= COLLAPSE_CONFIDENCE_FACTOR
     return contacts
 
 
@@ -52,16 +59,16 @@ def mark_steps(steps: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
     """A step is reliable when its own contact and the next contacts it uses are."""
     steps = steps.copy()
     if not len(steps) or "reliable" not in contacts:
-        steps["reliable"] = pd.Series(dtype=bool)
+        steps[col.RELIABLE] = pd.Series(dtype=bool)
         return steps
-    ok = contacts["reliable"].to_numpy()
+    ok = contacts[col.RELIABLE].to_numpy()
     # a step uses its contact and the next one of each foot
     rel = (
         [bool(ok[i] and ok[i + 1 : i + 3].all()) for i in range(len(steps))]
         if len(steps) == len(contacts)
         else [True] * len(steps)
     )
-    steps["reliable"] = rel
+    steps[col.RELIABLE] = rel
     return steps
 
 
@@ -76,8 +83,8 @@ def measure_quality(
     """Per side and measure: which leg (near/far), time resolution, whether it may raise a flag, and why not."""
     out = {}
     for side in SIDES:
-        sub = steps[steps["side"] == side] if len(steps) else steps
-        n_bad = int((~sub["reliable"].astype(bool)).sum()) if len(sub) and "reliable" in sub else 0
+        sub = steps[steps[col.SIDE] == side] if len(steps) else steps
+        n_bad = int((~sub[col.RELIABLE].astype(bool)).sum()) if len(sub) and "reliable" in sub else 0
         out[side] = {}
         for m in MEASURES:
             reasons = []
@@ -146,14 +153,14 @@ def _far_leg_notes(m, usable: dict) -> list[QualityNote]:
         if no_flag:
             usable[far] = set()
     steps = m.steps
-    if len(steps) and "reliable" in steps and (~steps["reliable"].astype(bool)).any():
+    if len(steps) and "reliable" in steps and (~steps[col.RELIABLE].astype(bool)).any():
         for side in SIDES:
-            if (~steps.loc[steps["side"] == side, "reliable"].astype(bool)).any():
+            if (~steps.loc[steps[col.SIDE] == side, "reliable"].astype(bool)).any():
                 usable[side] = set()
     # The pose model damps the occluded far leg: on the sample clip its peak swing velocity reads
     # 6.5-9.6 % low per swing with 'full', 5.1-14.8 % with 'heavy' (docs/real-footage.md).
     usable[far] -= FAR_LEG_BIASED_MEASURES
-    if len(steps) and m.leg_stats[far]["peak_swing_hip_flexion_velocity_deg_s"]["n"]:
+    if len(steps) and m.leg_stats[far][col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S]["n"]:
         notes.append(
             QualityNote(
                 "far_leg_swing_biased",
@@ -181,7 +188,7 @@ def quality_notes(m, status: Status, config: AnalysisConfig) -> tuple[list[Quali
             )
         )
     for side in SIDES:
-        n_steps = m.leg_stats[side]["contact_time_s"]["n"]
+        n_steps = m.leg_stats[side][col.CONTACT_TIME_S]["n"]
         if status.ok and n_steps < config.flags.min_steps:
             notes.append(
                 QualityNote(
@@ -191,7 +198,7 @@ def quality_notes(m, status: Status, config: AnalysisConfig) -> tuple[list[Quali
                 )
             )
     if len(m.contacts):
-        low = m.contacts[m.contacts["confidence"] < 0.5]
+        low = m.contacts[m.contacts[col.CONFIDENCE] < 0.5]
         if len(low):
             notes.append(
                 QualityNote(

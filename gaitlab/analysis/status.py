@@ -12,6 +12,7 @@ import pandas as pd
 
 from gaitlab.analysis.hazards import running_rhythm
 from gaitlab.analysis.summary import Status
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.types import PoseTrack
 
@@ -42,7 +43,7 @@ def decide_status(
     status before the time base is settled, when a slowed clip's step times are not yet running's.
     """
     n = n_frames
-    flights = steps["flight_time_s"].dropna() if len(steps) else pd.Series(dtype=float)
+    flights = steps[col.FLIGHT_TIME_S].dropna() if len(steps) else pd.Series(dtype=float)
     if n == 0 or detected_frac < config.quality.min_detected_frac:
         return Status("no_running_detected", f"a person was found on only {detected_frac:.0%} of frames")
     if len(contacts) < 2:

@@ -1,7 +1,7 @@
 """The analysis result as typed, frozen values: built once by the analysis, read by everyone after.
 
 ``Summary.to_dict()`` is the one place that makes ``summary.json``; its keys are documented in
-docs/summary-schema.md. Every nested value is frozen too (tuples and read-only mappings), so no
+docs/outputs.md. Every nested value is frozen too (tuples and read-only mappings), so no
 stage after the analysis can change a measure, a flag or the status.
 """
 
@@ -178,7 +178,7 @@ class Summary:
         return [q.text for q in self.quality]
 
     def to_dict(self) -> dict:
-        """The summary.json document (docs/summary-schema.md)."""
+        """The summary.json document (docs/outputs.md)."""
         out = {
             "status": self.status.status,
             "status_reason": self.status.reason,

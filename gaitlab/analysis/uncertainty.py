@@ -17,6 +17,7 @@ import math
 
 from gaitlab.analysis.known_error import BASIS, band_of, load_table, lookup
 from gaitlab.analysis.metrics import MEASURES, with_known_error
+from gaitlab.core import columns as col
 from gaitlab.core.landmarks import SIDES
 
 # Landmarks that are marker or joint-centre positions: no pose-model error, so the
@@ -28,9 +29,9 @@ HIGH_MAX_REL = 0.10
 MEDIUM_MAX_REL = 0.25
 LEVELS = ("low", "medium", "high")
 # The two measures the product is about; the clip's confidence is the near leg's worst of them.
-CONFIDENCE_MEASURES = ("contact_time_s", "peak_swing_hip_flexion_velocity_deg_s")
-_PCT_SWING = "time_to_peak_knee_drive_pct_swing"
-_WORDS = {"contact_time_s": "contact time", "peak_swing_hip_flexion_velocity_deg_s": "swing velocity"}
+CONFIDENCE_MEASURES = (col.CONTACT_TIME_S, col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S)
+_PCT_SWING = col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING
+_WORDS = {col.CONTACT_TIME_S: "contact time", col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S: "swing velocity"}
 
 
 def source_key(track_source: str, pose_model: str | None) -> str:
@@ -85,9 +86,9 @@ def _entry(table: dict, key: str, fps: float, leg: str | None, measure: str, mea
 
 def _pct_swing_entry(errs: dict, stats: dict, fps: float, key: str) -> dict:
     """Knee drive in % of swing: d(100 t/s) <= 100 (|dt| + (pct/100) |ds|) / s (t knee drive, s swing)."""
-    ttp, swing = errs["time_to_peak_knee_drive_s"], errs["swing_time_s"]
-    pct, swing_s = stats[_PCT_SWING]["mean"], stats["swing_time_s"]["mean"]
-    partial = BASIS["time_to_peak_knee_drive_s"][2]
+    ttp, swing = errs[col.TIME_TO_PEAK_KNEE_DRIVE_S], errs[col.SWING_TIME_S]
+    pct, swing_s = stats[_PCT_SWING]["mean"], stats[col.SWING_TIME_S]["mean"]
+    partial = BASIS[col.TIME_TO_PEAK_KNEE_DRIVE_S][2]
     if ttp["value"] is None or swing["value"] is None or pct is None or not swing_s:
         why = (
             ttp["text"]

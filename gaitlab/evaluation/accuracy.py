@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.analyze import AnalysisResult, analyze_track
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.evaluation import mocap, mocap_camera
 from gaitlab.evaluation.scoring import evaluate
@@ -59,10 +60,10 @@ def score(
 ) -> dict:
     """Error row of one analysis; ``time_offset_s`` maps analysis time to mocap time."""
     found = result.contacts.copy()
-    found[["touchdown_s", "toe_off_s"]] += time_offset_s
+    found[[col.TOUCHDOWN_S, col.TOE_OFF_S]] += time_offset_s
     steps = result.steps.copy()
     frames = result.frames.copy()
-    frames["time_s"] += time_offset_s
+    frames[col.TIME_S] += time_offset_s
     return evaluate(
         trial=trial,
         source=source,

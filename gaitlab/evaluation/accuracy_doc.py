@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from gaitlab.core import columns as col
 from gaitlab.pose import extract
 
 COLUMNS = [  # (key, header, format)
@@ -251,13 +252,13 @@ def lab_vs_force(truths: dict) -> str:
             fc = truth.contacts[(truth.contacts["side"] == lc["side"])]
             if not len(fc):
                 continue
-            k = (fc["touchdown_s"] - lc["touchdown_s"]).abs().idxmin()
-            if abs(fc.loc[k, "touchdown_s"] - lc["touchdown_s"]) < 0.05:
+            k = (fc[col.TOUCHDOWN_S] - lc[col.TOUCHDOWN_S]).abs().idxmin()
+            if abs(fc.loc[k, col.TOUCHDOWN_S] - lc[col.TOUCHDOWN_S]) < 0.05:
                 diffs.append(
                     (
-                        1000 * (lc["touchdown_s"] - fc.loc[k, "touchdown_s"]),
-                        1000 * (lc["toe_off_s"] - fc.loc[k, "toe_off_s"]),
-                        1000 * lc["contact_time_s"],
+                        1000 * (lc[col.TOUCHDOWN_S] - fc.loc[k, col.TOUCHDOWN_S]),
+                        1000 * (lc[col.TOE_OFF_S] - fc.loc[k, col.TOE_OFF_S]),
+                        1000 * lc[col.CONTACT_TIME_S],
                     )
                 )
         if diffs:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.evaluation import mocap, mocap_camera
 from gaitlab.evaluation.accuracy import Truth, score
@@ -112,8 +113,8 @@ def clip_projection(truth: Truth) -> mocap_camera.Projection:
     forward, up = truth.forward, mocap.lab_axes(truth.trial)[1]
     hip = (truth.joints["left_hip"] + truth.joints["right_hip"]) / 2
     c = truth.contacts
-    t_lo = float(c["touchdown_s"].min()) if len(c) else float(truth.trial.time_s[0])
-    t_hi = float(c["toe_off_s"].max()) if len(c) else float(truth.trial.time_s[-1])
+    t_lo = float(c[col.TOUCHDOWN_S].min()) if len(c) else float(truth.trial.time_s[0])
+    t_hi = float(c[col.TOE_OFF_S].max()) if len(c) else float(truth.trial.time_s[-1])
     span = [mocap_camera.resample(hip, truth.trial.time_s, np.array([t]))[0] @ forward for t in (t_lo, t_hi)]
     w, h = FRAME_SIZE_PX
     ox = w / 2 - PX_PER_M * (span[0] + span[1]) / 2

@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gaitlab.core import columns as col
+
 KINDS = ("baseline", "pose1", "poseN", "poseN_1p", "cold", "cached", "annotate", "lite")
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CLIP = REPO / "sample_videos" / "sprint_240fps_capture.mp4"
@@ -112,15 +114,15 @@ def _accuracy(clip: Path, out_dir: Path) -> dict | None:
     found = pd.read_csv(out_dir / "contacts.csv")
     pairs = nearest_contacts(found, truth["contacts"], tol_s=0.03)
     missed = len(truth["contacts"]) - len(pairs)
-    td = [abs(f["touchdown_s"] - c["touchdown_s"]) / frame_s for c, f in pairs]
-    to = [abs(f["toe_off_s"] - c["toe_off_s"]) / frame_s for c, f in pairs]
+    td = [abs(f[col.TOUCHDOWN_S] - c[col.TOUCHDOWN_S]) / frame_s for c, f in pairs]
+    to = [abs(f[col.TOE_OFF_S] - c[col.TOE_OFF_S]) / frame_s for c, f in pairs]
     steps = pd.read_csv(out_dir / "steps.csv")
     vel = []
     for sw in truth.get("swings", []):
         same = steps[steps["side"] == sw["side"]]
         if len(same):
-            k = (same["toe_off_s"] - sw["toe_off_s"]).abs().idxmin()
-            v = same.loc[k, "peak_swing_hip_flexion_velocity_deg_s"]
+            k = (same[col.TOE_OFF_S] - sw[col.TOE_OFF_S]).abs().idxmin()
+            v = same.loc[k, col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S]
             if np.isfinite(v):
                 vel.append(abs(v / sw["peak_hip_flexion_velocity_deg_s"] - 1.0) * 100)
     return {

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.analyze import AnalysisResult, analyze_track
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.landmarks import SIDES
 from gaitlab.core.types import PoseTrack
@@ -121,7 +122,9 @@ def _contacts(on: np.ndarray, time_s: np.ndarray, side: str, span: tuple[float, 
     for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
         td, to = time_s[s] - dt / 2, time_s[e - 1] + dt / 2
         complete = bool(s > 0 and e < len(on) and span[0] <= td and to <= span[1])
-        rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td, "complete": complete})
+        rows.append(
+            {"side": side, col.TOUCHDOWN_S: td, col.TOE_OFF_S: to, col.CONTACT_TIME_S: to - td, "complete": complete}
+        )
     return rows
 
 
@@ -146,7 +149,7 @@ def load_footnet(path: Path) -> FootnetTrial:
         pts["shoulder"] = pts["hip"] + TRUNK_LENGTH_M * UP
         joints.update({f"{side}_{p}": v for p, v in pts.items()})
         rows += _contacts(on[side], (np.arange(len(on[side])) + start[side]) / RATE_HZ, side, span)
-    contacts = pd.DataFrame(rows).sort_values("touchdown_s").reset_index(drop=True)
+    contacts = pd.DataFrame(rows).sort_values(col.TOUCHDOWN_S).reset_index(drop=True)
     return FootnetTrial(path=Path(path), time_s=time_s, joints=joints, contacts=contacts, left_offset_s=shift / RATE_HZ)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gaitlab.core import columns as col
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.landmarks import SIDES
 
@@ -87,7 +88,7 @@ def read_c3d(path: Path) -> MocapTrial:
                 # Vicon event time is (frame - 1) / rate; frame ``first`` is our t = 0.
                 t0 = (first - 1) / rate
                 for (_, t), c, label in zip(times, ctx, lab):
-                    events.append({"side": c.strip().lower(), "event": label.strip(), "time_s": float(t) - t0})
+                    events.append({"side": c.strip().lower(), "event": label.strip(), col.TIME_S: float(t) - t0})
     except (OSError, ValueError, KeyError, AttributeError) as exc:
         raise BadInputError(f"{path}: cannot read C3D ({exc})") from None
     xyz = np.array(pts)
@@ -278,28 +279,30 @@ def force_contacts(trial: MocapTrial, *, threshold_n: float = FORCE_THRESHOLD_N)
         ks = slice(int(np.searchsorted(trial.time_s, td)), int(np.searchsorted(trial.time_s, to)) + 1)
         along = np.concatenate([jc[f"{side}_heel"][ks] @ forward, jc[f"{side}_foot_index"][ks] @ forward])
         complete = bool(within_plates(along, stretches, margin_m=0.02) and s > 0)
-        rows.append({"side": side, "touchdown_s": td, "toe_off_s": to, "contact_time_s": to - td, "complete": complete})
-    return pd.DataFrame(rows, columns=["side", "touchdown_s", "toe_off_s", "contact_time_s", "complete"])
+        rows.append(
+            {"side": side, col.TOUCHDOWN_S: td, col.TOE_OFF_S: to, col.CONTACT_TIME_S: to - td, "complete": complete}
+        )
+    return pd.DataFrame(rows, columns=["side", col.TOUCHDOWN_S, col.TOE_OFF_S, col.CONTACT_TIME_S, "complete"])
 
 
 def lab_event_contacts(trial: MocapTrial) -> pd.DataFrame:
     """Contacts from the lab's marked Foot Strike -> next Foot Off of the same side."""
     rows = []
-    for ev in sorted(trial.lab_events, key=lambda e: e["time_s"]):
+    for ev in sorted(trial.lab_events, key=lambda e: e[col.TIME_S]):
         if ev["event"] != "Foot Strike":
             continue
         offs = [
-            e["time_s"]
+            e[col.TIME_S]
             for e in trial.lab_events
-            if e["side"] == ev["side"] and e["event"] == "Foot Off" and e["time_s"] > ev["time_s"]
+            if e["side"] == ev["side"] and e["event"] == "Foot Off" and e[col.TIME_S] > ev[col.TIME_S]
         ]
         if offs:
             rows.append(
                 {
                     "side": ev["side"],
-                    "touchdown_s": ev["time_s"],
-                    "toe_off_s": min(offs),
-                    "contact_time_s": min(offs) - ev["time_s"],
+                    col.TOUCHDOWN_S: ev[col.TIME_S],
+                    col.TOE_OFF_S: min(offs),
+                    col.CONTACT_TIME_S: min(offs) - ev[col.TIME_S],
                 }
             )
-    return pd.DataFrame(rows, columns=["side", "touchdown_s", "toe_off_s", "contact_time_s"])
+    return pd.DataFrame(rows, columns=["side", col.TOUCHDOWN_S, col.TOE_OFF_S, col.CONTACT_TIME_S])

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 
 LABELS_REL = Path("data") / "labels" / "real_clip_events.csv"
@@ -145,7 +146,7 @@ def labelled_contacts(labels: pd.DataFrame, clip: str) -> pd.DataFrame:
     facts = CLIP_FACTS[clip]
     rows = []
     for leg in LEGS:
-        ev = labels[(labels["clip"] == clip) & (labels["leg"] == leg)].sort_values("frame")
+        ev = labels[(labels["clip"] == clip) & (labels[col.LEG] == leg)].sort_values("frame")
         td = None
         for _, e in ev.iterrows():
             if e["event"] == "touchdown":
@@ -157,13 +158,13 @@ def labelled_contacts(labels: pd.DataFrame, clip: str) -> pd.DataFrame:
                 td = None
         if td is not None:
             rows.append((leg, td, math.nan))
-    out = pd.DataFrame(rows, columns=["leg", "touchdown_frame", "toe_off_frame"])
+    out = pd.DataFrame(rows, columns=["leg", col.TOUCHDOWN_FRAME, col.TOE_OFF_FRAME])
     excluded = {(leg, float(f)) for leg, f in facts.excluded_from_duration}
     out["in_duration_mean"] = [
         np.isfinite(r.touchdown_frame) and np.isfinite(r.toe_off_frame) and (r.leg, r.touchdown_frame) not in excluded
         for r in out.itertuples()
     ]
-    return out.sort_values(["touchdown_frame", "toe_off_frame"]).reset_index(drop=True)
+    return out.sort_values([col.TOUCHDOWN_FRAME, col.TOE_OFF_FRAME]).reset_index(drop=True)
 
 
 def _interval(a: float, b: float) -> tuple[float, float]:
@@ -182,7 +183,7 @@ def match(truth: pd.DataFrame, found: pd.DataFrame, leg_map: dict[str, str]) -> 
         t0, t1 = _interval(tc["td_u"], tc["to_u"])
         best, best_overlap = None, -math.inf
         for j, fc in found.iterrows():
-            if j in used or leg_map[fc["leg"]] != tc["leg"]:
+            if j in used or leg_map[fc[col.LEG]] != tc[col.LEG]:
                 continue
             f0, f1 = _interval(fc["td_u"], fc["to_u"])
             overlap = min(t1, f1) - max(t0, f0)
@@ -217,21 +218,23 @@ def score_clip(labels: pd.DataFrame, found: pd.DataFrame, clip: str, *, model: s
     ``toe_off_frame`` in stored frames) against its labels."""
     facts = CLIP_FACTS[clip]
     truth = labelled_contacts(labels, clip)
-    truth["td_u"] = to_units(facts, truth["touchdown_frame"]) - 0.5
-    truth["to_u"] = to_units(facts, truth["toe_off_frame"]) - 0.5
+    truth["td_u"] = to_units(facts, truth[col.TOUCHDOWN_FRAME]) - 0.5
+    truth["to_u"] = to_units(facts, truth[col.TOE_OFF_FRAME]) - 0.5
     found = found.reset_index(drop=True).copy()
-    found["td_u"] = to_units(facts, found["touchdown_frame"])
-    found["to_u"] = to_units(facts, found["toe_off_frame"])
+    found["td_u"] = to_units(facts, found[col.TOUCHDOWN_FRAME])
+    found["to_u"] = to_units(facts, found[col.TOE_OFF_FRAME])
     found = found[np.isfinite(found["td_u"]) | np.isfinite(found["to_u"])].reset_index(drop=True)
     leg_map, pairs = _best_leg_map(truth, found)
 
     errors: list[dict] = []
     for i, tc in truth.iterrows():
-        for event, col in (("touchdown", "td_u"), ("toe_off", "to_u")):
-            if not np.isfinite(tc[col]):
+        for event, unit in (("touchdown", "td_u"), ("toe_off", "to_u")):
+            if not np.isfinite(tc[unit]):
                 continue
-            err = found.loc[pairs[i], col] - tc[col] if i in pairs else math.nan
-            errors.append({"leg": tc["leg"], "event": event, "label_unit": tc[col] + 0.5, "error_frames": float(err)})
+            err = found.loc[pairs[i], unit] - tc[unit] if i in pairs else math.nan
+            errors.append(
+                {"leg": tc[col.LEG], "event": event, "label_unit": tc[unit] + 0.5, "error_frames": float(err)}
+            )
     err = np.array([e["error_frames"] for e in errors], dtype=float)
     matched = err[np.isfinite(err)]
 

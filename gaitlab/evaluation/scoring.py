@@ -31,6 +31,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from gaitlab.core import columns as col
 from gaitlab.core.landmarks import SIDES
 
 ROW_KEYS = (
@@ -60,9 +61,9 @@ def match_contacts(truth: pd.DataFrame, found: pd.DataFrame) -> dict[int, int]:
     for i, tc in truth.iterrows():
         best, best_overlap = None, 0.0
         for j, fc in found.iterrows():
-            if j in used or fc["side"] != tc["side"]:
+            if j in used or fc[col.SIDE] != tc[col.SIDE]:
                 continue
-            overlap = min(tc["toe_off_s"], fc["toe_off_s"]) - max(tc["touchdown_s"], fc["touchdown_s"])
+            overlap = min(tc[col.TOE_OFF_S], fc[col.TOE_OFF_S]) - max(tc[col.TOUCHDOWN_S], fc[col.TOUCHDOWN_S])
             if overlap > best_overlap:
                 best, best_overlap = j, overlap
         if best is not None:
@@ -82,11 +83,11 @@ def nearest_contacts(found: pd.DataFrame, truth: list[dict], tol_s: float) -> li
     """
     pairs = []
     for c in truth:
-        same = found[found["side"] == c["side"]]
+        same = found[found[col.SIDE] == c[col.SIDE]]
         if len(same) == 0:
             continue
-        k = (same["touchdown_s"] - c["touchdown_s"]).abs().idxmin()
-        if abs(same.loc[k, "touchdown_s"] - c["touchdown_s"]) <= tol_s:
+        k = (same[col.TOUCHDOWN_S] - c[col.TOUCHDOWN_S]).abs().idxmin()
+        if abs(same.loc[k, col.TOUCHDOWN_S] - c[col.TOUCHDOWN_S]) <= tol_s:
             pairs.append((c, same.loc[k]))
     return pairs
 
@@ -105,12 +106,12 @@ def _stats_ms(errors_s: list[float]) -> dict:
 
 def _rmse_on(frames: pd.DataFrame, truth_frames: pd.DataFrame, sides, t_lo: float, t_hi: float) -> float:
     sq = []
-    t = frames["time_s"].to_numpy()
+    t = frames[col.TIME_S].to_numpy()
     keep = (t >= t_lo) & (t <= t_hi)
     for side in sides:
-        col = f"hip_flexion_deg_{side}"
-        meas = frames[col].to_numpy()
-        tt, tv = truth_frames["time_s"].to_numpy(), truth_frames[col].to_numpy()
+        flexion = col.per_side(col.HIP_FLEXION_DEG, side)
+        meas = frames[flexion].to_numpy()
+        tt, tv = truth_frames[col.TIME_S].to_numpy(), truth_frames[flexion].to_numpy()
         ok = np.isfinite(tv)
         truth_at = np.interp(t, tt[ok], tv[ok], left=np.nan, right=np.nan)
         d = (meas - truth_at)[keep]
@@ -123,7 +124,7 @@ def _extra_detections(found: pd.DataFrame, matched_found: set[int], on_plates) -
     """Detections that match no truth contact although the foot was over the plates at mid-contact."""
     extra = 0
     for j, fc in found.iterrows():
-        if j not in matched_found and on_plates(fc["side"], 0.5 * (fc["touchdown_s"] + fc["toe_off_s"])):
+        if j not in matched_found and on_plates(fc[col.SIDE], 0.5 * (fc[col.TOUCHDOWN_S] + fc[col.TOE_OFF_S])):
             extra += 1
     return extra
 
@@ -136,9 +137,9 @@ def _contact_errors_s(
     for i in complete:
         if i in pairs:
             tc, fc = truth.loc[i], found.loc[pairs[i]]
-            td_err.append(fc["touchdown_s"] - tc["touchdown_s"])
-            to_err.append(fc["toe_off_s"] - tc["toe_off_s"])
-            ct_err.append((fc["toe_off_s"] - fc["touchdown_s"]) - (tc["toe_off_s"] - tc["touchdown_s"]))
+            td_err.append(fc[col.TOUCHDOWN_S] - tc[col.TOUCHDOWN_S])
+            to_err.append(fc[col.TOE_OFF_S] - tc[col.TOE_OFF_S])
+            ct_err.append((fc[col.TOE_OFF_S] - fc[col.TOUCHDOWN_S]) - (tc[col.TOE_OFF_S] - tc[col.TOUCHDOWN_S]))
     return td_err, to_err, ct_err
 
 
@@ -150,12 +151,12 @@ def _step_errors(
     fl_err, sf_true, sf_found = [], [], []
     for a, b in pairwise(complete):
         ta, tb = truth.loc[a], truth.loc[b]
-        if b != a + 1 or ta["side"] == tb["side"] or a not in pairs or b not in pairs:
+        if b != a + 1 or ta[col.SIDE] == tb[col.SIDE] or a not in pairs or b not in pairs:
             continue
         fa, fb = found.loc[pairs[a]], found.loc[pairs[b]]
-        fl_err.append((fb["touchdown_s"] - fa["toe_off_s"]) - (tb["touchdown_s"] - ta["toe_off_s"]))
-        sf_true.append(1.0 / (tb["touchdown_s"] - ta["touchdown_s"]))
-        sf_found.append(1.0 / (fb["touchdown_s"] - fa["touchdown_s"]))
+        fl_err.append((fb[col.TOUCHDOWN_S] - fa[col.TOE_OFF_S]) - (tb[col.TOUCHDOWN_S] - ta[col.TOE_OFF_S]))
+        sf_true.append(1.0 / (tb[col.TOUCHDOWN_S] - ta[col.TOUCHDOWN_S]))
+        sf_found.append(1.0 / (fb[col.TOUCHDOWN_S] - fa[col.TOUCHDOWN_S]))
     return fl_err, sf_true, sf_found
 
 
@@ -179,8 +180,8 @@ def _swing_velocity_errors_pct(
         for i in complete:
             if i not in pairs:
                 continue
-            v_true = truth_steps.loc[i, "peak_swing_hip_flexion_velocity_deg_s"]
-            v_meas = steps.loc[pairs[i], "peak_swing_hip_flexion_velocity_deg_s"]
+            v_true = truth_steps.loc[i, col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S]
+            v_meas = steps.loc[pairs[i], col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S]
             if np.isfinite(v_true) and np.isfinite(v_meas) and v_true > 0:
                 vel_err.append(100.0 * (v_meas - v_true) / v_true)
                 if near_side:
@@ -199,7 +200,7 @@ def _hip_flexion_rmse_deg(
     rmse = rmse_near = math.nan
     if truth_frames is not None and frames is not None and len(truth):
         sub = truth.loc[complete] if complete else truth
-        t_lo, t_hi = float(sub["touchdown_s"].min()) - 0.3, float(sub["toe_off_s"].max()) + 0.3
+        t_lo, t_hi = float(sub[col.TOUCHDOWN_S].min()) - 0.3, float(sub[col.TOE_OFF_S].max()) + 0.3
         rmse = _rmse_on(frames, truth_frames, SIDES, t_lo, t_hi)
         if near_side:
             rmse_near = _rmse_on(frames, truth_frames, (near_side,), t_lo, t_hi)
@@ -211,8 +212,8 @@ def _contact_time_means_ms(
 ) -> tuple[float, float, float]:
     """(true mean, found mean, found mean - true mean) contact time in ms: complete truth contacts,
     and the detections matched to them."""
-    true_ct = truth.loc[complete, "contact_time_s"] if complete else pd.Series(dtype=float)
-    found_ct = [found.loc[pairs[i], "contact_time_s"] for i in complete if i in pairs]
+    true_ct = truth.loc[complete, col.CONTACT_TIME_S] if complete else pd.Series(dtype=float)
+    found_ct = [found.loc[pairs[i], col.CONTACT_TIME_S] for i in complete if i in pairs]
     true_mean_ms = float(true_ct.mean() * 1000) if len(true_ct) else math.nan
     found_mean_ms = float(np.mean(found_ct) * 1000) if found_ct else math.nan
     error_ms = float((np.mean(found_ct) - true_ct.mean()) * 1000) if found_ct else math.nan

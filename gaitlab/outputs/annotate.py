@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gaitlab.core import columns as col
 from gaitlab.core.landmarks import SIDES
 from gaitlab.outputs.draw import (
     FAR_RGB,
@@ -71,12 +72,12 @@ def render_timeline_strip(
             color=overlay.color(side),
             bg=None,
         )
-        for _, c in overlay.contacts[overlay.contacts["side"] == side].iterrows():
-            xa = timeline_x(c["touchdown_s"], t0, t1, label_w_px, width_px)
-            xb = timeline_x(c["toe_off_s"], t0, t1, label_w_px, width_px)
+        for _, c in overlay.contacts[overlay.contacts[col.SIDE] == side].iterrows():
+            xa = timeline_x(c[col.TOUCHDOWN_S], t0, t1, label_w_px, width_px)
+            xb = timeline_x(c[col.TOE_OFF_S], t0, t1, label_w_px, width_px)
             cv2.rectangle(strip, (xa, y0 + 3), (max(xa + 1, xb), y0 + row_h - 3), overlay.color(side), -1)
-        for _, p in overlay.swing_peaks[overlay.swing_peaks["side"] == side].iterrows():
-            x = timeline_x(p["peak_swing_hip_flexion_velocity_s"], t0, t1, label_w_px, width_px)
+        for _, p in overlay.swing_peaks[overlay.swing_peaks[col.SIDE] == side].iterrows():
+            x = timeline_x(p[col.PEAK_SWING_HIP_FLEXION_VELOCITY_S], t0, t1, label_w_px, width_px)
             cv2.line(strip, (x, y0 + row_h // 3), (x, y0 + row_h - row_h // 3), PEAK_TICK_RGB, 1)
     return strip
 

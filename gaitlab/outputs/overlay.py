@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gaitlab.core import columns as col
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.landmarks import SIDES
 from gaitlab.outputs.draw import FAR_RGB, NEAR_RGB
@@ -43,13 +44,13 @@ class OverlayData:
         self._frame_order = np.argsort(frames, kind="stable")
         self._sorted_frames = frames[self._frame_order]
         # numpy copies for per-frame look-ups (pandas filtering per frame would cost ~1 ms each)
-        c = self.contacts.sort_values("touchdown_s", ignore_index=True)
+        c = self.contacts.sort_values(col.TOUCHDOWN_S, ignore_index=True)
         self.contacts = c
-        self._c_side = c["side"].to_numpy(str) if len(c) else np.zeros(0, str)
-        self._c_td = c["touchdown_s"].to_numpy(np.float64)
-        self._c_to = c["toe_off_s"].to_numpy(np.float64)
-        self._c_ct = c["contact_time_s"].to_numpy(np.float64)
-        self._p_t = self.swing_peaks["peak_swing_hip_flexion_velocity_s"].to_numpy(np.float64)
+        self._c_side = c[col.SIDE].to_numpy(str) if len(c) else np.zeros(0, str)
+        self._c_td = c[col.TOUCHDOWN_S].to_numpy(np.float64)
+        self._c_to = c[col.TOE_OFF_S].to_numpy(np.float64)
+        self._c_ct = c[col.CONTACT_TIME_S].to_numpy(np.float64)
+        self._p_t = self.swing_peaks[col.PEAK_SWING_HIP_FLEXION_VELOCITY_S].to_numpy(np.float64)
 
     def row(self, frame_index: int) -> int | None:
         """Row of a stored frame in the tables, or None when the analysis has no row for it.
@@ -105,33 +106,33 @@ def overlay_from_tables(
     for side in SIDES:
         for point in POINTS:
             name = f"{side}_{point}"
-            if f"{name}_x_px" not in frames:
+            if col.landmark(side, point, "x_px") not in frames:
                 points[name] = np.full((len(frames), 2), np.nan)
                 continue
-            x = frames[f"{name}_x_px"].to_numpy(np.float64)
-            y = frames[f"{name}_y_px"].to_numpy(np.float64)
+            x = frames[col.landmark(side, point, "x_px")].to_numpy(np.float64)
+            y = frames[col.landmark(side, point, "y_px")].to_numpy(np.float64)
             # inverse of clean.orient_running_direction
             points[name] = np.column_stack([(width - 1) - x if mirrored else x, y])
-    detected = frames["pose_detected"].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
+    detected = frames[col.POSE_DETECTED].astype(str).str.lower().isin(["true", "1", "1.0"]).to_numpy()
 
-    def col(name: str) -> np.ndarray:
+    def series(name: str) -> np.ndarray:
         return frames[name].to_numpy(np.float64) if name in frames else np.full(len(frames), np.nan)
 
-    peak_cols = ["side", "peak_swing_hip_flexion_velocity_s", "peak_swing_hip_flexion_velocity_deg_s"]
+    peak_cols = ["side", col.PEAK_SWING_HIP_FLEXION_VELOCITY_S, col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S]
     peaks = (
         steps[peak_cols].dropna() if len(steps) and set(peak_cols) <= set(steps) else pd.DataFrame(columns=peak_cols)
     )
-    contact_cols = ["side", "touchdown_s", "toe_off_s", "contact_time_s"]
+    contact_cols = ["side", col.TOUCHDOWN_S, col.TOE_OFF_S, col.CONTACT_TIME_S]
     return OverlayData(
         frame_size_px=(int(size[0]), int(size[1])),
-        frame_index=frames["frame_index"].to_numpy(np.int64),
-        time_s=frames["time_s"].to_numpy(np.float64),
+        frame_index=frames[col.FRAME_INDEX].to_numpy(np.int64),
+        time_s=frames[col.TIME_S].to_numpy(np.float64),
         detected=detected,
         points=points,
-        hip_flexion_deg={s: col(f"hip_flexion_deg_{s}") for s in SIDES},
-        hip_flexion_velocity_deg_s={s: col(f"hip_flexion_velocity_deg_s_{s}") for s in SIDES},
+        hip_flexion_deg={s: series(col.per_side(col.HIP_FLEXION_DEG, s)) for s in SIDES},
+        hip_flexion_velocity_deg_s={s: series(col.per_side(col.HIP_FLEXION_VELOCITY_DEG_S, s)) for s in SIDES},
         contacts=contacts[contact_cols].reset_index(drop=True) if len(contacts) else pd.DataFrame(columns=contact_cols),
-        swing_peaks=peaks.sort_values("peak_swing_hip_flexion_velocity_s", ignore_index=True),
+        swing_peaks=peaks.sort_values(col.PEAK_SWING_HIP_FLEXION_VELOCITY_S, ignore_index=True),
         leg_of_side=dict(summary.get("leg_of_side") or {"left": "near", "right": "far"}),
         flags=list(summary.get("flags") or []),
         mirrored=mirrored,

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from gaitlab.core import columns as col
 from gaitlab.core.landmarks import SIDES
 
 NEAR_HEX, FAR_HEX, TRUNK_HEX = "#ff9614", "#28aaff", "#555555"
@@ -43,9 +44,9 @@ def png_bytes(fig) -> bytes:
 def _swings(steps: pd.DataFrame, side: str) -> list[tuple[float, float]]:
     """(toe-off, next touchdown of the same foot) of each measured swing of ``side``."""
     out = []
-    for _, s in steps[steps["side"] == side].iterrows():
-        if math.isfinite(s["swing_time_s"]):
-            out.append((s["toe_off_s"], s["toe_off_s"] + s["swing_time_s"]))
+    for _, s in steps[steps[col.SIDE] == side].iterrows():
+        if math.isfinite(s[col.SWING_TIME_S]):
+            out.append((s[col.TOE_OFF_S], s[col.TOE_OFF_S] + s[col.SWING_TIME_S]))
     return out
 
 
@@ -53,20 +54,20 @@ def hip_flexion_figure(summary: dict, frames: pd.DataFrame, steps: pd.DataFrame)
     """Hip-flexion angle and angular velocity per leg over time; swings shaded; peaks marked."""
     fig, ax = _figure(9, 5.5, 2, 1, sharex=True)
     a_ang, a_vel = ax[0, 0], ax[1, 0]
-    t = frames["time_s"].to_numpy(float)
+    t = frames[col.TIME_S].to_numpy(float)
     for side in SIDES:
         color = leg_color(summary, side)
         leg = (summary.get("leg_of_side") or {}).get(side, "?")
-        a_ang.plot(t, frames[f"hip_flexion_deg_{side}"], color=color, lw=1.4, label=f"{side} ({leg} leg)")
-        a_vel.plot(t, frames[f"hip_flexion_velocity_deg_s_{side}"], color=color, lw=1.4)
+        a_ang.plot(t, frames[col.per_side(col.HIP_FLEXION_DEG, side)], color=color, lw=1.4, label=f"{side} ({leg} leg)")
+        a_vel.plot(t, frames[col.per_side(col.HIP_FLEXION_VELOCITY_DEG_S, side)], color=color, lw=1.4)
         for t_a, t_b in _swings(steps, side):
             for a in (a_ang, a_vel):
                 a.axvspan(t_a, t_b, color=color, alpha=0.12, lw=0)
-        mine = steps[steps["side"] == side]
+        mine = steps[steps[col.SIDE] == side]
         if len(mine):
             a_vel.plot(
-                mine["peak_swing_hip_flexion_velocity_s"],
-                mine["peak_swing_hip_flexion_velocity_deg_s"],
+                mine[col.PEAK_SWING_HIP_FLEXION_VELOCITY_S],
+                mine[col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S],
                 "v",
                 color=color,
                 mec="black",
@@ -74,8 +75,8 @@ def hip_flexion_figure(summary: dict, frames: pd.DataFrame, steps: pd.DataFrame)
                 label=f"{side} swing peak velocity",
             )
             a_ang.plot(
-                mine["toe_off_s"] + mine["time_to_peak_knee_drive_s"],
-                mine["max_hip_flexion_deg"],
+                mine[col.TOE_OFF_S] + mine[col.TIME_TO_PEAK_KNEE_DRIVE_S],
+                mine[col.MAX_HIP_FLEXION_DEG],
                 "^",
                 color=color,
                 mec="black",
@@ -101,12 +102,12 @@ def contact_timeline_figure(summary: dict, frames: pd.DataFrame, contacts: pd.Da
     fig, ax = _figure(9, 2.2)
     a = ax[0, 0]
     for k, side in enumerate(SIDES):
-        mine = contacts[contacts["side"] == side]
-        spans = [(r["touchdown_s"], r["toe_off_s"] - r["touchdown_s"]) for _, r in mine.iterrows()]
+        mine = contacts[contacts[col.SIDE] == side]
+        spans = [(r[col.TOUCHDOWN_S], r[col.TOE_OFF_S] - r[col.TOUCHDOWN_S]) for _, r in mine.iterrows()]
         a.broken_barh(spans, (k - 0.35, 0.7), color=leg_color(summary, side))
         for td, dur in spans:
             a.text(td + dur / 2, k, f"{dur * 1000:.0f}", ha="center", va="center", fontsize=7)
-    t = frames["time_s"]
+    t = frames[col.TIME_S]
     if len(t):
         a.set_xlim(float(t.iloc[0]), float(t.iloc[-1]))
     a.set_yticks([0, 1], [f"{s} foot" for s in SIDES])
@@ -120,16 +121,16 @@ def contact_timeline_figure(summary: dict, frames: pd.DataFrame, contacts: pd.Da
 def steps_figure(summary: dict, steps: pd.DataFrame):
     """Per-step bars: contact time and peak swing hip-flexion velocity, in time order."""
     fig, ax = _figure(9, 4.5, 1, 2)
-    ordered = steps.sort_values("touchdown_s", ignore_index=True)
-    colors = [leg_color(summary, s) for s in ordered["side"]]
-    labels = [f"{i + 1}{s[0].upper()}" for i, s in enumerate(ordered["side"])]
+    ordered = steps.sort_values(col.TOUCHDOWN_S, ignore_index=True)
+    colors = [leg_color(summary, s) for s in ordered[col.SIDE]]
+    labels = [f"{i + 1}{s[0].upper()}" for i, s in enumerate(ordered[col.SIDE])]
     x = np.arange(len(ordered))
     a = ax[0, 0]
-    a.bar(x, ordered["contact_time_s"] * 1000.0, color=colors, edgecolor="black", lw=0.5)
+    a.bar(x, ordered[col.CONTACT_TIME_S] * 1000.0, color=colors, edgecolor="black", lw=0.5)
     a.set_title("Ground contact time per step")
     a.set_ylabel("ms")
     b = ax[0, 1]
-    b.bar(x, ordered["peak_swing_hip_flexion_velocity_deg_s"], color=colors, edgecolor="black", lw=0.5)
+    b.bar(x, ordered[col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S], color=colors, edgecolor="black", lw=0.5)
     ref = (summary.get("config") or {}).get("flags", {}).get("peak_swing_hip_flexion_velocity_ref_deg_s")
     if ref:
         b.axhline(ref, color="crimson", ls="--", lw=1, label=f"reference {ref:.0f}")
@@ -147,14 +148,14 @@ def _row_at(frames: pd.DataFrame, t_s: float) -> int | None:
     """Row of the frame nearest to ``t_s`` that has a pose."""
     if not math.isfinite(t_s) or not len(frames):
         return None
-    k = int(np.argmin(np.abs(frames["time_s"].to_numpy(float) - t_s)))
-    detected = str(frames["pose_detected"].iloc[k]).lower() in ("true", "1", "1.0")
+    k = int(np.argmin(np.abs(frames[col.TIME_S].to_numpy(float) - t_s)))
+    detected = str(frames[col.POSE_DETECTED].iloc[k]).lower() in ("true", "1", "1.0")
     return k if detected else None
 
 
 def _stick(a, summary: dict, frames: pd.DataFrame, row: int, highlight: str) -> None:
     def p(side: str, point: str):
-        return frames[f"{side}_{point}_x_px"].iloc[row], frames[f"{side}_{point}_y_px"].iloc[row]
+        return frames[col.landmark(side, point, "x_px")].iloc[row], frames[col.landmark(side, point, "y_px")].iloc[row]
 
     for side in SIDES:
         a.plot(*zip(p(side, "shoulder"), p(side, "hip")), color=TRUNK_HEX, lw=2)
@@ -175,14 +176,14 @@ def stick_figure_snapshots(summary: dict, frames: pd.DataFrame, steps: pd.DataFr
     """
     fig, ax = _figure(10, 3.4, 1, 4)
     for r, side in enumerate(sorted(SIDES, key=lambda s: (summary.get("leg_of_side") or {}).get(s) == "far")):
-        mine = steps[(steps["side"] == side)].copy()
-        mine = mine[np.isfinite(mine["time_to_peak_knee_drive_s"].astype(float))] if len(mine) else mine
+        mine = steps[(steps[col.SIDE] == side)].copy()
+        mine = mine[np.isfinite(mine[col.TIME_TO_PEAK_KNEE_DRIVE_S].astype(float))] if len(mine) else mine
         events = []
         if len(mine):
-            best = mine.loc[mine["confidence"].idxmax()]
+            best = mine.loc[mine[col.CONFIDENCE].idxmax()]
             events = [
-                ("touchdown", best["touchdown_s"]),
-                ("peak knee drive", best["toe_off_s"] + best["time_to_peak_knee_drive_s"]),
+                ("touchdown", best[col.TOUCHDOWN_S]),
+                ("peak knee drive", best[col.TOE_OFF_S] + best[col.TIME_TO_PEAK_KNEE_DRIVE_S]),
             ]
         for c in range(2):
             a = ax[0, 2 * r + c]

@@ -14,32 +14,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from gaitlab.core import columns as col
 from gaitlab.core.errors import OutputError
 from gaitlab.core.landmarks import SIDES
 from gaitlab.io.atomic import atomic_path, write_text_atomic
 from gaitlab.outputs.report_text import LABELS
 
 HEADLINE_MEASURES = (
-    "contact_time_s",
-    "flight_time_s",
-    "step_frequency_hz",
-    "peak_swing_hip_flexion_velocity_deg_s",
-    "time_to_peak_knee_drive_s",
-    "time_to_peak_knee_drive_pct_swing",
-    "thigh_angle_at_contralateral_touchdown_deg",
+    col.CONTACT_TIME_S,
+    col.FLIGHT_TIME_S,
+    col.STEP_FREQUENCY_HZ,
+    col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S,
+    col.TIME_TO_PEAK_KNEE_DRIVE_S,
+    col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING,
+    col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG,
 )
 STEP_COLUMNS = (
     ("side", "foot", None),
     ("leg", "leg", None),
-    ("touchdown_s", "touchdown (s)", 3),
-    ("contact_time_s", "contact (s)", 3),
-    ("flight_time_s", "flight (s)", 3),
-    ("step_frequency_hz", "step freq. (steps/s)", 2),
-    ("swing_time_s", "swing (s)", 3),
-    ("peak_swing_hip_flexion_velocity_deg_s", "peak swing hip-flex. vel. (deg/s)", 0),
-    ("time_to_peak_knee_drive_s", "to peak knee drive (s)", 3),
-    ("time_to_peak_knee_drive_pct_swing", "to peak knee drive (% swing)", 0),
-    ("thigh_angle_at_contralateral_touchdown_deg", "thigh angle at other touchdown (deg)", 1),
+    (col.TOUCHDOWN_S, "touchdown (s)", 3),
+    (col.CONTACT_TIME_S, "contact (s)", 3),
+    (col.FLIGHT_TIME_S, "flight (s)", 3),
+    (col.STEP_FREQUENCY_HZ, "step freq. (steps/s)", 2),
+    (col.SWING_TIME_S, "swing (s)", 3),
+    (col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S, "peak swing hip-flex. vel. (deg/s)", 0),
+    (col.TIME_TO_PEAK_KNEE_DRIVE_S, "to peak knee drive (s)", 3),
+    (col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING, "to peak knee drive (% swing)", 0),
+    (col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG, "thigh angle at other touchdown (deg)", 1),
     ("confidence", "timing confidence", 2),
 )
 PLOTS = (
@@ -157,7 +158,7 @@ def _headline_table(summary: dict) -> str:
 def _steps_table(steps: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(title)}</th>" for _, title, _ in STEP_COLUMNS)
     rows = []
-    ordered = steps.sort_values("touchdown_s") if len(steps) else steps
+    ordered = steps.sort_values(col.TOUCHDOWN_S) if len(steps) else steps
     for _, s in ordered.iterrows():
         cells = "".join(f"<td>{_fmt(s.get(col), digits)}</td>" for col, _, digits in STEP_COLUMNS)
         rows.append(f"<tr>{cells}</tr>")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from gaitlab.analysis.metrics import MEASURES
+from gaitlab.core import columns as col
 
 LABELS = {
-    "contact_time_s": ("ground contact time", "s", 3),
-    "flight_time_s": ("flight time", "s", 3),
-    "step_time_s": ("step time", "s", 3),
-    "step_frequency_hz": ("step frequency", "steps/s", 2),
-    "swing_time_s": ("swing time", "s", 3),
-    "peak_swing_hip_flexion_velocity_deg_s": ("peak swing hip-flexion velocity", "deg/s", 0),
-    "time_to_peak_knee_drive_s": ("time to peak knee drive", "s", 3),
-    "time_to_peak_knee_drive_pct_swing": ("time to peak knee drive", "% swing", 0),
-    "thigh_angle_at_contralateral_touchdown_deg": ("thigh angle at other foot's touchdown", "deg", 1),
+    col.CONTACT_TIME_S: ("ground contact time", "s", 3),
+    col.FLIGHT_TIME_S: ("flight time", "s", 3),
+    col.STEP_TIME_S: ("step time", "s", 3),
+    col.STEP_FREQUENCY_HZ: ("step frequency", "steps/s", 2),
+    col.SWING_TIME_S: ("swing time", "s", 3),
+    col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S: ("peak swing hip-flexion velocity", "deg/s", 0),
+    col.TIME_TO_PEAK_KNEE_DRIVE_S: ("time to peak knee drive", "s", 3),
+    col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING: ("time to peak knee drive", "% swing", 0),
+    col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG: ("thigh angle at other foot's touchdown", "deg", 1),
 }
 
 

@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.analyze import AnalysisResult
+from gaitlab.core import columns as col
 from gaitlab.core.errors import OutputError
 from gaitlab.core.landmarks import ANALYSIS_POINTS, SIDES, idx
 from gaitlab.io.atomic import atomic_path, write_text_atomic
+from gaitlab.outputs.opensim import write_mot, write_trc
 
 
 def _jsonable(obj):
@@ -46,9 +48,9 @@ def frames_table(result: AnalysisResult) -> pd.DataFrame:
     for side in SIDES:
         for point in ANALYSIS_POINTS:
             j = idx(side, point)
-            df[f"{side}_{point}_x_px"] = result.track.xy_px[:, j, 0]
-            df[f"{side}_{point}_y_px"] = result.track.xy_px[:, j, 1]
-            df[f"{side}_{point}_visibility"] = result.track.visibility[:, j]
+            df[col.landmark(side, point, "x_px")] = result.track.xy_px[:, j, 0]
+            df[col.landmark(side, point, "y_px")] = result.track.xy_px[:, j, 1]
+            df[col.landmark(side, point, "visibility")] = result.track.visibility[:, j]
     return df
 
 
@@ -58,15 +60,20 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_outputs(result: AnalysisResult, out_dir: Path, *, frames: pd.DataFrame | None = None) -> dict[str, Path]:
-    """contacts.csv, steps.csv, frames.csv, then summary.json. Returns the paths.
+    """contacts.csv, steps.csv, frames.csv, landmarks.trc and angles.mot (OpenSim), then summary.json.
+    Returns the paths.
 
     ``frames``: the ``frames_table(result)`` when the caller built it already (the report uses it too).
     """
-    paths = {name: out_dir / name for name in ("contacts.csv", "steps.csv", "frames.csv", "summary.json")}
+    names = ("contacts.csv", "steps.csv", "frames.csv", "landmarks.trc", "angles.mot", "summary.json")
+    paths = {name: out_dir / name for name in names}
+    frames = frames if frames is not None else frames_table(result)
     try:
         _write_csv(result.contacts, paths["contacts.csv"])
         _write_csv(result.steps, paths["steps.csv"])
-        _write_csv(frames if frames is not None else frames_table(result), paths["frames.csv"])
+        _write_csv(frames, paths["frames.csv"])
+        write_trc(paths["landmarks.trc"], result.track)  # image pixels: no camera calibration yet
+        write_mot(paths["angles.mot"], frames)
         write_text_atomic(paths["summary.json"], summary_json_text(result.summary.to_dict()))
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write outputs ({exc.strerror or exc})") from None
