@@ -12,7 +12,9 @@ Names are mapped onto the BlazePose landmarks gaitlab reads (hip, knee, ankle,
 heel, foot index = big toe, shoulder; plus elbow, wrist and nose for drawing).
 Metric TRC coordinates (y up) become "pixels" with y down at
 ``DEFAULT_PX_PER_M``, the scale of a ~1.8 m athlete filling ~400 px of a phone
-frame, so pixel thresholds mean what they mean for a video.
+frame, so pixel thresholds mean what they mean for a video. Pixel TRC
+coordinates (``Units px``) have y up too, as OpenSim expects and gaitlab's
+``landmarks.trc`` writes them: negated, they are the image pixels again.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _SIDE_POINTS = {
     "ankle": "ankle",
     "heel": "heel",
     "bigtoe": "foot_index",
+    "foot_index": "foot_index",  # BlazePose's own name, as gaitlab's landmarks.trc writes it
     "shoulder": "shoulder",
     "elbow": "elbow",
     "wrist": "wrist",
@@ -129,8 +132,8 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
     xy, z, vis = _empty(n)
     if units in _UNIT_TO_M:
         scale, flip = _UNIT_TO_M[units] * px_per_m, -1.0  # metric: y up -> image y down
-    elif units == "px":
-        scale, flip = 1.0, 1.0
+    elif units == "px":  # image pixels with y up (OpenSim's axis), as gaitlab writes them: negate, no shift
+        scale, flip = 1.0, -1.0
     else:
         raise BadInputError(f"{path}: unknown TRC units {units!r} (expected m, mm, cm or px)")
     mapped = set()
@@ -144,7 +147,7 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
         vis[:, INDEX[dst]] = np.isfinite(x).astype(float)
         mapped.add(dst)
     _check_required(mapped, path)
-    if flip < 0:  # shift into positive image coordinates, as a frame would hold them
+    if units != "px":  # metric: shift into positive image coordinates, as a frame would hold them
         xy[..., 0] -= np.nanmin(xy[..., 0]) - 20.0
         xy[..., 1] -= np.nanmin(xy[..., 1]) - 20.0
     return PoseTrack(
@@ -155,7 +158,7 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
         frame_index=np.arange(n),
         frame_size_px=_frame_size(xy),
         source="trc",
-        meta={"path": str(path), "units": units, "px_per_m": scale if flip < 0 else None},
+        meta={"path": str(path), "units": units, "px_per_m": scale if units != "px" else None},
     )
 
 
