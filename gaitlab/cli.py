@@ -3,7 +3,8 @@
 Exit codes: 0 analyzed; 2 bad input (missing, unreadable, not a video, output
 folder not writable, model unavailable); 3 no analyzable running found;
 4 (batch) some clips failed or held no analyzable running (see failures.csv);
-1 an unexpected error (a bug: please report it with the log file named).
+130 interrupted (Ctrl-C); 143 stopped by ``kill`` (SIGTERM); 1 an unexpected
+error (a bug: please report it with the log file named).
 Heavy modules are imported inside the handlers so ``--help`` is instant.
 """
 
@@ -20,6 +21,7 @@ from gaitlab.pose.models.provision import DEFAULT_MODEL, MODEL_VARIANTS
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_NO_RUNNING = 0, 1, 2, 3
 EXIT_SOME_CLIPS_FAILED = 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 MODEL_CHOICES = MODEL_VARIANTS
 
 
@@ -177,6 +179,12 @@ def _add_team_commands(sub) -> None:
         help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
     )
     b.add_argument("--config", type=Path, help="TOML file overriding analysis settings")
+    b.add_argument(
+        "--clip-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="time limit per clip; a clip that takes longer is recorded as failed (default: 300 s + 0.5 s per frame)",
+    )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -212,10 +220,12 @@ def _cmd_batch(args) -> int:
         settings=PoseSettings(model=args.model),
         config=load_config(args.config),
         show_progress=not args.quiet,
+        clip_time_limit_s=args.clip_timeout,
     )
     n = len(done.rows)
+    unopened = f", {done.n_unopened} not opened" if done.n_unopened else ""
     print(
-        f"{n - done.n_failed}/{n} clips analyzed ({done.n_cached} reused, {done.n_processed} run) "
+        f"{n - done.n_failed}/{n} clips analyzed ({done.n_cached} reused, {done.n_processed} run{unopened}) "
         f"in {done.elapsed_s:.1f} s; team table: {done.paths['team_report.html']}"
     )
     if done.n_failed:
@@ -329,15 +339,17 @@ def main(argv: list[str] | None = None) -> int:
         "batch": _cmd_batch,
     }[args.command]
     from gaitlab.core.errors import GaitlabError
+    from gaitlab.core.signals import Terminated, terminate_as_interrupt
 
     try:
-        return handler(args)
+        with terminate_as_interrupt():
+            return handler(args)
     except GaitlabError as exc:
         print(f"gaitlab: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("gaitlab: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or kill (SIGTERM): the same clean-up has run
+        print("gaitlab: terminated" if isinstance(exc, Terminated) else "gaitlab: interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line for the user, the traceback in a log file
         fd, log = tempfile.mkstemp(prefix="gaitlab-error-", suffix=".log")
         with os.fdopen(fd, "w") as fh:

@@ -172,7 +172,11 @@ def _analyze_with_hazards(
 
 
 def write_all(result: AnalysisResult, out_dir: Path) -> tuple[dict[str, Path], pd.DataFrame, dict]:
-    """Tables, summary.json, report.html and plots of one analysis; returns (paths, frames table, summary.json)."""
+    """Tables, summary.json, report.html and plots of one analysis; returns (paths, frames table, summary.json).
+
+    An ``annotated.mp4`` of an earlier run is removed: it was drawn from the tables replaced here.
+    """
+    (out_dir / "annotated.mp4").unlink(missing_ok=True)
     frames = frames_table(result)
     paths = write_outputs(result, out_dir, frames=frames)
     document = result.summary.to_dict()

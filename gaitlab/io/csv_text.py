@@ -15,5 +15,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe_text(text: str) -> str:
-    """``text`` with a leading ``'`` when it starts like a formula, so spreadsheets show it as text."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """``text`` with a leading ``'`` when it starts like a formula, so spreadsheets show it as text.
+
+    Carriage returns become line feeds: Python's CSV writer with ``\n`` line ends
+    quotes a cell holding a line feed but not one holding a lone carriage return,
+    which every reader would take for the end of the row.
+    """
+    text = "'" + text if text.startswith(FORMULA_STARTS) else text
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,50 +1,49 @@
 """Batch analysis of a squad: find clips, skip finished ones, run the rest, write the team table.
 
-SOURCE is a team library (``<athlete>/<YYYY-MM-DD>/<clip>`` with sidecars) or
-any folder tree of clips. Each clip's outputs go to
-``OUT/clips/<athlete>/<session>/<clip>/``; its ``batch_done.json`` marker is
-written last (atomically) and holds the clip's sha256, a key of all settings
-that change results, and its team-table row. A re-run reuses every clip whose
-marker key still matches, so it does only new or changed clips, and a killed
-batch resumes where it stopped. The team outputs are written once all clips
-are done; every file is written atomically.
+SOURCE is a team library or any folder tree of clips (``discover``). Each clip's
+outputs go to ``OUT/clips/<athlete>/<session>/<clip>/``; its ``batch_done.json``
+marker is written last (atomically) and holds the clip's sha256, a key of all
+settings that change results, and its team-table row. A re-run reuses every
+clip whose marker key still matches, so it does only new or changed clips, and
+a killed batch resumes where it stopped. A clip is analyzed under a lock on its
+output folder, so two batches on one OUT share the clips: each leaves the
+other's clips alone, waits for them at the end and reads their markers. The
+team outputs are written once all clips are done (or, stopped by Ctrl-C or
+``kill``, with the clips not done marked so); every file is written atomically.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import hashlib
 import json
 import os
-import re
-import signal
-import threading
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.errors import BadInputError
+from gaitlab.core.signals import terminate_as_interrupt
 from gaitlab.io.atomic import prepare_out_dir, write_text_atomic
+from gaitlab.io.locks import file_lock
 from gaitlab.pose.landmarker import PoseSettings
-from gaitlab.team.library import VIDEO_SUFFIXES, read_sidecar, sanitize_name
-from gaitlab.team.table import FAILURE_COLUMNS, STATUS_FAILED, STATUS_OK, clip_report_link, failure_rows, table_csv_text
-from gaitlab.team.worker import marker_key, read_marker, unchanged_since
+from gaitlab.team.discover import ClipJob, discover
+from gaitlab.team.library import VIDEO_SUFFIXES
+from gaitlab.team.table import (
+    FAILURE_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    clip_report_link,
+    failure_row,
+    failure_rows,
+    table_csv_text,
+)
+from gaitlab.team.worker import LOCK_DIR_NAME, clip_lock_path, marker_key, read_marker, unchanged_since
 
 BATCH_FORMAT_VERSION = 1
 EXECUTORS = ("local", "ray")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-@dataclass
-class ClipJob:
-    clip: Path
-    rel: str  # path relative to SOURCE, as shown in the table
-    athlete: str
-    session: str
-    capture_fps: float | None
-    out_dir: Path
+NOT_DONE_REASON = "not analyzed: the batch was stopped before this clip was done (run it again to finish)"
 
 
 @dataclass
@@ -54,108 +53,12 @@ class BatchResult:
     n_processed: int
     elapsed_s: float
     paths: dict = field(default_factory=dict)
+    n_unopened: int = 0  # entries recorded as failed without being opened (broken links, FIFOs, ...)
 
     @property
     def n_failed(self) -> int:
         """Clips that are not ``ok``: unreadable, no running found, or too few steps."""
         return sum(r["status"] != STATUS_OK for r in self.rows)
-
-
-# --- discovery ---------------------------------------------------------------------------------
-
-
-def find_clips(source: Path, *, skip: Path | None = None) -> list[Path]:
-    """Video files under ``source`` in a stable order; skips hidden entries, ``*.gaitlab`` outputs and ``skip``."""
-    skip_resolved = skip.resolve() if skip else None
-    clips = []
-    for folder, dirs, files in os.walk(source):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and not d.endswith(".gaitlab")
-            and (skip_resolved is None or (Path(folder) / d).resolve() != skip_resolved)
-        )
-        clips.extend(
-            Path(folder) / f for f in sorted(files) if not f.startswith(".") and f.lower().endswith(VIDEO_SUFFIXES)
-        )
-    return clips
-
-
-def load_roster(path: Path) -> dict[str, dict]:
-    """Roster CSV: columns ``clip`` (path relative to SOURCE, or file name) and ``athlete``;
-    optional ``session`` (YYYY-MM-DD) and ``capture_fps``."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise BadInputError(f"{path}: cannot read the roster ({exc})") from None
-    if not rows or not {"clip", "athlete"} <= set(rows[0]):
-        raise BadInputError(f"{path}: the roster needs the columns 'clip' and 'athlete'")
-    roster = {}
-    for row in rows:
-        fps = (row.get("capture_fps") or "").strip()
-        try:
-            capture_fps = float(fps) if fps else None
-        except ValueError:
-            raise BadInputError(f"{path}: capture_fps {fps!r} of {row['clip']} is not a number") from None
-        roster[row["clip"].strip().replace("\\", "/")] = {
-            "athlete": row["athlete"],
-            "session": (row.get("session") or "").strip() or None,
-            "capture_fps": capture_fps,
-        }
-    return roster
-
-
-def _describe(clip: Path, rel: Path, source: Path, roster: dict) -> tuple[str, str, float | None]:
-    """(athlete, session, capture_fps): from the library sidecar, else the roster, else the folders.
-
-    Folder rule: ``<athlete>/<YYYY-MM-DD>/clip`` is the library layout; otherwise the
-    athlete is the clip's folder name and the session the first date in the path,
-    else the file's modification date.
-    """
-    meta = read_sidecar(clip)
-    if meta and meta.get("athlete") and meta.get("session"):
-        return meta["athlete"], meta["session"], meta.get("capture_fps")
-    entry = roster.get(rel.as_posix()) or roster.get(clip.name)
-    parts = rel.parts
-    date_in_path = next((m.group(0) for p in parts for m in [_DATE.search(p)] if m), None)
-    mtime_date = dt.date.fromtimestamp(clip.stat().st_mtime).isoformat()
-    if entry:
-        return entry["athlete"], entry["session"] or date_in_path or mtime_date, entry["capture_fps"]
-    if len(parts) >= 3 and _DATE.fullmatch(parts[-2]):
-        return parts[-3], parts[-2], None
-    athlete = parts[-2] if len(parts) >= 2 else source.resolve().name
-    return athlete, date_in_path or mtime_date, None
-
-
-def discover(source: Path, out: Path, *, roster: Path | None = None) -> list[ClipJob]:
-    """One job per clip, each with its own output folder under ``out/clips``."""
-    source, out = Path(source), Path(out)
-    table = load_roster(roster) if roster else {}
-    jobs, used = [], set()
-    for clip in find_clips(source, skip=out):
-        rel = clip.relative_to(source)
-        athlete, session, capture_fps = _describe(clip, rel, source, table)
-        athlete, session = sanitize_name(athlete, what="athlete"), sanitize_name(session, what="session")
-        name = sanitize_name(clip.stem, what="clip name")
-        out_dir = out / "clips" / athlete / session / name
-        k = 1
-        while out_dir in used:  # same stem twice (a.mp4, a.mov, or two folders): keep both
-            k += 1
-            out_dir = out / "clips" / athlete / session / f"{name}-{k}"
-        used.add(out_dir)
-        jobs.append(
-            ClipJob(
-                clip=clip,
-                rel=rel.as_posix(),
-                athlete=athlete,
-                session=session,
-                capture_fps=capture_fps,
-                out_dir=out_dir,
-            )
-        )
-    return jobs
 
 
 # --- result cache ------------------------------------------------------------------------------
@@ -219,24 +122,6 @@ def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
 # --- running -----------------------------------------------------------------------------------
 
 
-class _TermAsInterrupt:
-    """``kill`` (SIGTERM) stops a batch like Ctrl-C: workers are stopped, nothing half-written remains."""
-
-    def __enter__(self):
-        self._old = None
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGTERM, self._raise)
-        return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGTERM, self._old)
-
-
 def _write_if_changed(path: Path, text: str) -> None:
     """Atomic write, skipped when the content is already there (a re-run changes no file)."""
     try:
@@ -262,6 +147,119 @@ def write_team_outputs(rows: list[dict], out: Path, *, source: Path) -> dict[str
     return paths
 
 
+@dataclass
+class _Run:
+    """What every clip of one batch shares, and how its clips are sent to the executor."""
+
+    out: Path
+    key: str
+    settings: PoseSettings
+    config: AnalysisConfig
+    executor: str
+    workers: int
+    ray_address: str | None
+    time_limit_s: float | None
+    show_progress: bool
+    n_run: int = 0
+    n_reused: int = 0
+
+    def payload(self, job: ClipJob, clip_hash: dict | None) -> dict:
+        return {
+            "clip": str(job.clip.resolve()),
+            "rel": job.rel,
+            "athlete": job.athlete,
+            "session": job.session,
+            "out_dir": str(job.out_dir.resolve()),
+            "batch_out_dir": str(self.out.resolve()),
+            "lock_path": str(clip_lock_path(self.out.resolve(), job.out_dir.resolve())),
+            "capture_fps": job.capture_fps,
+            "settings": self.settings,
+            "config": self.config,
+            "settings_key": self.key,
+            "clip_hash": clip_hash,
+            "time_limit_s": self.time_limit_s,
+        }
+
+    def execute(self, payloads):
+        from gaitlab.team.executors import run_local, run_ray
+
+        if self.executor == "ray":
+            return run_ray(payloads, workers=self.workers, address=self.ray_address)
+        return run_local(payloads, workers=min(self.workers, len(payloads)) or 1)
+
+
+def _wait_for_other_batch(busy: list[ClipJob], run: _Run, rows: dict, bar) -> list[ClipJob]:
+    """Wait until another batch has finished ``busy`` (the clips it holds the locks of); reuse their
+    markers and return the clips still to do (the other batch could not finish them)."""
+    print(
+        f"gaitlab batch: another batch is analyzing {len(busy)} clip(s) in {run.out}: waiting for it",
+        file=sys.stderr,
+        flush=True,
+    )
+    todo = []
+    for job in busy:
+        with file_lock(clip_lock_path(run.out.resolve(), job.out_dir.resolve())):
+            row, _ = check_marker(job, run.key)
+        if row is None:
+            todo.append(job)
+        else:
+            rows[job.rel] = row
+            run.n_reused += 1
+            bar.advance(0, "reused")
+    return todo
+
+
+def _run_clips(todo: list[ClipJob], hashes: dict, run: _Run, rows: dict) -> None:
+    """Analyze ``todo`` through the executor; clips another batch holds are waited for, then reused or run."""
+    from gaitlab.team.executors import BatchProgress
+
+    by_rel = {job.rel: job for job in todo}
+    bar = BatchProgress(len(todo), enabled=run.show_progress)
+    try:
+        while todo:
+            busy = []
+            for res in run.execute([run.payload(job, hashes.get(job.rel)) for job in todo]):
+                if res.get("busy"):
+                    busy.append(by_rel[res["rel"]])
+                    continue
+                rows[res["rel"]] = res["row"]
+                run.n_reused += bool(res.get("reused"))
+                run.n_run += not res.get("reused")
+                bar.advance(res["n_frames"], res["row"]["status"])
+            todo = _wait_for_other_batch(busy, run, rows, bar) if busy else []
+    finally:
+        bar.close()
+
+
+def _table_rows(jobs: list[ClipJob], rows: dict, out: Path) -> list[dict]:
+    """Rows in discovery order; a clip without a row (the batch was stopped) gets a failure row saying so."""
+    ordered = []
+    for job in jobs:
+        row = rows.get(job.rel) or failure_row(
+            athlete=job.athlete, session=job.session, clip=job.rel, reason=NOT_DONE_REASON
+        )
+        if row["status"] != STATUS_FAILED:  # the one link rule, re-applied so new reports are picked up
+            link = clip_report_link(job.out_dir)
+            row["report"] = Path(os.path.relpath(link, out)).as_posix() if link else ""
+        ordered.append(row)
+    return ordered
+
+
+def _sort_jobs(jobs: list[ClipJob], key: str, rows: dict) -> tuple[list[ClipJob], dict]:
+    """(clips to run, their known hashes): unopenable entries and finished clips go to ``rows`` instead."""
+    todo, hashes = [], {}
+    for job in jobs:
+        if job.problem is not None:
+            rows[job.rel] = failure_row(athlete=job.athlete, session=job.session, clip=job.rel, reason=job.problem)
+            continue
+        row, hashes[job.rel] = check_marker(job, key)
+        if row is not None:
+            rows[job.rel] = row
+        else:
+            todo.append(job)
+    return todo, hashes
+
+
 def run_batch(
     source: Path,
     out: Path,
@@ -274,10 +272,16 @@ def run_batch(
     config: AnalysisConfig = AnalysisConfig(),
     model_path: Path | None = None,
     show_progress: bool = True,
+    clip_time_limit_s: float | None = None,
 ) -> BatchResult:
-    """Analyze every clip under ``source`` not already done with these settings; write the team outputs."""
+    """Analyze every clip under ``source`` not already done with these settings; write the team outputs.
+
+    ``clip_time_limit_s``: how long one clip may take (None: scaled to its length,
+    ``worker.default_time_limit_s``); a clip that takes longer is recorded as failed.
+    Stopped by Ctrl-C or SIGTERM, it stops its workers, writes the team outputs with
+    the clips not done marked so, and raises ``KeyboardInterrupt``.
+    """
     from gaitlab.core.cpu import default_workers
-    from gaitlab.team.executors import BatchProgress, run_local, run_ray
 
     t0 = time.perf_counter()
     source, out = Path(source), Path(out)
@@ -288,60 +292,36 @@ def run_batch(
     workers = workers or default_workers()
     if workers < 1:
         raise BadInputError(f"--workers must be >= 1, got {workers}")
+    if clip_time_limit_s is not None and not clip_time_limit_s > 0:
+        raise BadInputError(f"--clip-timeout must be > 0 seconds, got {clip_time_limit_s}")
     prepare_out_dir(out)
     jobs = discover(source, out, roster=roster)
     if not jobs:
         raise BadInputError(f"{source}: no video clips found ({', '.join(VIDEO_SUFFIXES)})")
+    (out / LOCK_DIR_NAME).mkdir(exist_ok=True)
     key = settings_key(settings, config, model_path=model_path)
-
     rows: dict[str, dict] = {}
-    todo, clip_hashes = [], {}
-    for job in jobs:
-        row, clip_hashes[job.rel] = check_marker(job, key)
-        if row is not None:
-            rows[job.rel] = row
-        else:
-            todo.append(job)
-    n_cached = len(rows)
-    payloads = (
-        {
-            "clip": str(j.clip.resolve()),
-            "rel": j.rel,
-            "athlete": j.athlete,
-            "session": j.session,
-            "out_dir": str(j.out_dir.resolve()),
-            "batch_out_dir": str(out.resolve()),
-            "capture_fps": j.capture_fps,
-            "settings": settings,
-            "config": config,
-            "settings_key": key,
-            "clip_hash": clip_hashes[j.rel],
-        }
-        for j in todo
-    )
-    bar = BatchProgress(len(todo), enabled=show_progress)
-    try:
-        with _TermAsInterrupt():
-            results = (
-                run_ray(payloads, workers=workers, address=ray_address)
-                if executor == "ray"
-                else run_local(payloads, workers=min(workers, len(todo)) or 1)
+    todo, hashes = _sort_jobs(jobs, key, rows)
+    n_unopened = sum(job.problem is not None for job in jobs)
+    run = _Run(out, key, settings, config, executor, workers, ray_address, clip_time_limit_s, show_progress)
+    run.n_reused = len(rows) - n_unopened
+    with terminate_as_interrupt():
+        try:
+            _run_clips(todo, hashes, run, rows)
+        except KeyboardInterrupt:
+            done = len(rows) - n_unopened
+            write_team_outputs(_table_rows(jobs, rows, out), out, source=source)
+            print(
+                f"gaitlab batch: stopped; {done} of {len(jobs) - n_unopened} clips are done and kept", file=sys.stderr
             )
-            if todo:
-                for res in results:
-                    rows[res["rel"]] = res["row"]
-                    bar.advance(res["n_frames"], res["row"]["status"])
-    finally:
-        bar.close()
-
-    ordered = []
-    for job in jobs:
-        row = rows[job.rel]
-        if row["status"] != STATUS_FAILED:  # the one link rule, re-applied so new reports are picked up
-            link = clip_report_link(job.out_dir)
-            row["report"] = Path(os.path.relpath(link, out)).as_posix() if link else ""
-        ordered.append(row)
+            raise
+    ordered = _table_rows(jobs, rows, out)
     paths = write_team_outputs(ordered, out, source=source)
     return BatchResult(
-        rows=ordered, n_cached=n_cached, n_processed=len(todo), elapsed_s=time.perf_counter() - t0, paths=paths
+        rows=ordered,
+        n_cached=run.n_reused,
+        n_processed=run.n_run,
+        elapsed_s=time.perf_counter() - t0,
+        paths=paths,
+        n_unopened=n_unopened,
     )

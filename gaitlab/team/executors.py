@@ -1,4 +1,4 @@
-"""Executors that run ``batch_worker.process_clip`` over many clips: a local process pool or Ray.
+"""Executors that run ``worker.process_clip`` over many clips: a local process pool or Ray.
 
 Both yield one result dict per clip as clips finish, and keep at most
 ``2 x workers`` clips in flight, so memory does not grow with the batch size.
@@ -18,7 +18,7 @@ def _crash_result(job: dict, reason: str) -> dict:
     from gaitlab.team.table import failure_row
 
     row = failure_row(athlete=job["athlete"], session=job["session"], clip=job["rel"], reason=reason)
-    return {"rel": job["rel"], "row": row, "failed": True, "n_frames": 0, "pose_cached": False, "elapsed_s": 0.0}
+    return {"rel": job["rel"], "row": row, "failed": True, "reused": False, "n_frames": 0, "pose_cached": False}
 
 
 def run_local(jobs: Iterable[dict], *, workers: int) -> Iterator[dict]:
@@ -62,7 +62,9 @@ def run_local(jobs: Iterable[dict], *, workers: int) -> Iterator[dict]:
                     except BrokenProcessPool:
                         broken = True  # every clip in flight fails with it; none is cached, a re-run retries
                         result = _crash_result(
-                            job, "the worker process died while analyzing this clip (native crash or out of memory)"
+                            job,
+                            "the worker process died while analyzing this clip (native crash, out of memory, "
+                            "or stuck past the clip's time limit)",
                         )
                     yield result
         except BaseException:

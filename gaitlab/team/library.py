@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -87,11 +88,25 @@ def sidecar_path(clip: Path) -> Path:
     return clip.with_name(clip.name + SIDECAR_SUFFIX)
 
 
+# A sidecar is a few hundred bytes; anything much larger is not one.
+_MAX_SIDECAR_BYTES = 1 << 20
+
+
 def read_sidecar(clip: Path) -> dict | None:
-    """The clip's metadata sidecar, or None when absent or unreadable."""
-    path = sidecar_path(clip)
+    """The clip's metadata sidecar, or None when absent, unreadable or not a regular file.
+
+    Opened without blocking and read only if it is a regular file, so a FIFO
+    named like a sidecar cannot stall a batch.
+    """
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(sidecar_path(clip), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            meta = json.loads(fh.read(_MAX_SIDECAR_BYTES).decode("utf-8"))  # a longer one fails to parse
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) else None
