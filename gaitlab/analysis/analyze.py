@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis import clean, legs, uncertainty
+from gaitlab.analysis.damage import mark_damaged
 from gaitlab.analysis.events import CONTACT_COLUMNS, detect_contacts
 from gaitlab.analysis.flags import compute_flags
 from gaitlab.analysis.kinematics import compute_kinematics
@@ -146,6 +147,7 @@ def _measure(track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, po
     contacts = mark_collapse(contacts, collapsed, smooth.time_s, far)
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
     steps = mark_steps(steps, contacts)
+    contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
     error_key = uncertainty.source_key(track.source, pose_model)
     scatter_stats = leg_statistics(steps)
     known_errors = uncertainty.leg_known_errors(scatter_stats, leg_of_side, key=error_key, capture_fps=capture_fps)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from gaitlab.analysis.damage import damage_note
 from gaitlab.analysis.summary import ClipFacts, frozen_map
 from gaitlab.core import columns as col
 from gaitlab.core.types import PoseTrack, VideoInfo
@@ -260,7 +261,7 @@ def running_rhythm(steps, contacts=None, *, seen_s: float = float("nan"), frame_
 
 
 def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: float | None, segments: int) -> list[str]:
-    """One sentence per hazard present (repeats, rate, camera, cuts, people)."""
+    """One sentence per hazard present (repeats, rate, camera, cuts, people, damaged video data)."""
     meta = track.meta or {}
     notes = []
     timing = meta.get("timing") or {}
@@ -323,6 +324,8 @@ def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: fl
         notes.append(
             f"Several people in view (up to {person['max_people_in_frame']} at once): analyzing one athlete, {how}."
         )
+    if damaged := damage_note(retime(track, info, tb)):
+        notes.append(damaged)
     return notes
 
 

@@ -16,6 +16,8 @@ TOE_OFF_S = "toe_off_s"
 CONTACT_TIME_S = "contact_time_s"
 CONFIDENCE = "confidence"  # 0-1: how sharply the foot's motion shows the two events
 RELIABLE = "reliable"  # False: the far leg was drawn on the near one during it
+# True: the row's time overlaps frames that may carry damaged video data (only in clips with some)
+SPANS_DAMAGED_FRAME = "spans_damaged_frame"
 
 CONTACT_COLUMNS = [SIDE, LEG, TOUCHDOWN_FRAME, TOE_OFF_FRAME, TOUCHDOWN_S, TOE_OFF_S, CONTACT_TIME_S, CONFIDENCE]
 

@@ -137,12 +137,16 @@ class DecodeStats:
 
     ``lost``: one entry per packet that failed to decode (its frame is missing), the
     frame position it held or None when the packet has no timestamp; ``damaged``:
-    ``Frame.index`` of each frame handed on with ``damaged=True``.
+    ``Frame.index`` of each frame handed on with ``damaged=True``; ``anchors`` and
+    ``keyframes``: ``Frame.index`` of the frames handed on that are not B-frames, and
+    of the keyframes (what ``damage_spans`` needs).
     """
 
     frames: int = 0
     lost: list[int | None] = field(default_factory=list)
     damaged: list[int] = field(default_factory=list)
+    anchors: list[int] = field(default_factory=list)
+    keyframes: list[int] = field(default_factory=list)
 
     @property
     def bad_packets(self) -> int:
@@ -210,6 +214,35 @@ class _SeekMissed(Exception):
     pass
 
 
+def _b_pictures() -> frozenset:
+    from av.video.frame import PictureType
+
+    return frozenset({PictureType.B, PictureType.BI})
+
+
+def damage_spans(damaged: list[int], anchors: list[int], keyframes: list[int], last: int) -> list[tuple[int, int]]:
+    """Frame index ranges (inclusive) whose pictures may carry the damage of ``damaged`` frames.
+
+    A damaged frame's errors reach every frame predicted from it: for a
+    B-frame, the frames between the anchors (I/P frames) around it; for an
+    anchor, every frame after the anchor before it up to the next keyframe
+    (later P-frames chain from it). Overlapping ranges are joined; ``last`` is
+    the clip's last frame index.
+    """
+    a, k = np.asarray(sorted(anchors), np.int64), np.asarray(sorted(keyframes), np.int64)
+    spans: list[tuple[int, int]] = []
+    for f in sorted(damaged):
+        before = a[a < f]
+        lo = int(before[-1]) + 1 if len(before) else 0
+        ends = k[k > f] if f in set(a.tolist()) else a[a > f]
+        hi = int(ends[0]) - 1 if len(ends) else last
+        if spans and lo <= spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    return spans
+
+
 def iter_frames(
     info: VideoInfo,
     *,
@@ -238,16 +271,18 @@ def iter_frames(
     """
     stats = stats if stats is not None else DecodeStats()
     seek = positions is not None and start > 0
-    n_lost, n_damaged = len(stats.lost), len(stats.damaged)
+    n_lost = len(stats.lost)
     try:
         yield from _decode(info, stats, fmt, positions, start, stop, threads, seek=seek)
     except _SeekMissed:  # raised before any frame was handed on
-        del stats.lost[n_lost:], stats.damaged[n_damaged:]
+        del stats.lost[n_lost:]
         yield from _decode(info, stats, fmt, positions, start, stop, threads, seek=False)
 
 
 def _decode(info, stats, fmt, positions, start, stop, threads, *, seek: bool) -> Iterator[Frame]:
     import av
+
+    b_pictures = _b_pictures()
 
     def in_range(pos: int | None) -> bool:
         return pos is None or (pos >= start and (stop is None or pos < stop))
@@ -290,6 +325,10 @@ def _decode(info, stats, fmt, positions, start, stop, threads, *, seek: bool) ->
                 damaged = bool(frame.is_corrupt)
                 if damaged:
                     stats.damaged.append(pos)
+                if frame.pict_type not in b_pictures:
+                    stats.anchors.append(pos)
+                if frame.key_frame:
+                    stats.keyframes.append(pos)
                 stats.frames += 1
                 rgb = upright(frame.to_ndarray(format=fmt), info.rotation_deg)
                 yield Frame(index=pos, stored_time_s=stored_s, time_s=clock.real_s(stored_s), rgb=rgb, damaged=damaged)

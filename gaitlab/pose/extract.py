@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitlab.core.types import PoseTrack, VideoInfo
-from gaitlab.io.video import iter_frames
+from gaitlab.io.video import damage_spans, iter_frames
 from gaitlab.pose.camera import camera_motion
 from gaitlab.pose.dedupe import frame_timing
 from gaitlab.pose.landmarker import PoseRows, PoseSettings
@@ -61,7 +61,11 @@ def extract_clip_pose(
     """The target athlete's pose track over the clip's new (non-repeated) frames.
 
     ``workers``: processes for the main landmarker pass (None: all cores); the
-    result does not depend on it beyond landmark noise.
+    result does not depend on it beyond landmark noise. Damaged video data goes
+    in ``meta``: ``damaged_frames`` (decoded-frame indices the decoder flagged;
+    not posed, so rows without a pose), ``damaged_frame_count`` and
+    ``damaged_spans`` (inclusive index ranges whose pictures may carry the
+    damage, ``video.damage_spans``).
     """
     hint = parse_hint(settings.athlete_hint)
     done = scan_and_pose(info, model_path, settings, workers=workers, show_progress=show_progress)
@@ -111,6 +115,9 @@ def extract_clip_pose(
         "bad_packets": stats.bad_packets,
         "damaged_frames": stats.damaged,
         "damaged_frame_count": len(stats.damaged),
+        "damaged_spans": [
+            [a, b] for a, b in damage_spans(stats.damaged, stats.anchors, stats.keyframes, stats.frames - 1)
+        ],
         "settings": settings.to_dict(),
         "extraction": EXTRACTION_VERSION,
         "timing": timing.to_dict() if settings.drop_repeated_frames else None,

@@ -177,6 +177,8 @@ def _merge(parts: list[ChunkResult], info: VideoInfo) -> ScanAndPose:
         frames=len(positions),
         lost=[p for part in parts for p in part.lost],
         damaged=sorted(index_of[p] for part in parts for p in part.damaged),
+        anchors=sorted(index_of[p] for part in parts for p in part.anchors),
+        keyframes=sorted(index_of[p] for part in parts for p in part.keyframes),
     )
     scan = ClipScan(stored_time_s=[float(t) for t in stored], **scan_cols, bad_packets=stats.bad_packets)
     return ScanAndPose(scan=scan, rows=rows, stats=stats, workers_used=1, timings_s={})

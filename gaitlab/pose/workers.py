@@ -41,9 +41,9 @@ class ChunkResult:
     """What one process returns for the frames it owns (positions ``start <= pos < end``).
 
     ``positions``/``stored_time_s``: per owned decoded frame, its position (``video.iter_frames``
-    with ``positions``) and stored time; ``damaged``: positions of owned frames the decoder
-    flagged as damaged (not posed: an empty row); ``lost``: positions (or None) of owned
-    packets that failed to decode.
+    with ``positions``) and stored time; ``damaged``/``anchors``/``keyframes``: positions of
+    owned frames as in ``video.DecodeStats`` (damaged frames are not posed: an empty row);
+    ``lost``: positions (or None) of owned packets that failed to decode.
     """
 
     positions: list[int] = field(default_factory=list)
@@ -51,6 +51,8 @@ class ChunkResult:
     scan: dict = field(default_factory=lambda: {k: [] for k in SCAN_KEYS})
     rows: CandidateRows = field(default_factory=CandidateRows)  # posed owned frames; frame index = position
     damaged: list[int] = field(default_factory=list)
+    anchors: list[int] = field(default_factory=list)
+    keyframes: list[int] = field(default_factory=list)
     lost: list[int | None] = field(default_factory=list)
     timings_s: dict = field(default_factory=dict)
 
@@ -98,7 +100,11 @@ class _Chunk:
                 if frame is None or (self.end is not None and frame.index >= self.end):
                     break
                 yield frame
-        self.out.lost = [p for p in self._stats.lost if p is None or self._owns(p)]
+        stats = self._stats
+        self.out.lost = [p for p in stats.lost if p is None or self._owns(p)]
+        self.out.damaged = [p for p in stats.damaged if self._owns(p)]
+        self.out.anchors = [p for p in stats.anchors if self._owns(p)]
+        self.out.keyframes = [p for p in stats.keyframes if self._owns(p)]
 
     def _owns(self, pos: int) -> bool:
         return pos >= self.start and (self.end is None or pos < self.end)
@@ -115,8 +121,6 @@ class _Chunk:
                 self.out.stored_time_s.append(float(frame.stored_time_s))
                 for name, value in zip(SCAN_KEYS, values):
                     self.out.scan[name].append(value)
-                if frame.damaged:
-                    self.out.damaged.append(pos)
             self.t_scan += time.perf_counter() - t
             if owned and self.on_owned is not None:
                 self.on_owned()
