@@ -11,18 +11,22 @@ Heavy modules are imported inside the handlers so ``--help`` is instant.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
+from gaitlab.core.logs import configure_console
 from gaitlab.pose.models.provision import DEFAULT_MODEL, MODEL_VARIANTS
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_NO_RUNNING = 0, 1, 2, 3
 EXIT_SOME_CLIPS_FAILED = 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 MODEL_CHOICES = MODEL_VARIANTS
+
+logger = logging.getLogger(__name__)
 
 
 def _positive_float(text: str) -> float:
@@ -43,6 +47,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value
+
+
+def _add_verbosity_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar and no messages on stderr but warnings and errors"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", help="also debug messages on stderr (settings, model, stage timings)"
+    )
 
 
 def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None) -> None:
@@ -112,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes for pose on this clip (default: all cores; results do not depend on it)",
     )
     a.add_argument("--no-cache", action="store_true", help="re-run pose even if a cached result exists")
-    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_verbosity_options(a)
     a.add_argument("--json", action="store_true", help="print summary.json instead of the text summary")
     _add_annotate_options(a, also_write="also write annotated.mp4 (skeleton, hip-flexion arc, contacts, flags)")
 
@@ -124,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("clip", type=Path, help="the analyzed video file")
     n.add_argument("--out", type=Path, help="the analysis folder (default: <clip folder>/<clip name>.gaitlab)")
     n.add_argument("--capture-fps", type=_positive_float, help="as given to analyze, for a slow-motion clip")
-    n.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_verbosity_options(n)
     _add_annotate_options(n, also_write=None)
 
     sub.add_parser("benchmark", help="time gaitlab on a clip against a plain MediaPipe loop (--help for options)")
@@ -133,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument(
         "variants", nargs="*", default=["lite", "full", "heavy"], help="which models (default: lite full heavy)"
     )
+    _add_verbosity_options(m)
     _add_team_commands(sub)
     return parser
 
@@ -153,7 +168,7 @@ def _add_team_commands(sub) -> None:
     )
     u.add_argument("--capture-fps", type=_positive_float, help="real capture rate of slow-motion clips")
     u.add_argument("--no-analyze", action="store_true", help="only file the clips")
-    u.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_verbosity_options(u)
 
     b = sub.add_parser(
         "batch",
@@ -185,7 +200,7 @@ def _add_team_commands(sub) -> None:
         metavar="SECONDS",
         help="time limit per clip; a clip that takes longer is recorded as failed (default: 300 s + 0.5 s per frame)",
     )
-    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_verbosity_options(b)
 
 
 def _cmd_upload(args) -> int:
@@ -208,7 +223,7 @@ def _cmd_batch(args) -> int:
     from gaitlab.team.batch import run_batch
 
     if args.ray_address and args.executor != "ray":
-        print("gaitlab: error: --ray-address needs --executor ray", file=sys.stderr)
+        logger.error("--ray-address needs --executor ray")
         return EXIT_BAD_INPUT
     done = run_batch(
         args.source,
@@ -229,7 +244,7 @@ def _cmd_batch(args) -> int:
         f"in {done.elapsed_s:.1f} s; team table: {done.paths['team_report.html']}"
     )
     if done.n_failed:
-        print(f"{done.n_failed} clip(s) failed: see {done.paths['failures.csv']}", file=sys.stderr)
+        logger.error("%d clip(s) failed: see %s", done.n_failed, done.paths["failures.csv"])
     return EXIT_SOME_CLIPS_FAILED if done.n_failed else EXIT_OK
 
 
@@ -240,7 +255,7 @@ def _print_result(done, args) -> int:
 
     document = done.result.summary.to_dict()
     print(summary_json_text(document) if args.json else format_summary(document))
-    print(f"outputs: {done.out_dir}", file=sys.stderr)
+    logger.info("outputs: %s", done.out_dir)
     return EXIT_OK if done.result.summary.status.ok else EXIT_NO_RUNNING
 
 
@@ -257,7 +272,7 @@ def _cmd_analyze(args) -> int:
     if args.keypoints is not None:
         return _cmd_analyze_keypoints(args)
     if args.clip is None:
-        print("gaitlab: error: give a video clip or --keypoints FILE", file=sys.stderr)
+        logger.error("give a video clip or --keypoints FILE")
         return EXIT_BAD_INPUT
     from gaitlab.core.config import load_config
     from gaitlab.pipeline import analyze_clip
@@ -308,7 +323,7 @@ def _cmd_models(args) -> int:
 
     for variant in args.variants:
         if variant not in MODEL_CHOICES:
-            print(f"gaitlab: error: unknown model {variant!r}; choose from {', '.join(MODEL_CHOICES)}", file=sys.stderr)
+            logger.error("unknown model %r; choose from %s", variant, ", ".join(MODEL_CHOICES))
             return EXIT_BAD_INPUT
         path = ensure_model(variant)
         print(f"{variant}: {path} sha256={model_sha256(path)}")
@@ -323,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         return benchmark_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_console(1 if getattr(args, "verbose", False) else -1 if getattr(args, "quiet", False) else 0)
     if args.version:
         from gaitlab import __version__
 

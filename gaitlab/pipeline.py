@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from contextlib import contextmanager
@@ -16,10 +17,12 @@ from gaitlab.analysis.clean import sample_rate_hz
 from gaitlab.analysis.summary import QualityNote
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.errors import BadInputError
+from gaitlab.core.logs import FILE_ONLY, log_timings
 from gaitlab.core.types import PoseTrack, VideoInfo
 from gaitlab.io.atomic import prepare_out_dir
 from gaitlab.io.cache import load_pose, pose_cache_key, save_pose
 from gaitlab.io.keypoints import read_keypoints
+from gaitlab.io.run_log import RUN_LOG_NAME, run_log
 from gaitlab.io.video import file_sha256, probe
 from gaitlab.outputs.annotate_video import write_annotated_video
 from gaitlab.outputs.overlay import load_overlay, overlay_from_tables
@@ -27,6 +30,8 @@ from gaitlab.outputs.report import write_report
 from gaitlab.outputs.tables import frames_table, write_outputs
 from gaitlab.pose.extract import EXTRACTION_VERSION, extract_clip_pose
 from gaitlab.pose.landmarker import PoseSettings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,10 +69,13 @@ def load_or_extract_pose(
     from gaitlab.pose.models.provision import ensure_model, model_sha256
 
     model_path = model_path or ensure_model(settings.model)
+    model_hash = model_sha256(model_path)
+    logger.debug("pose model %s: %s sha256 %s", settings.model, model_path, model_hash)
     clip_sha256 = clip_sha256 or file_sha256(info.path)
+    logger.debug("clip %s sha256 %s", info.path, clip_sha256)
     key = pose_cache_key(
         clip_sha256=clip_sha256,
-        model_sha256=model_sha256(model_path),
+        model_sha256=model_hash,
         settings={
             **settings.to_dict(),
             "capture_fps": info.capture_fps,
@@ -76,6 +84,7 @@ def load_or_extract_pose(
         },
     )
     if use_cache and (track := load_pose(key, info)) is not None:
+        logger.debug("pose from the cache (key %s)", key)
         return track, True
     track = extract_clip_pose(info, model_path, settings, show_progress=show_progress, workers=workers)
     if use_cache:
@@ -180,6 +189,9 @@ def write_all(result: AnalysisResult, out_dir: Path) -> tuple[dict[str, Path], p
     frames = frames_table(result)
     paths = write_outputs(result, out_dir, frames=frames)
     document = result.summary.to_dict()
+    logger.debug("status: %s", " - ".join(filter(None, (document["status"], document["status_reason"]))))
+    for note in document["quality"]:  # the printed summary lists them: the log file only
+        logger.warning("quality: %s", note, extra=FILE_ONLY)
     paths.update(write_report(document, frames, result.contacts, result.steps, out_dir))
     return paths, frames, document
 
@@ -222,7 +234,22 @@ def analyze_clip(
     marks = [("start", time.perf_counter())]
     clip = Path(clip)
     info = probe(clip, capture_fps=capture_fps)
-    with _output_folder(Path(out_dir) if out_dir else default_out_dir(clip)) as out_dir:
+    run_settings = {
+        "clip": clip,
+        "video": info,
+        "pose": settings.to_dict(),
+        "analysis": config.to_dict(),
+        "model_path": model_path,
+        "use_cache": use_cache,
+        "workers": workers,
+        "annotate": annotate,
+        "slowmo_factor": slowmo_factor,
+        "crop": crop,
+    }
+    with (
+        _output_folder(Path(out_dir) if out_dir else default_out_dir(clip)) as out_dir,
+        run_log(out_dir / RUN_LOG_NAME, command="analyze", settings=run_settings),
+    ):
         marks.append(("probe_s", time.perf_counter()))
         track, cached = load_or_extract_pose(
             info,
@@ -249,6 +276,7 @@ def analyze_clip(
                 show_progress=show_progress,
             ).path
         marks.append(("annotate_s", time.perf_counter()))
+        log_timings(_timings(marks))
     return ClipAnalysis(
         info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached, timings_s=_timings(marks)
     )
@@ -273,7 +301,11 @@ def analyze_keypoints(
     marks = [("start", time.perf_counter())]
     source = Path(source)
     track, notes = read_keypoints(source, fps=capture_fps)
-    with _output_folder(Path(out_dir) if out_dir else default_out_dir(source)) as out_dir:
+    run_settings = {"keypoints": source, "capture_fps": capture_fps, "analysis": config.to_dict()}
+    with (
+        _output_folder(Path(out_dir) if out_dir else default_out_dir(source)) as out_dir,
+        run_log(out_dir / RUN_LOG_NAME, command="analyze --keypoints", settings=run_settings),
+    ):
         starts = hazards.segment_starts_s(track)
         timed = hazards.split_segments(track, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
         fps = sample_rate_hz(track.time_s) if track.n_frames >= 2 else float(capture_fps or 0.0) or math.nan
@@ -292,6 +324,7 @@ def analyze_keypoints(
         marks.append(("analysis_s", time.perf_counter()))
         paths, _, _ = write_all(result, out_dir)
         marks.append(("write_s", time.perf_counter()))
+        log_timings(_timings(marks))
     return ClipAnalysis(
         info=None, result=result, out_dir=out_dir, paths=paths, pose_from_cache=False, timings_s=_timings(marks)
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gaitlab.core.errors import ModelUnavailableError
+from gaitlab.core.logs import configure_console
 from gaitlab.pose.models.provision import MODEL_VARIANTS, ensure_model, model_sha256, models_dir
 
 
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dir", type=Path, default=None, help=f"models folder (default: {models_dir()})")
     args = parser.parse_args(argv)
+    configure_console()  # where each model comes from, on stderr
     unknown = [v for v in args.variants if v not in MODEL_VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r} (choose from {', '.join(MODEL_VARIANTS)})")

@@ -35,8 +35,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import logging
 import os
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -145,8 +145,11 @@ _NPM_PACK_TIMEOUT_S = 300
 _OFFICIAL_TIMEOUT_S = 10
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
+
+
+def _log_info(message: str) -> None:
+    logger.info(message)
 
 
 # --- public API ----------------------------------------------------------------
@@ -187,7 +190,7 @@ def ensure_model(
     variant: str = "full",
     *,
     directory: Path | None = None,
-    log: Callable[[str], None] = _stderr,
+    log: Callable[[str], None] = _log_info,
 ) -> Path:
     """Return the path of a verified .task file for `variant`, building or fetching it on first use."""
     _check_variant(variant)
