@@ -202,8 +202,8 @@ def _analyze(job: dict, limit: TimeLimit, ident: dict, done: dict) -> None:
         clip_sha256=done["sha"],
         workers=1,
     )
-    summary = result.result.summary
-    done.update(n_frames=int(summary.get("n_frames") or 0), pose_cached=result.pose_from_cache)
+    summary = result.result.summary.to_dict()
+    done.update(n_frames=result.result.summary.n_frames, pose_cached=result.pose_from_cache)
     done["row"] = summary_row(
         summary, **ident, clip_sha256=done["sha"], clip_out_dir=out_dir, batch_out_dir=Path(job["batch_out_dir"])
     )
