@@ -361,10 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         with terminate_as_interrupt():
             return handler(args)
     except GaitlabError as exc:
-        print(f"gaitlab: error: {exc}", file=sys.stderr)
+        logger.error("%s", exc)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # Ctrl-C, or kill (SIGTERM): the same clean-up has run
-        print("gaitlab: terminated" if isinstance(exc, Terminated) else "gaitlab: interrupted", file=sys.stderr)
+        logger.critical("terminated" if isinstance(exc, Terminated) else "interrupted")
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line for the user, the traceback in a log file
         fd, log = tempfile.mkstemp(prefix="gaitlab-error-", suffix=".log")
@@ -372,10 +372,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc(file=fh)
         if os.environ.get("GAITLAB_DEBUG"):
             traceback.print_exc()
-        print(
-            f"gaitlab: internal error: {exc.__class__.__name__}: {exc} (details in {log}; please report)",
-            file=sys.stderr,
-        )
+        logger.critical("internal error: %s: %s (details in %s; please report)", exc.__class__.__name__, exc, log)
         return EXIT_BUG
 
 
