@@ -265,9 +265,10 @@ def iter_frames(
 
     Packets that fail to decode are skipped and recorded in ``stats.lost``; frames
     the decoder flags as corrupt come with ``damaged=True`` (``stats.damaged``).
-    ``threads``: decoder threads. 1 makes the damage flags and the concealed
-    pixels reproducible (with FFmpeg's frame threads they depend on thread
-    timing); 0 lets FFmpeg choose, for callers that only draw.
+    ``threads``: decoder threads. 1 makes the damage flags reproducible (with
+    FFmpeg's frame threads they depend on thread timing); 0 lets FFmpeg
+    choose, for callers that only draw. Undamaged frames decode to the same
+    pixels from any start; a damaged frame's concealed pixels may not.
     """
     stats = stats if stats is not None else DecodeStats()
     seek = positions is not None and start > 0

@@ -152,14 +152,18 @@ class ThumbScanner:
 
     Keeps the previous thumbnail and the last two histograms; shared by
     :func:`scan_clip` and the parallel scan-and-pose workers so both compute
-    the same numbers with the same code.
+    the same numbers with the same code. A damaged frame (``Frame.damaged``)
+    is not measured (NaN) and not compared with: its concealed pixels depend
+    on where decoding started, so the numbers would depend on the worker count.
     """
 
     def __init__(self):
         self._prev = self._prev_hist = self._prev2_hist = None
 
-    def step(self, rgb: np.ndarray) -> tuple:
-        """Scan numbers of this frame against the previous ones (NaN where there is none)."""
+    def step(self, rgb: np.ndarray, *, damaged: bool = False) -> tuple:
+        """Scan numbers of this frame against the previous undamaged ones (NaN where there is none)."""
+        if damaged:
+            return (float("nan"),) * len(SCAN_KEYS)
         thumb = thumbnail_gray(rgb)
         hist = _hist(thumb)
         if self._prev is None or self._prev.shape != thumb.shape:
@@ -178,6 +182,6 @@ def scan_clip(info: VideoInfo) -> ClipScan:
     scanner = ThumbScanner()
     for frame in iter_frames(info, stats=stats):
         out["stored_time_s"].append(float(frame.stored_time_s))
-        for key, value in zip(SCAN_KEYS, scanner.step(frame.rgb)):
+        for key, value in zip(SCAN_KEYS, scanner.step(frame.rgb, damaged=frame.damaged)):
             out[key].append(value)
     return ClipScan(**out, bad_packets=stats.bad_packets)

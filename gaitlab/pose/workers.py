@@ -114,7 +114,7 @@ class _Chunk:
         for frame in self._decoded():
             pos = frame.index
             t = time.perf_counter()
-            values = self._scanner.step(frame.rgb)
+            values = self._scanner.step(frame.rgb, damaged=frame.damaged)
             owned = pos >= self.start
             if owned:
                 self.out.positions.append(pos)
