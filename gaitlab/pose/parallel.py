@@ -46,7 +46,7 @@ from gaitlab.io.video import Clock, DecodeStats, packet_pts
 from gaitlab.pose.landmarker import PoseSettings
 from gaitlab.pose.person import CandidateRows
 from gaitlab.pose.scan import ClipScan
-from gaitlab.pose.workers import OVERLAP_FRAMES, ChunkResult, _Pool, run_chunk
+from gaitlab.pose.workers import OVERLAP_FRAMES, ChunkResult, WorkerPool, run_chunk
 
 # Below this many frames per process, splitting costs more (startup, overlap) than it saves.
 MIN_FRAMES_PER_WORKER = 60
@@ -101,7 +101,7 @@ def scan_and_pose(
     pts_sorted = packet_pts(info)
     n = len(pts_sorted) if pts_sorted is not None else info.n_frames
     extra = 0 if pts_sorted is None else min(workers - 1, n // MIN_FRAMES_PER_WORKER - 1)
-    pool = _Pool(extra, info, pts_sorted, model_path, settings) if extra > 0 else None
+    pool = WorkerPool(extra, info, pts_sorted, model_path, settings) if extra > 0 else None
     plan = {"bounds": None}
     with (
         quiet_native_stderr() as user_stderr,

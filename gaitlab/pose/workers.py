@@ -4,7 +4,7 @@ Each worker decodes its range with ``video.iter_frames`` (from the keyframe
 before it), scans and poses every frame from ``OVERLAP_FRAMES`` before the
 range (so the VIDEO-mode tracker has locked on), and returns the rows, scan
 numbers, times and damaged frames of the frames it owns (``ChunkResult``). The calling process runs the same
-``run_chunk`` on its own range; ``_Pool`` starts the "spawn" workers
+``run_chunk`` on its own range; ``WorkerPool`` starts the "spawn" workers
 (``_worker_main``) with one thread each.
 """
 
@@ -261,7 +261,7 @@ def _worker_main(
         results.put(("error", wid, traceback.format_exc()))
 
 
-class _Pool:
+class WorkerPool:
     """``n`` spawned workers waiting for one range each."""
 
     def __init__(self, n: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: Path, settings: PoseSettings):
