@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -11,8 +13,17 @@ import pytest
 from clipfactory import noise_clip
 from conftest import REPO
 from gaitlab.core.errors import BadInputError
+from gaitlab.io.locks import file_lock
 from gaitlab.team.batch import cached_row, discover
-from gaitlab.team.library import UPLOAD_LOCK_NAME, check_session, read_sidecar, sanitize_name, upload_clip
+from gaitlab.team.library import (
+    MAX_NAME_BYTES,
+    UPLOAD_LOCK_NAME,
+    check_session,
+    name_or_fallback,
+    read_sidecar,
+    sanitize_name,
+    upload_clip,
+)
 from gaitlab.team.report import team_report_html
 from gaitlab.team.table import clip_report_link, failure_row, table_csv_text
 from gaitlab.team.worker import MARKER_FORMAT_VERSION, MARKER_NAME, marker_key
@@ -255,3 +266,71 @@ def test_csv_blank_for_missing_values():
     header, line = text.splitlines()
     assert header.startswith("athlete,session,clip,status,status_reason")
     assert line.startswith('A,s,c.mp4,failed,"bad, ""very"""')
+
+
+def test_names_are_nfc_limited_in_bytes_and_never_empty():
+    assert sanitize_name("Jose\u0301") == sanitize_name("Jos\u00e9") == "Jos\u00e9", "one athlete, one folder"
+    long = sanitize_name("語" * 200)
+    assert len(long.encode()) <= MAX_NAME_BYTES and long == "語" * (MAX_NAME_BYTES // 3)
+    assert re.fullmatch(r"clip-[0-9a-f]{8}", name_or_fallback("-", fallback="clip"))
+    assert name_or_fallback("-", fallback="clip") != name_or_fallback("--", fallback="clip")
+
+
+def _upload(*args, **kw):
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "upload_clip.py"), *map(str, args), "--no-analyze"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+@pytest.mark.integration
+def test_simultaneous_uploads_of_one_clip_file_it_once(tmp_path, tiny_clip):
+    """Both uploads copy, then meet at the library's lock (held here until both wait): one files the clip."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    with file_lock(lib / UPLOAD_LOCK_NAME):
+        procs = [_upload(tiny_clip, "--athlete", who, "--session", "2024-05-01", "--library", lib) for who in "AB"]
+        deadline = time.time() + 120
+        while len(list(lib.rglob(".*.part"))) < 2 and time.time() < deadline:
+            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            time.sleep(0.02)
+        assert len(list(lib.rglob(".*.part"))) == 2, "both copied before filing"
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    said = " ".join(o for o, _ in outs)
+    assert said.count("uploaded to") == 1 and said.count("skipped, the same clip") == 1, said
+    clips = [p for p in lib.rglob("*.mp4") if not p.name.startswith(".")]
+    assert len(clips) == 1 and clips[0].read_bytes() == tiny_clip.read_bytes()
+    assert not list(lib.rglob(".*.part")), "no temporary file is left behind"
+    assert len([p for p in lib.iterdir() if p.is_dir()]) == 1, "the second upload leaves no empty folder"
+
+
+@pytest.mark.integration
+def test_upload_of_a_250_byte_name(tmp_path, tiny_clip):
+    src = tiny_clip.with_name("語" * 82 + ".mp4")
+    assert len(src.name.encode()) == 250
+    tiny_clip.rename(src)
+    done = upload_clip(src, athlete="Ann", session="2024-05-01", library=tmp_path / "lib")
+    assert done.status == "uploaded" and done.path.read_bytes() == src.read_bytes()
+    assert len(done.path.name.encode()) <= MAX_NAME_BYTES + 4 and read_sidecar(done.path)["original_name"] == src.name
+
+
+@pytest.mark.integration
+def test_failed_copy_leaves_no_folder_and_no_temporary(tmp_path, tiny_clip):
+    """A file-size limit below the clip's size makes the real copy fail half-way (EFBIG)."""
+    import resource
+    import signal
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    assert tiny_clip.stat().st_size > 2048
+    lib = tmp_path / "lib"
+    proc = _upload(tiny_clip, "--athlete", "Ann", "--library", lib, preexec_fn=small_files)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "cannot copy" in err, err
+    assert not lib.exists(), "nothing is left behind: no session, athlete or library folder"

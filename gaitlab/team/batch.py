@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,8 @@ from gaitlab.team.worker import LOCK_DIR_NAME, clip_lock_path, marker_key, read_
 BATCH_FORMAT_VERSION = 1
 EXECUTORS = ("local", "ray")
 NOT_DONE_REASON = "not analyzed: the batch was stopped before this clip was done (run it again to finish)"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -191,11 +193,7 @@ class _Run:
 def _wait_for_other_batch(busy: list[ClipJob], run: _Run, rows: dict, bar) -> list[ClipJob]:
     """Wait until another batch has finished ``busy`` (the clips it holds the locks of); reuse their
     markers and return the clips still to do (the other batch could not finish them)."""
-    print(
-        f"gaitlab batch: another batch is analyzing {len(busy)} clip(s) in {run.out}: waiting for it",
-        file=sys.stderr,
-        flush=True,
-    )
+    logger.warning("another batch is analyzing %d clip(s) in %s: waiting for it", len(busy), run.out)
     todo = []
     for job in busy:
         with file_lock(clip_lock_path(run.out.resolve(), job.out_dir.resolve())):
@@ -309,10 +307,10 @@ def run_batch(
         try:
             _run_clips(todo, hashes, run, rows)
         except KeyboardInterrupt:
-            done = len(rows) - n_unopened
             write_team_outputs(_table_rows(jobs, rows, out), out, source=source)
-            print(
-                f"gaitlab batch: stopped; {done} of {len(jobs) - n_unopened} clips are done and kept", file=sys.stderr
+            n_done, n_clips = len(rows) - n_unopened, len(jobs) - n_unopened
+            logger.warning(
+                "batch stopped: %d of %d clips are done and kept (the same command finishes the rest)", n_done, n_clips
             )
             raise
     ordered = _table_rows(jobs, rows, out)
