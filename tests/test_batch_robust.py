@@ -314,3 +314,17 @@ def test_sigterm_stops_analyze_without_leaving_its_folder(tmp_path):
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 143, stderr
     assert not out.exists(), "no empty output folder is left behind"
+
+
+def test_batch_that_finds_nothing_to_do_leaves_no_output_folder(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "notes.txt").write_text("no clips here")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("clip,athlete\n,Ann\n")
+    for extra, message in [((), "no video clips found"), (("--roster", roster), "line 2: no clip named")]:
+        out = tmp_path / "out"
+        proc = cli("batch", src, "--out", out, "--quiet", *extra)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and message in stderr, stderr
+        assert not out.exists()

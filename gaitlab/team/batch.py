@@ -14,10 +14,12 @@ team outputs are written once all clips are done (or, stopped by Ctrl-C or
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +115,8 @@ def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
         return None, None
     try:
         st = job.clip.stat()
+        if not stat.S_ISREG(st.st_mode):  # replaced since discovery (by a FIFO?): the worker refuses it unopened
+            return None, None
         sha = marker["clip_sha256"] if unchanged_since(st, marker) else file_sha256(job.clip)
     except OSError:
         return None, None
@@ -292,10 +296,17 @@ def run_batch(
         raise BadInputError(f"--workers must be >= 1, got {workers}")
     if clip_time_limit_s is not None and not clip_time_limit_s > 0:
         raise BadInputError(f"--clip-timeout must be > 0 seconds, got {clip_time_limit_s}")
+    created = not out.exists()
     prepare_out_dir(out)
-    jobs = discover(source, out, roster=roster)
-    if not jobs:
-        raise BadInputError(f"{source}: no video clips found ({', '.join(VIDEO_SUFFIXES)})")
+    try:
+        jobs = discover(source, out, roster=roster)
+        if not jobs:
+            raise BadInputError(f"{source}: no video clips found ({', '.join(VIDEO_SUFFIXES)})")
+    except BaseException:
+        if created:  # made just now for nothing: leave no empty folder behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     (out / LOCK_DIR_NAME).mkdir(exist_ok=True)
     key = settings_key(settings, config, model_path=model_path)
     rows: dict[str, dict] = {}
