@@ -13,12 +13,10 @@ from gaitlab.outputs.draw import (
     FAR_RGB,
     FLAG_RGB,
     NEAR_RGB,
-    PANEL_RGB,
     TEXT_RGB,
     TIMELINE_BG_RGB,
     draw_angle_arc,
     draw_contact_indicator,
-    draw_label,
     draw_segment,
     timeline_x,
 )
@@ -100,11 +98,11 @@ def test_skeleton_equals_primitives_and_colours_legs():
             ("heel", "foot_index"),
             ("ankle", "foot_index"),
         ):
-            draw_segment(expected, POSE[f"{side}_{a}"], POSE[f"{side}_{b}"], color, t + 1)
+            draw_segment(expected, POSE[f"{side}_{a}"], POSE[f"{side}_{b}"], color, ann.leg_thick)
         from gaitlab.outputs.draw import draw_joint
 
         for p in ("hip", "knee", "ankle"):
-            draw_joint(expected, POSE[f"{side}_{p}"], color, t + 2)
+            draw_joint(expected, POSE[f"{side}_{p}"], color, ann.leg_thick + 1)
     assert np.array_equal(got, expected)
     mid_near = ((300 + 360) // 2, (180 + 230) // 2)
     assert tuple(got[mid_near[1], mid_near[0]]) == NEAR_RGB
@@ -152,22 +150,22 @@ def test_hip_arc_matches_primitive():
 
 
 def _labels_drawn(ann, row):
-    """Texts that draw_hip_arcs and draw_panel pass to draw_label (spied)."""
+    """Texts that draw_hip_arcs and draw_panel pass to draw_text (spied)."""
     import gaitlab.outputs.annotate as mod
 
     seen = []
-    original = mod.draw_label
+    original = mod.draw_text
 
     def spy(img, text, *a, **k):
         seen.append(text)
         return original(img, text, *a, **k)
 
-    mod.draw_label = spy
+    mod.draw_text = spy
     try:
         ann.draw_hip_arcs(blank(), row, ViewTransform())
-        ann.draw_panel(blank(), row, float(ann.ov.time_s[row]), 0)
+        ann.draw_panel(blank(), float(ann.ov.time_s[row]))
     finally:
-        mod.draw_label = original
+        mod.draw_text = original
     return seen
 
 
@@ -177,16 +175,17 @@ def test_no_pose_frame_draws_no_stale_skeleton():
     img = ann.annotate(blank(), 3)
     body = (200, 70, 420, 340)  # around every landmark
     assert not has_color(img, NEAR_RGB, body) and not has_color(img, FAR_RGB, body)
-    # the "no pose" label is drawn exactly as the primitive draws it
+    # the "no pose" label is drawn exactly as the primitive draws it, centred under the top panels
     expected = blank()
-    from gaitlab.outputs.draw import text_size
+    from gaitlab.outputs.draw import draw_text, text_ink
 
-    text = "NO POSE in this frame"
-    w, _, _ = text_size(text, ann.font * 1.4, ann.thick)
-    top = 4 + 3 * ann.line_h + 8
-    bw, bh = draw_label(expected, text, ((W - w) // 2, top), ann.font * 1.4, color=(230, 60, 60), thickness=ann.thick)
-    box = np.s_[top : top + bh, (W - w) // 2 : (W - w) // 2 + bw]
-    assert np.array_equal(img[box], expected[box])
+    text, font = "NO POSE in this frame", 1.2 * ann.font
+    w, cap, desc = text_ink(text, font, ann.text_thick)
+    x0, top = (W - w - 2 * ann.pad) // 2, ann.top_bottom + ann.margin
+    draw_text(expected, text, (x0 + ann.pad, top + ann.pad), font, color=(230, 60, 60), thickness=ann.text_thick)
+    box = np.s_[top + ann.pad : top + ann.pad + cap + desc, x0 + ann.pad : x0 + ann.pad + w]
+    core = np.all(expected[box] == (230, 60, 60), axis=-1)  # the strokes' cores (edges blend with the backdrop)
+    assert core.sum() > 50 and np.array_equal(np.all(img[box] == (230, 60, 60), axis=-1), core)
     # a frame the analysis has no row for is treated the same
     img2 = ann.annotate(blank(), 999, time_s=0.0)
     assert not has_color(img2, NEAR_RGB, body)
@@ -196,16 +195,18 @@ def test_contact_indicator_and_timeline_follow_contacts():
     contacts = [("left", 0.02, 0.06, 0.04)]
     ov = overlay_from_tables(*tables(n=10, fps=100.0, contacts=contacts))
     ann = FrameAnnotator(ov, out_size_px=(W, H))
-    r = int(7 * ann.s)
-    center = (6 + r + 5, 4 + ann.line_h // 2)  # first panel line: the near (left) foot
+    center, r = ann.indicator(0)  # first panel line: the near (left) foot
 
     on = ann.annotate(blank(), 3)  # t = 0.03 s: left foot on the ground
     air = ann.annotate(blank(), 8)  # t = 0.08 s: in the air
-    exp_on, exp_air = blank(), blank()
+    exp_on = blank()
     draw_contact_indicator(exp_on, center, r, NEAR_RGB, True)
-    draw_contact_indicator(exp_air, center, r, NEAR_RGB, False)
     assert tuple(on[center[1], center[0]]) == tuple(exp_on[center[1], center[0]]) == NEAR_RGB
-    assert tuple(air[center[1], center[0]]) == PANEL_RGB  # ring: the centre stays the panel colour
+    assert max(air[center[1], center[0]]) < 30  # ring: the centre stays the dark backdrop
+    exp_air = blank()
+    draw_contact_indicator(exp_air, center, r, NEAR_RGB, False)
+    ring = np.all(exp_air == NEAR_RGB, axis=-1)
+    assert ring.sum() > 4 and np.all(air[ring] == NEAR_RGB)  # ... inside the ring
     # timeline: the left row has a bar over the contact, the playhead sits at the frame's time
     y_row = H - ann.strip_h + ann.strip_h // 4
     x_bar = timeline_x(0.04, 0.0, 0.09, ann.label_w, W)
@@ -214,19 +215,22 @@ def test_contact_indicator_and_timeline_follow_contacts():
     assert tuple(air[y_row, x_free]) in (TIMELINE_BG_RGB, TEXT_RGB)
     x_play = timeline_x(0.08, 0.0, 0.09, ann.label_w, W)
     assert tuple(air[H - 2, x_play]) == TEXT_RGB
-    # the current contact time and the last swing peak are the tables' values
+    # per leg: the current (else last) contact time in ms and the last swing peak, the tables' values
     labels = _labels_drawn(ann, 3)
-    assert "contact time (left): 0.040 s" in labels
-    assert "last swing peak hip-flexion velocity: -" in labels  # peak at 0.05 s is still ahead
-    assert "last swing peak hip-flexion velocity (left): 712 deg/s" in _labels_drawn(ann, 6)
+    assert labels[-6:] == ["L near leg", "40 ms", "- deg/s", "R far leg", "- ms", "- deg/s"]  # peak at 0.05 s ahead
+    assert _labels_drawn(ann, 8)[-6:] == ["L near leg", "40 ms", "712 deg/s", "R far leg", "- ms", "- deg/s"]
 
 
-def test_flag_banner_only_when_flagged():
+def test_flag_lines_only_when_flagged():
     flag = {"code": "slow_swing_velocity", "side": "right", "message": "..."}
-    flagged = FrameAnnotator(overlay_from_tables(*tables(flags=[flag])), out_size_px=(W, H)).annotate(blank(), 0)
+    flagged_ann = FrameAnnotator(overlay_from_tables(*tables(flags=[flag])), out_size_px=(W, H))
+    flagged = flagged_ann.annotate(blank(), 0)
     clean = FrameAnnotator(overlay_from_tables(*tables()), out_size_px=(W, H)).annotate(blank(), 0)
-    assert tuple(flagged[0, W - 1]) == FLAG_RGB
-    assert tuple(clean[0, W - 1]) != FLAG_RGB
+    assert flagged_ann.flag_lines == [("right", "FLAG right leg: slow swing velocity")]
+    y, x = flagged_ann.counter_box.y1 + 3, flagged_ann.margin + 1  # under the counters
+    red = (np.array(FLAG_RGB) * 0.9).astype(np.uint8)  # the flag backdrop blended over black
+    assert np.abs(flagged[y, x].astype(int) - red).max() <= 1
+    assert max(clean[y, x]) < 30
 
 
 def test_crop_view_moves_and_scales_points():

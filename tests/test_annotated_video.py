@@ -139,3 +139,94 @@ def test_rate_fraction_is_exact_for_ntsc():
     from gaitlab.io.video_writer import rate_fraction
 
     assert rate_fraction(30000 / 1001) == Fraction(30000, 1001)
+
+
+# ---------------------------------------------------------------- legible on a phone: text scales, counters run
+
+
+def _bright_rows(band: np.ndarray) -> np.ndarray:
+    """Rows of a decoded band holding white text (every channel bright: not the backdrop, not the scene)."""
+    return np.flatnonzero((band.min(axis=-1) > 180).sum(axis=1) >= 2)
+
+
+def _annotated(tmp_path, width, height, n=8):
+    clip = make_clip(tmp_path / f"in_{height}.mp4", width=width, height=height, n=n)
+    frames, contacts, steps, summary = tables(n=n, fps=FPS, contacts=[("left", 0.05, 0.15, 0.1)])
+    summary.update(frame_size_px=[width, height], capture_fps=float(FPS))
+    ov = overlay_from_tables(frames, contacts, steps, summary)
+    info = probe(clip)
+    res = write_annotated_video(info, ov, tmp_path / f"a_{height}.mp4", show_progress=False)
+    ann = FrameAnnotator(ov, out_size_px=res.size_px, capture_fps=info.capture_fps, slowdown=info.slowmo_factor)
+    return ann, decode_all(res.path)[3]
+
+
+def test_counter_text_scales_with_frame_height_and_changes_every_frame(tmp_path):
+    heights = {}
+    for width, height in ((960, 540), (1920, 1080)):
+        ann, frames = _annotated(tmp_path, width, height)
+        b = ann.counter_box
+        band = frames[5][b.y0 : b.y1, b.x0 : b.x1]
+        rows = _bright_rows(band)
+        assert rows.size, f"no text in the counter band at {height}p"
+        heights[height] = rows[-1] - rows[0] + 1  # capitals and digits: no descender in "0.167 s   frame 5"
+        # legible on a phone held upright: capitals at least 3.5 % of the frame height
+        assert heights[height] >= 0.035 * height, (height, heights[height])
+        # the band is a readable backdrop: dark around the text (the clip behind it is grey 90)
+        assert np.median(band) < 60
+        # the counters change from frame to frame: the band's pixels differ
+        a = frames[5][b.y0 : b.y1, b.x0 : b.x1].astype(int)
+        c = frames[6][b.y0 : b.y1, b.x0 : b.x1].astype(int)
+        assert (np.abs(a - c).max(axis=-1) > 100).sum() > 0.005 * a.shape[0] * a.shape[1]
+    assert heights[1080] / heights[540] == pytest.approx(2.0, rel=0.15)
+
+
+def _counter_band_like(clip, index, ov, capture_fps):
+    """The counter band of frame ``index`` of ``clip`` as the annotator draws it for ``capture_fps``."""
+    from gaitlab.outputs.overlay import clip_time_base
+
+    info = clip_time_base(probe(clip, capture_fps=capture_fps), ov, capture_fps)
+    ann = FrameAnnotator(ov, out_size_px=(W, H), capture_fps=info.capture_fps, slowdown=info.slowmo_factor)
+    img = decode_all(clip)[3][index].copy()
+    ann.draw_counters(img, index, float(ov.time_s[index]))
+    return ann, img.astype(int)
+
+
+def test_cli_annotate_capture_fps_changes_the_time_shown(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    clip = make_clip(tmp_path / "clip.mp4")
+    out = tmp_path / "clip.gaitlab"
+    out.mkdir()
+    frames, contacts, steps, summary = tables(n=N_FRAMES, fps=FPS, contacts=[("left", 0.2, 0.8, 0.6)])
+    summary["capture_fps"] = float(FPS)  # analysed as real time: 30 fps
+    (out / "summary.json").write_text(json.dumps(summary))
+    for name, table in (("frames", frames), ("contacts", contacts), ("steps", steps)):
+        table.to_csv(out / f"{name}.csv", index=False)
+    ov = overlay_from_tables(frames, contacts, steps, summary)
+    k = 24  # 0.800 s at 30 fps, 0.100 s at 240 fps
+    shown = {}
+    for fps in (None, 240.0):
+        extra = [] if fps is None else ["--capture-fps", str(fps)]
+        r = subprocess.run(
+            [sys.executable, "-m", "gaitlab.cli", "annotate", str(clip), "--out", str(out), "-q", *extra],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        )
+        assert r.returncode == 0, r.stderr
+        assert ("differs from the 30 fps the analysis used" in r.stderr) == (fps is not None), r.stderr
+        shown[fps] = decode_all(out / "annotated.mp4")[3][k]
+    for fps, other in ((None, 240.0), (240.0, None)):
+        ann, want = _counter_band_like(clip, k, ov, fps)
+        _, wrong = _counter_band_like(clip, k, ov, other)
+        band = np.s_[: ann.counter_box.y1 + 1, : W // 2]  # both counters' bands
+        got = shown[fps].astype(int)
+        # the video shows this time base's counter, not the other's
+        assert np.abs(got - want)[band].mean() < 0.5 * np.abs(got - wrong)[band].mean(), fps
+    assert ann.counter_text(k, float(ov.time_s[k])) == "0.100 s   frame 24   8x slow-mo"
+    assert _counter_band_like(clip, k, ov, None)[0].counter_text(k, float(ov.time_s[k])) == "0.800 s   frame 24"

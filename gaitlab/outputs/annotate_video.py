@@ -119,7 +119,9 @@ def write_annotated_video(
             f"{overlay.frame_size_px[1]} frames but the clip's are {w}x{h}: not the same clip?"
         )
     out_w, out_h = w + w % 2, h + h % 2
-    annotator = FrameAnnotator(overlay, out_size_px=(out_w, out_h))
+    annotator = FrameAnnotator(
+        overlay, out_size_px=(out_w, out_h), capture_fps=info.capture_fps, slowdown=info.slowmo_factor * slowmo_factor
+    )
     boxes = crop_boxes(overlay, stored_fps=info.stored_fps) if crop else None
     fps = info.stored_fps / slowmo_factor
     stats = DecodeStats()

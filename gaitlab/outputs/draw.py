@@ -65,32 +65,41 @@ def text_size(text: str, scale: float, thickness: int = 1) -> tuple[int, int, in
     return w, h, base
 
 
-def draw_label(
-    img: np.ndarray,
-    text: str,
-    org: tuple[int, int],
-    scale: float,
-    color=TEXT_RGB,
-    bg=PANEL_RGB,
-    thickness: int = 1,
-    pad: int = 3,
-) -> tuple[int, int]:
-    """Text on a filled box whose top-left corner is ``org``; returns the box's (width, height)."""
+def text_ink(text: str, scale: float, thickness: int = 1) -> tuple[int, int, int]:
+    """(width, cap height, descent) of a text's ink in pixels: tighter than ``text_size``'s height,
+    which leaves empty space above the capitals (Hershey capitals are 21 units high, descenders 5-6)."""
+    w, _, _ = text_size(text, scale, thickness)
+    return w, int(math.ceil(20.5 * scale + thickness / 2)), int(math.ceil(5.5 * scale + thickness / 2))
+
+
+def shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, color=PANEL_RGB, alpha: float = 0.8) -> None:
+    """Blend a filled box (clipped to the image) over ``img``: a backdrop that keeps text readable on
+    any background yet lets the scene show through."""
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+    if x1 <= x0 or y1 <= y0:
+        return
+    roi = img[y0:y1, x0:x1]
+    if alpha >= 1.0:
+        roi[:] = color
+    else:
+        roi[:] = (roi * (1.0 - alpha) + np.asarray(color, np.float32) * alpha).astype(np.uint8)
+
+
+def draw_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color=TEXT_RGB, thickness: int = 1):
+    """Text whose ink's top-left corner (the top of its capitals) is at ``org``; no backdrop."""
     import cv2
 
-    w, h, base = text_size(text, scale, thickness)
+    _, cap, _ = text_ink(text, scale, thickness)
     x, y = int(org[0]), int(org[1])
-    if bg is not None:
-        cv2.rectangle(img, (x, y), (x + w + 2 * pad, y + h + base + 2 * pad), bg, -1)
-    cv2.putText(img, text, (x + pad, y + pad + h), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
-    return w + 2 * pad, h + base + 2 * pad
+    cv2.putText(img, text, (x, y + cap), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness, cv2.LINE_AA)
 
 
 def draw_contact_indicator(img: np.ndarray, center: tuple[int, int], radius: int, color, on_ground: bool) -> None:
     """Filled disc = foot on the ground; ring = in the air."""
     import cv2
 
-    cv2.circle(img, center, radius, color, -1 if on_ground else max(1, radius // 4), cv2.LINE_AA)
+    cv2.circle(img, center, radius, color, -1 if on_ground else max(2, radius // 3), cv2.LINE_AA)
 
 
 def timeline_x(t_s: float, t0: float, t1: float, x0_px: int, width_px: int) -> int:

@@ -8,7 +8,8 @@ the upright frame. Nothing here computes a measure.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,10 @@ import pandas as pd
 from gaitlab.core import columns as col
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.landmarks import SIDES
+from gaitlab.core.types import VideoInfo
 from gaitlab.outputs.draw import FAR_RGB, NEAR_RGB
+
+logger = logging.getLogger(__name__)
 
 POINTS = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
 
@@ -38,6 +42,7 @@ class OverlayData:
     leg_of_side: dict[str, str]
     flags: list[dict] = field(default_factory=list)
     mirrored: bool = False  # the athlete runs towards -x in the image
+    capture_fps: float = float("nan")  # the capture rate ``time_s`` was computed with (NaN: unknown)
 
     def __post_init__(self) -> None:
         frames = np.asarray(self.frame_index, dtype=np.int64)
@@ -51,6 +56,7 @@ class OverlayData:
         self._c_to = c[col.TOE_OFF_S].to_numpy(np.float64)
         self._c_ct = c[col.CONTACT_TIME_S].to_numpy(np.float64)
         self._p_t = self.swing_peaks[col.PEAK_SWING_HIP_FLEXION_VELOCITY_S].to_numpy(np.float64)
+        self._p_side = self.swing_peaks[col.SIDE].to_numpy(str) if len(self.swing_peaks) else np.zeros(0, str)
 
     def row(self, frame_index: int) -> int | None:
         """Row of a stored frame in the tables, or None when the analysis has no row for it.
@@ -73,15 +79,24 @@ class OverlayData:
         hit = np.flatnonzero((self._c_side == side) & (self._c_td <= time_s) & (time_s < self._c_to))
         return int(hit[0]) if hit.size else None
 
-    def last_contact_before(self, time_s: float) -> int | None:
-        """Row in ``contacts`` of the latest contact that ended at or before ``time_s``."""
-        hit = np.flatnonzero(self._c_to <= time_s)
+    def last_contact_before(self, time_s: float, side: str | None = None) -> int | None:
+        """Row in ``contacts`` of the latest contact (of ``side``, or of either foot) that ended at or before
+        ``time_s``."""
+        hit = np.flatnonzero((self._c_to <= time_s) & ((self._c_side == side) if side else True))
         return int(hit[np.argmax(self._c_to[hit])]) if hit.size else None
 
-    def last_peak_before(self, time_s: float) -> int | None:
-        """Row in ``swing_peaks`` of the latest swing velocity peak at or before ``time_s``."""
+    def last_peak_before(self, time_s: float, side: str | None = None) -> int | None:
+        """Row in ``swing_peaks`` of the latest swing velocity peak (of ``side``, or of either leg) at or
+        before ``time_s``."""
         k = int(np.searchsorted(self._p_t, time_s, side="right"))
+        if side is not None:
+            hit = np.flatnonzero(self._p_side[:k] == side)
+            return int(hit[-1]) if hit.size else None
         return k - 1 if k > 0 else None
+
+    def contact_time_s(self, k: int) -> float:
+        """Contact time of row ``k`` of ``contacts``."""
+        return float(self._c_ct[k])
 
 
 def overlay_from_tables(
@@ -136,7 +151,16 @@ def overlay_from_tables(
         leg_of_side=dict(summary.get("leg_of_side") or {"left": "near", "right": "far"}),
         flags=list(summary.get("flags") or []),
         mirrored=mirrored,
+        capture_fps=_positive_or_nan(summary.get("capture_fps")),
     )
+
+
+def _positive_or_nan(value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+    return value if np.isfinite(value) and value > 0 else float("nan")
 
 
 def load_overlay(out_dir: Path) -> OverlayData:
@@ -160,3 +184,28 @@ def load_overlay(out_dir: Path) -> OverlayData:
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise BadInputError(f"{out_dir}: cannot read the analysis outputs ({exc})") from None
     return overlay_from_tables(frames, tables[0], tables[1], summary)
+
+
+def clip_time_base(info: VideoInfo, overlay: OverlayData, capture_fps: float | None) -> VideoInfo:
+    """The clip as the annotated video times it: at ``capture_fps`` when given (``--capture-fps``),
+    else at the capture rate the analysis used (which ``probe`` alone misses when it came from the
+    user). A rate other than the analysis's changes the time shown and the slow-motion factor;
+    the measures drawn stay the analysis's, which a warning says."""
+    if not np.isfinite(overlay.capture_fps):
+        return info
+    if capture_fps is None:
+        if abs(info.capture_fps - overlay.capture_fps) > 1e-6 * overlay.capture_fps:
+            return replace(info, capture_fps=overlay.capture_fps, capture_fps_source="analysis")
+        return info
+    if abs(capture_fps - overlay.capture_fps) > 1e-3 * overlay.capture_fps:
+        logger.warning(
+            "%s: --capture-fps %.4g differs from the %.4g fps the analysis used: the time shown counts "
+            "%.4g fps, the measures drawn (contact times, velocities) are the analysis's; run "
+            "'gaitlab analyze --capture-fps %.4g' for measures at that rate",
+            info.path.name,
+            capture_fps,
+            overlay.capture_fps,
+            capture_fps,
+            capture_fps,
+        )
+    return info
