@@ -47,6 +47,7 @@ class PageVisit:
     screenshots_png: dict[str, bytes] = field(default_factory=dict)
     phone_overflow_px: int = 0  # how far the page is wider than a phone screen (0 = fits)
     title: str = ""
+    values: dict = field(default_factory=dict)  # name -> value of each ``evaluate`` expression, on the phone screen
 
 
 class _Session:
@@ -98,8 +99,9 @@ class _Session:
         self.ws.close()
 
 
-def visit(html_path: Path, *, chromium: str, timeout_s: float = 60.0) -> PageVisit:
-    """Load ``html_path`` and report requests, console errors and screenshots."""
+def visit(html_path: Path, *, chromium: str, timeout_s: float = 60.0, evaluate: dict | None = None) -> PageVisit:
+    """Load ``html_path`` and report requests, console errors and screenshots (and the values of the
+    JavaScript expressions in ``evaluate``, e.g. what a reader sees in an element)."""
     profile = tempfile.mkdtemp(prefix="gaitlab-chromium-")
     proc = subprocess.Popen(
         [chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
@@ -127,6 +129,9 @@ def visit(html_path: Path, *, chromium: str, timeout_s: float = 60.0) -> PageVis
                 )["result"]["value"]
             )
             out.title = s.call("Runtime.evaluate", expression="document.title", returnByValue=True)["result"]["value"]
+            for name, expression in (evaluate or {}).items():
+                result = s.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"]
+                out.values[name] = result.get("value")
             out.screenshots_png["phone"] = base64.b64decode(s.call("Page.captureScreenshot", format="png")["data"])
             s.call("Emulation.setDeviceMetricsOverride", width=1100, height=1400, deviceScaleFactor=1, mobile=False)
             s.drain(0.3)

@@ -97,7 +97,7 @@ def test_headline_numbers_equal_summary(synthetic_report):
     # shown text is the summary value at the report's precision, with its CI and steps
     html_text = (synthetic_report / "report.html").read_text()
     ct = summary["legs"]["left"]["contact_time_s"]
-    assert f"{ct['mean']:.3f} s" in html_text
+    assert f"{ct['mean'] * 1000:.0f} ms</span>" in html_text  # contact times are read in ms, as in the plots
     # the CI shown is the one widened by the known error of the committed table (markers rows at
     # >= 180 fps: the worst contact-time error there), and the text names it
     from gaitlab.analysis import known_error, uncertainty
@@ -107,8 +107,8 @@ def test_headline_numbers_equal_summary(synthetic_report):
     half = (ct["ci95_high"] - ct["ci95_low"]) / 2
     assert half == pytest.approx((ct["ci95_stat_high"] - ct["ci95_stat_low"]) / 2 + err_ms / 1000.0)
     assert (
-        f"95% CI {ct['ci95_low']:.3f} to {ct['ci95_high']:.3f} (±{half:.3f} s incl. known error {err_ms:.3g} ms "
-        f"at 240 fps, markers (no pose model)); {ct['n']} steps"
+        f"95% CI {ct['ci95_low'] * 1000:.0f} to {ct['ci95_high'] * 1000:.0f} (±{half * 1000:.0f} ms incl. known "
+        f"error {err_ms:.3g} ms at 240 fps, markers (no pose model)); {ct['n']} steps"
     ) in html_text
     # confidence in words, in the headline cell and the status, from the error's share of the value
     share = err_ms / 1000.0 / ct["mean"]
@@ -149,9 +149,23 @@ def test_report_is_self_contained_and_plots_are_pngs(synthetic_report):
     assert html_text.count("<tr>") - 1 >= 8  # per-step table: one row per contact
 
 
+HEADLINE_VALUE_JS = (
+    'document.querySelector(\'#headline td[data-measure="{m}"][data-side="left"] .val\').innerText.trim()'
+)
+
+
 @pytest.mark.integration
 def test_report_renders_in_chromium(synthetic_report, chromium):
-    v = visit(synthetic_report / "report.html", chromium=chromium)
+    evaluate = {m: HEADLINE_VALUE_JS.format(m=m) for m in ("contact_time_s", "flight_time_s")}
+    evaluate["row"] = "document.querySelector('#headline tbody tr th').innerText.trim()"
+    evaluate["steps_head"] = "[...document.querySelectorAll('#steps th')].map(e => e.innerText.trim()).join('|')"
+    v = visit(synthetic_report / "report.html", chromium=chromium, evaluate=evaluate)
+    # what the reader sees: contact and flight times in ms, in the headline and the per-step table
+    legs = json.loads((synthetic_report / "summary.json").read_text())["legs"]["left"]
+    for m in ("contact_time_s", "flight_time_s"):
+        assert v.values[m] == f"{legs[m]['mean'] * 1000:.0f} ms", (m, v.values[m])
+    assert v.values["row"] == "ground contact time [ms]"
+    assert "contact (ms)|flight (ms)" in v.values["steps_head"]
     assert v.console_errors == []
     assert all(u.startswith(("file:", "data:")) for u in v.requests), v.requests
     assert v.phone_overflow_px <= 0, "page wider than a phone screen"
@@ -185,3 +199,23 @@ def test_report_without_running_still_renders(tmp_path):
     text = paths["report.html"].read_text()
     assert not res.summary.status.ok and res.summary.status.status in text
     assert_self_contained(text)
+
+
+def test_hip_flexion_legend_is_outside_the_axes(synthetic_report):
+    # the key never covers a curve: it sits above both panels, clear of every axes' box
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from gaitlab.outputs.plots import hip_flexion_figure
+
+    summary = json.loads((synthetic_report / "summary.json").read_text())
+    frames = pd.read_csv(synthetic_report / "frames.csv")
+    steps = pd.read_csv(synthetic_report / "steps.csv")
+    fig = hip_flexion_figure(summary, frames, steps)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    assert not any(a.get_legend() for a in fig.axes)
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    assert len(legend.get_texts()) >= 6  # both legs, knee-drive and swing peaks (and the reference)
+    for a in fig.axes:
+        assert not box.overlaps(a.get_window_extent(renderer)), a.get_ylabel()

@@ -89,11 +89,17 @@ def hip_flexion_figure(summary: dict, frames: pd.DataFrame, steps: pd.DataFrame)
     a_ang.set_ylabel("hip flexion (deg)")
     a_vel.set_ylabel("hip-flexion velocity (deg/s)")
     a_vel.set_xlabel("time (s, real capture time); shaded: swing phases")
-    a_ang.legend(loc="upper left", fontsize=8, ncol=2)
-    a_vel.legend(loc="upper left", fontsize=8, ncol=2)
     for a in (a_ang, a_vel):
         a.grid(alpha=0.3)
     a_ang.set_title("Hip flexion and its angular velocity")
+    # one key for both panels, above them: outside the axes, it never covers a curve
+    entries = {}
+    for a in (a_ang, a_vel):
+        entries.update({label: h for h, label in zip(*a.get_legend_handles_labels())})
+    order = ("leg)", "peak knee drive", "swing peak velocity", "reference")  # one column per kind
+    labels = sorted(entries, key=lambda label: next((k for k, w in enumerate(order) if w in label), len(order)))
+    if labels:
+        fig.legend([entries[k] for k in labels], labels, loc="outside upper center", ncol=4, fontsize=8, frameon=False)
     return fig
 
 
@@ -132,10 +138,10 @@ def steps_figure(summary: dict, steps: pd.DataFrame):
     b = ax[0, 1]
     b.bar(x, ordered[col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S], color=colors, edgecolor="black", lw=0.5)
     ref = (summary.get("config") or {}).get("flags", {}).get("peak_swing_hip_flexion_velocity_ref_deg_s")
-    if ref:
-        b.axhline(ref, color="crimson", ls="--", lw=1, label=f"reference {ref:.0f}")
-        b.legend(fontsize=8, loc="lower right")
     b.set_title("Peak swing hip-flexion velocity per swing")
+    if ref:  # named in the title: a legend inside the axes would cover bars
+        b.axhline(ref, color="crimson", ls="--", lw=1)
+        b.set_title(f"Peak swing hip-flexion velocity per swing\n(dashed: reference {ref:.0f} deg/s)")
     b.set_ylabel("deg/s")
     for a_ in (a, b):
         a_.set_xticks(x, labels, fontsize=8)

@@ -29,12 +29,15 @@ HEADLINE_MEASURES = (
     col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING,
     col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG,
 )
+# Contact and flight times are read in milliseconds, as in the plots and the annotated video
+# (summary.json, the tables and the data- attributes keep seconds).
+MS_MEASURES = (col.CONTACT_TIME_S, col.FLIGHT_TIME_S)
 STEP_COLUMNS = (
     ("side", "foot", None),
     ("leg", "leg", None),
     (col.TOUCHDOWN_S, "touchdown (s)", 3),
-    (col.CONTACT_TIME_S, "contact (s)", 3),
-    (col.FLIGHT_TIME_S, "flight (s)", 3),
+    (col.CONTACT_TIME_S, "contact (ms)", 0),
+    (col.FLIGHT_TIME_S, "flight (ms)", 0),
     (col.STEP_FREQUENCY_HZ, "step freq. (steps/s)", 2),
     (col.SWING_TIME_S, "swing (s)", 3),
     (col.PEAK_SWING_HIP_FLEXION_VELOCITY_DEG_S, "peak swing hip-flex. vel. (deg/s)", 0),
@@ -96,23 +99,42 @@ def _attr(value) -> str:
     return "" if value is None else repr(float(value)) if isinstance(value, (int, float)) else html.escape(str(value))
 
 
-def _ci_words(stat: dict, digits: int, unit: str, quality: dict) -> str:
+def display_unit(measure: str) -> tuple[str, str, int, float]:
+    """(label, unit, digits, factor from the summary's unit) a measure is shown with."""
+    label, unit, digits = LABELS[measure]
+    return (label, "ms", 0, 1000.0) if measure in MS_MEASURES else (label, unit, digits, 1.0)
+
+
+def _scaled(value, factor: float):
+    return None if value is None else value * factor
+
+
+def _ci_words(stat: dict, digits: int, unit: str, quality: dict, factor: float = 1.0) -> str:
     """'95% CI a to b (±h unit incl. known error ...)': the CI shown is the one widened by the known error."""
     known = quality.get("known_error_text")
     if stat["ci95_low"] is None:
         return "no CI (one step)" + (f"; {known}" if known else "")
-    ci = f"95% CI {_fmt(stat['ci95_low'], digits)} to {_fmt(stat['ci95_high'], digits)}"
+    low, high = stat["ci95_low"] * factor, stat["ci95_high"] * factor
+    ci = f"95% CI {_fmt(low, digits)} to {_fmt(high, digits)}"
     if not known:
         return ci
-    half = (stat["ci95_high"] - stat["ci95_low"]) / 2.0
     if stat.get("known_error") is None:
         return f"{ci} (scatter only; {known})"
-    return f"{ci} (±{_fmt(half, digits)} {unit} incl. {known})"
+    return f"{ci} (±{_fmt((high - low) / 2.0, digits)} {unit} incl. {known})"
 
 
-def headline_cell(stat: dict, digits: int, unit: str, side: str, measure: str, quality: dict | None = None) -> str:
+def headline_cell(
+    stat: dict,
+    digits: int,
+    unit: str,
+    side: str,
+    measure: str,
+    quality: dict | None = None,
+    factor: float = 1.0,
+) -> str:
     """One headline value: mean (big), 95 % CI (widened by the known error, named) and n, confidence
-    in words; data- attributes carry the exact numbers. ``quality``: the measure-quality entry."""
+    in words; data- attributes carry the exact numbers, in the summary's unit. ``quality``: the
+    measure-quality entry; ``factor``: from the summary's unit to ``unit`` (1000 for s -> ms)."""
     quality = quality or {}
     level = quality.get("confidence")
     attrs = (
@@ -131,8 +153,9 @@ def headline_cell(stat: dict, digits: int, unit: str, side: str, measure: str, q
         else ""
     )
     return (
-        f'<td {attrs}><span class="val">{_fmt(stat["mean"], digits)} {html.escape(unit)}</span>'
-        f'<span class="ci">{html.escape(_ci_words(stat, digits, unit, quality))}; {stat["n"]} {steps_word}</span>'
+        f'<td {attrs}><span class="val">{_fmt(_scaled(stat["mean"], factor), digits)} {html.escape(unit)}</span>'
+        f'<span class="ci">{html.escape(_ci_words(stat, digits, unit, quality, factor))}; {stat["n"]} {steps_word}'
+        "</span>"
         f"{conf}</td>"
     )
 
@@ -142,10 +165,10 @@ def _headline_table(summary: dict) -> str:
     head = "".join(f'<th class="{leg_of.get(s, "")}">{s} leg ({html.escape(leg_of.get(s, "?"))})</th>' for s in SIDES)
     rows = []
     for m in HEADLINE_MEASURES:
-        label, unit, digits = LABELS[m]
+        label, unit, digits, factor = display_unit(m)
         quality = summary.get("measure_quality") or {}
         cells = "".join(
-            headline_cell(summary["legs"][s][m], digits, unit, s, m, quality.get(s, {}).get(m)) for s in SIDES
+            headline_cell(summary["legs"][s][m], digits, unit, s, m, quality.get(s, {}).get(m), factor) for s in SIDES
         )
         rows.append(f'<tr><th scope="row">{html.escape(label)} <small>[{html.escape(unit)}]</small></th>{cells}</tr>')
     return (
@@ -160,7 +183,10 @@ def _steps_table(steps: pd.DataFrame) -> str:
     rows = []
     ordered = steps.sort_values(col.TOUCHDOWN_S) if len(steps) else steps
     for _, s in ordered.iterrows():
-        cells = "".join(f"<td>{_fmt(s.get(col), digits)}</td>" for col, _, digits in STEP_COLUMNS)
+        cells = "".join(
+            f"<td>{_fmt(_scaled(s.get(c), 1000.0) if c in MS_MEASURES else s.get(c), digits)}</td>"
+            for c, _, digits in STEP_COLUMNS
+        )
         rows.append(f"<tr>{cells}</tr>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(STEP_COLUMNS)}">no steps found</td></tr>')
@@ -180,10 +206,10 @@ def _status(summary: dict) -> tuple[str, str]:
 
 
 def _withheld_words(w: dict) -> str:
-    label = LABELS[w["measure"]][0]
+    label, unit, _, factor = display_unit(w["measure"]) if w["measure"] in LABELS else (w["measure"], "", 0, 1.0)
     return (
-        f"{w['side']} leg, {w['code'].replace('_', ' ')}: {label} {w['value']:.4g} vs reference "
-        f"{w['reference']:.4g} would be flagged from the step-to-step scatter, but {w['why']}."
+        f"{w['side']} leg, {w['code'].replace('_', ' ')}: {label} {w['value'] * factor:.4g} {unit} vs reference "
+        f"{w['reference'] * factor:.4g} {unit} would be flagged from the step-to-step scatter, but {w['why']}."
     )
 
 
