@@ -181,6 +181,82 @@ def _analyze_with_hazards(
     )
 
 
+def measure_clip(
+    info: VideoInfo,
+    settings: PoseSettings,
+    *,
+    config: AnalysisConfig,
+    model_path: Path | None = None,
+    show_progress: bool = True,
+    use_cache: bool = True,
+    workers: int | None = None,
+    clip_sha256: str | None = None,
+) -> tuple[AnalysisResult, bool]:
+    """(analysis, pose came from the cache) of a probed clip; writes no output (the pose cache only)."""
+    track, cached = load_or_extract_pose(
+        info,
+        settings,
+        model_path=model_path,
+        show_progress=show_progress,
+        use_cache=use_cache,
+        workers=workers,
+        clip_sha256=clip_sha256,
+    )
+    return _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model), cached
+
+
+def measure_keypoints(
+    source: Path, *, capture_fps: float | None = None, config: AnalysisConfig = AnalysisConfig()
+) -> AnalysisResult:
+    """The analysis of a landmark file (OpenSim TRC, OpenPose JSON folder); writes nothing.
+
+    The same stages after pose as a clip, pauses split into segments."""
+    track, notes = read_keypoints(source, fps=capture_fps)
+    starts = hazards.segment_starts_s(track)
+    timed = hazards.split_segments(track, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
+    fps = sample_rate_hz(track.time_s) if track.n_frames >= 2 else float(capture_fps or 0.0) or math.nan
+    measured = measure_track(timed, config=config, capture_fps=fps)
+    segment_notes = [f"Long pause(s) in the frames: analyzed as {len(starts) + 1} segments."] if starts else []
+    return summarise(
+        measured,
+        status=status_of(measured, config),
+        config=config,
+        clip=str(source),
+        stored_fps=fps,
+        landmark_source=track.source,
+        notes_before=[QualityNote("input", n) for n in notes],
+        notes_after=[QualityNote("hazard", n) for n in segment_notes],
+    )
+
+
+def save_result(
+    result: AnalysisResult,
+    out_dir: Path,
+    *,
+    info: VideoInfo | None = None,
+    annotate: bool = False,
+    slowmo_factor: float = 1.0,
+    crop: bool = False,
+    show_progress: bool = True,
+) -> dict[str, Path]:
+    """Every output of one analysis into ``out_dir`` (made if needed); ``annotate`` needs the clip's ``info``."""
+    if annotate and info is None:
+        raise BadInputError(f"{result.summary.clip}: an annotated video needs a video clip, not a landmark file")
+    with _output_folder(Path(out_dir)) as folder:
+        paths, frames, document = write_all(result, folder)
+        if annotate:
+            overlay = overlay_from_tables(frames, result.contacts, result.steps, document)
+            paths["annotated.mp4"] = write_annotated_video(
+                info,
+                overlay,
+                folder / "annotated.mp4",
+                slowmo_factor=slowmo_factor,
+                crop=crop,
+                show_progress=show_progress,
+            ).path
+    return paths
+
+
 def write_all(result: AnalysisResult, out_dir: Path) -> tuple[dict[str, Path], pd.DataFrame, dict]:
     """Tables, summary.json, report.html and plots of one analysis; returns (paths, frames table, summary.json).
 
@@ -262,21 +338,18 @@ def analyze_clip(
             clip_sha256=clip_sha256,
         )
         marks.append(("pose_s", time.perf_counter()))
-        result = _analyze_with_hazards(info, track, config=config, clip=clip, pose_model=settings.model)
+        result = _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model)
         marks.append(("analysis_s", time.perf_counter()))
-        paths, frames, document = write_all(result, out_dir)
+        paths = save_result(
+            result,
+            out_dir,
+            info=info,
+            annotate=annotate,
+            slowmo_factor=slowmo_factor,
+            crop=crop,
+            show_progress=show_progress,
+        )
         marks.append(("write_s", time.perf_counter()))
-        if annotate:
-            overlay = overlay_from_tables(frames, result.contacts, result.steps, document)
-            paths["annotated.mp4"] = write_annotated_video(
-                info,
-                overlay,
-                out_dir / "annotated.mp4",
-                slowmo_factor=slowmo_factor,
-                crop=crop,
-                show_progress=show_progress,
-            ).path
-        marks.append(("annotate_s", time.perf_counter()))
         log_timings(_timings(marks))
     return ClipAnalysis(
         info=info, result=result, out_dir=out_dir, paths=paths, pose_from_cache=cached, timings_s=_timings(marks)
@@ -301,27 +374,12 @@ def analyze_keypoints(
     stages after pose, pauses split into segments as for a clip, and the same outputs and report."""
     marks = [("start", time.perf_counter())]
     source = Path(source)
-    track, notes = read_keypoints(source, fps=capture_fps)
     run_settings = {"keypoints": source, "capture_fps": capture_fps, "analysis": config.to_dict()}
     with (
         _output_folder(Path(out_dir) if out_dir else default_out_dir(source)) as out_dir,
         run_log(out_dir / RUN_LOG_NAME, command="analyze --keypoints", settings=run_settings),
     ):
-        starts = hazards.segment_starts_s(track)
-        timed = hazards.split_segments(track, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
-        fps = sample_rate_hz(track.time_s) if track.n_frames >= 2 else float(capture_fps or 0.0) or math.nan
-        measured = measure_track(timed, config=config, capture_fps=fps)
-        segment_notes = [f"Long pause(s) in the frames: analyzed as {len(starts) + 1} segments."] if starts else []
-        result = summarise(
-            measured,
-            status=status_of(measured, config),
-            config=config,
-            clip=str(source),
-            stored_fps=fps,
-            landmark_source=track.source,
-            notes_before=[QualityNote("input", n) for n in notes],
-            notes_after=[QualityNote("hazard", n) for n in segment_notes],
-        )
+        result = measure_keypoints(source, capture_fps=capture_fps, config=config)
         marks.append(("analysis_s", time.perf_counter()))
         paths, _, _ = write_all(result, out_dir)
         marks.append(("write_s", time.perf_counter()))
