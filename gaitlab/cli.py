@@ -137,11 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     n.add_argument("clip", type=Path, help="the analyzed video file")
     n.add_argument("--out", type=Path, help="the analysis folder (default: <clip folder>/<clip name>.gaitlab)")
-    n.add_argument(
-        "--capture-fps",
-        type=_positive_float,
-        help="real capture rate for the time shown (default: the one the analysis used)",
-    )
+    n.add_argument("--capture-fps", type=_positive_float, help="capture rate for the time shown (default: as analyzed)")
     _add_verbosity_options(n)
     _add_annotate_options(n, also_write=None)
 
