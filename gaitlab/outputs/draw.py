@@ -79,11 +79,13 @@ def shade(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, color=PANEL_RGB, 
     x0, y0, x1, y1 = max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
     if x1 <= x0 or y1 <= y0:
         return
+    import cv2
+
     roi = img[y0:y1, x0:x1]
     if alpha >= 1.0:
         roi[:] = color
     else:
-        roi[:] = (roi * (1.0 - alpha) + np.asarray(color, np.float32) * alpha).astype(np.uint8)
+        cv2.addWeighted(roi, 1.0 - alpha, np.full_like(roi, color), alpha, 0.0, dst=roi)
 
 
 def draw_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color=TEXT_RGB, thickness: int = 1):
