@@ -1,1 +1,3 @@
-"""core"""
+"""Shared by every stage: types, settings, errors and exit codes, landmark and column names, cores
+and threads, logging.
+"""

@@ -1,1 +1,3 @@
-"""team"""
+"""Teams: uploads into a team library, batch runs over a squad's clips (process pool or Ray), the
+team table and report.
+"""
