@@ -25,7 +25,7 @@ from gaitlab.io.keypoints import read_keypoints
 from gaitlab.io.run_log import RUN_LOG_NAME, run_log
 from gaitlab.io.video import file_sha256, probe
 from gaitlab.outputs.annotate_video import write_annotated_video
-from gaitlab.outputs.overlay import clip_time_base, load_overlay, overlay_from_tables
+from gaitlab.outputs.overlay import load_overlay, overlay_from_tables, warn_other_capture_fps
 from gaitlab.outputs.report import write_report
 from gaitlab.outputs.tables import frames_table, write_outputs
 from gaitlab.pose.extract import EXTRACTION_VERSION, extract_clip_pose
@@ -106,16 +106,15 @@ def annotate_clip(
     info = probe(clip, capture_fps=capture_fps)
     out_dir = Path(out_dir) if out_dir else default_out_dir(clip)
     overlay = load_overlay(out_dir)
-    info = clip_time_base(info, overlay, capture_fps)  # the analysis's capture rate unless one is given
+    warn_other_capture_fps(overlay, capture_fps, clip.name)
     analysed = int(max(overlay.frame_index)) + 1 if len(overlay.frame_index) else 0  # repeats are not rows
     if analysed and abs(analysed - info.n_frames) > max(2, 0.02 * info.n_frames):
         raise BadInputError(
             f"{clip}: has {info.n_frames} frames but the analysis in {out_dir} covers "
             f"{analysed}: not the same clip? Run 'gaitlab analyze' on it"
         )
-    return write_annotated_video(
-        info, overlay, out_dir / "annotated.mp4", slowmo_factor=slowmo_factor, crop=crop, show_progress=show_progress
-    )
+    drawing = {"slowmo_factor": slowmo_factor, "crop": crop, "show_progress": show_progress, "capture_fps": capture_fps}
+    return write_annotated_video(info, overlay, out_dir / "annotated.mp4", **drawing)
 
 
 def capture_notes(info: VideoInfo, source: str = "") -> list[QualityNote]:

@@ -282,3 +282,30 @@ def test_repeated_frames_take_the_row_of_the_last_analyzed_frame_before_them():
     # rows are in table order (frame 3 is row 0); 1-2 repeat frame 0, 4 repeats frame 3
     assert [data.row(f) for f in range(7)] == [1, 1, 1, 0, 0, 2, None]
     assert data.row(-1) is None
+
+
+@pytest.mark.parametrize(
+    ("analysis", "given", "text"),
+    [
+        # the analysis's own time base is shown, whatever the clip's probe says (here: a 25 fps screen
+        # recording stored at 30 fps, timed from its repeated frames; a 240 fps clip stored at 30 fps)
+        ({"capture_fps": 25.0, "slowmo_factor": 1.0}, None, "0.900 s   frame 9"),
+        ({"capture_fps": 240.0, "slowmo_factor": 8.0}, None, "0.900 s   frame 9   8x slow-mo"),
+        # gaitlab annotate --capture-fps: the same frames counted at another rate
+        ({"capture_fps": 25.0, "slowmo_factor": 1.0}, 250.0, "0.090 s   frame 9   10x slow-mo"),
+        ({"capture_fps": 240.0, "slowmo_factor": 8.0}, 240.0, "0.900 s   frame 9   8x slow-mo"),
+    ],
+)
+def test_time_counter_shows_the_analysis_time_base(analysis, given, text):
+    frames, contacts, steps, summary = tables(n=10, fps=10.0)
+    summary.update(analysis)
+    ann = FrameAnnotator(overlay_from_tables(frames, contacts, steps, summary), out_size_px=(W, H), capture_fps=given)
+    assert ann.counter_text(9, 0.9) == text
+    # a frame the analysis has no row for is timed on the clip's clock (stored time / clock_slowmo)
+    clocked = FrameAnnotator(
+        overlay_from_tables(frames, contacts, steps, summary), out_size_px=(W, H), clock_slowmo=1.0
+    )
+    seen = []
+    clocked.draw_counters = lambda img, index, t: seen.append(clocked.counter_text(index, t))
+    clocked.annotate(blank(), 999, time_s=2.0)
+    assert seen == [f"{2.0 / analysis['slowmo_factor']:.3f} s   frame 999" + clocked.slow_text]

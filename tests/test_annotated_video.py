@@ -156,7 +156,7 @@ def _annotated(tmp_path, width, height, n=8):
     ov = overlay_from_tables(frames, contacts, steps, summary)
     info = probe(clip)
     res = write_annotated_video(info, ov, tmp_path / f"a_{height}.mp4", show_progress=False)
-    ann = FrameAnnotator(ov, out_size_px=res.size_px, capture_fps=info.capture_fps, slowdown=info.slowmo_factor)
+    ann = FrameAnnotator(ov, out_size_px=res.size_px, clock_slowmo=info.slowmo_factor)  # as the writer makes it
     return ann, decode_all(res.path)[3]
 
 
@@ -182,10 +182,7 @@ def test_counter_text_scales_with_frame_height_and_changes_every_frame(tmp_path)
 
 def _counter_band_like(clip, index, ov, capture_fps):
     """The counter band of frame ``index`` of ``clip`` as the annotator draws it for ``capture_fps``."""
-    from gaitlab.outputs.overlay import clip_time_base
-
-    info = clip_time_base(probe(clip, capture_fps=capture_fps), ov, capture_fps)
-    ann = FrameAnnotator(ov, out_size_px=(W, H), capture_fps=info.capture_fps, slowdown=info.slowmo_factor)
+    ann = FrameAnnotator(ov, out_size_px=(W, H), capture_fps=capture_fps, clock_slowmo=1.0)
     img = decode_all(clip)[3][index].copy()
     ann.draw_counters(img, index, float(ov.time_s[index]))
     return ann, img.astype(int)
@@ -202,7 +199,7 @@ def test_cli_annotate_capture_fps_changes_the_time_shown(tmp_path):
     out = tmp_path / "clip.gaitlab"
     out.mkdir()
     frames, contacts, steps, summary = tables(n=N_FRAMES, fps=FPS, contacts=[("left", 0.2, 0.8, 0.6)])
-    summary["capture_fps"] = float(FPS)  # analysed as real time: 30 fps
+    summary.update(capture_fps=float(FPS), slowmo_factor=1.0)  # analysed as real time: 30 fps
     (out / "summary.json").write_text(json.dumps(summary))
     for name, table in (("frames", frames), ("contacts", contacts), ("steps", steps)):
         table.to_csv(out / f"{name}.csv", index=False)

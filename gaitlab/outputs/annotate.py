@@ -117,9 +117,13 @@ class FrameAnnotator:
 
     Sizes scale with the frame's short side (the height of a landscape clip), so the video reads the
     same on a phone at any resolution: label capitals are ``CAP_FRAC`` of it, lines scale alike.
-    ``capture_fps``: the capture rate the shown time uses (default: the analysis's); the analysis's
-    own times (contacts, swing peaks) are only rescaled for the time counter. ``slowdown``: how many
-    times slower than real time the video plays (shown next to the counter when > 1).
+
+    The time counter shows the analysis's real time (``OverlayData.time_s``), or, given
+    ``capture_fps`` (``gaitlab annotate --capture-fps``), that time recounted at this capture rate;
+    the analysis's own times (contacts, swing peaks) still place the marks. ``clock_slowmo``: the
+    slow-motion factor of the clip's clock the ``time_s`` handed to :meth:`annotate` come from;
+    ``playback_slowmo``: how much slower than stored the video plays. The counter also shows how
+    many times slower than real time the video plays, when more than 1.
     """
 
     def __init__(
@@ -128,7 +132,8 @@ class FrameAnnotator:
         *,
         out_size_px: tuple[int, int],
         capture_fps: float | None = None,
-        slowdown: float | None = None,
+        clock_slowmo: float | None = None,
+        playback_slowmo: float = 1.0,
     ):
         self.ov = overlay
         self.w, self.h = out_size_px
@@ -149,8 +154,11 @@ class FrameAnnotator:
         self.strip = render_timeline_strip(self.w, self.strip_h, overlay, label_w_px=self.label_w, scale=self.s)
         self.t0, self.t1 = _time_range(overlay)
         known = capture_fps is not None and capture_fps > 0 and math.isfinite(overlay.capture_fps)
-        self.time_scale = overlay.capture_fps / capture_fps if known else 1.0
-        self.slow_text = f"   {slowdown:.3g}x slow-mo" if slowdown and slowdown > 1.05 else ""
+        self.time_scale = overlay.capture_fps / capture_fps if known else 1.0  # shown time / analysis time
+        self.analysis_slowmo = overlay.slowmo_factor if math.isfinite(overlay.slowmo_factor) else clock_slowmo or 1.0
+        self.clock_slowmo = clock_slowmo or self.analysis_slowmo
+        slowdown = playback_slowmo * self.analysis_slowmo / self.time_scale
+        self.slow_text = f"   {slowdown:.3g}x slow-mo" if slowdown > 1.05 else ""
         self.flag_lines = self._flag_lines()
         self._layout()
 
@@ -250,10 +258,12 @@ class FrameAnnotator:
                 f"hip {_fmt(ov.hip_flexion_deg[side][row], '.0f')} deg "
                 f"{_fmt(ov.hip_flexion_velocity_deg_s[side][row], '+.0f')} deg/s"
             )
-            # labels go behind the athlete, where they hide neither the knee drive nor the front foot
+            # labels go behind the athlete, where they hide neither the knee drive nor the front foot;
+            # in front when the frame ends behind the athlete (rather than over the body)
             tw = text_ink(text, self.font, self.text_thick)[0] + 2 * self.pad
             gap = int(60 * self.s)
-            x = hip[0] + gap if ov.mirrored else hip[0] - gap - tw
+            behind, ahead = (hip[0] + gap, hip[0] - gap - tw) if ov.mirrored else (hip[0] - gap - tw, hip[0] + gap)
+            x = behind if 0 <= behind <= self.w - tw or not 0 <= ahead <= self.w - tw else ahead
             y = hip[1] - 1.6 * self.line_h + k * (self.line_h + 2)
             self._label(img, text, (int(np.clip(x, 0, self.w - tw)), int(y)), color=color)
 
@@ -346,14 +356,14 @@ class FrameAnnotator:
     ) -> np.ndarray:
         """Draw the overlay of stored frame ``frame_index`` onto ``img`` (in place) and return it.
 
-        ``time_s``: the frame's real capture time on the clip's clock (at ``capture_fps``), used when
-        the analysis has no row for the frame.
+        ``time_s``: the frame's real time on the clip's clock (``clock_slowmo``), used when the
+        analysis has no row for the frame.
         """
         row = self.ov.row(frame_index)
         if row is not None:
             t = float(self.ov.time_s[row])  # the analysis's time base
         elif time_s is not None:
-            t = float(time_s) / self.time_scale
+            t = float(time_s) * self.clock_slowmo / self.analysis_slowmo
         else:
             t = math.nan
         has_pose = row is not None and bool(self.ov.detected[row])

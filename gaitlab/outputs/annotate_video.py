@@ -101,11 +101,13 @@ def write_annotated_video(
     crop: bool = False,
     show_progress: bool = True,
     preset: str = "ultrafast",
+    capture_fps: float | None = None,
 ) -> AnnotateResult:
     """Write the annotated copy of the clip at ``path`` (H.264, yuv420p, same size and frame count).
 
     ``slowmo_factor`` > 1 plays the clip that many times slower (same frames,
     lower playback rate). Odd frame sizes are padded by one pixel (yuv420p needs even sizes).
+    ``capture_fps``: count the time shown at this capture rate instead of the analysis's.
     """
     import cv2
 
@@ -120,7 +122,11 @@ def write_annotated_video(
         )
     out_w, out_h = w + w % 2, h + h % 2
     annotator = FrameAnnotator(
-        overlay, out_size_px=(out_w, out_h), capture_fps=info.capture_fps, slowdown=info.slowmo_factor * slowmo_factor
+        overlay,
+        out_size_px=(out_w, out_h),
+        capture_fps=capture_fps,
+        clock_slowmo=info.slowmo_factor,
+        playback_slowmo=slowmo_factor,
     )
     boxes = crop_boxes(overlay, stored_fps=info.stored_fps) if crop else None
     fps = info.stored_fps / slowmo_factor

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,6 @@ import pandas as pd
 from gaitlab.core import columns as col
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.landmarks import SIDES
-from gaitlab.core.types import VideoInfo
 from gaitlab.outputs.draw import FAR_RGB, NEAR_RGB
 
 logger = logging.getLogger(__name__)
@@ -42,7 +41,8 @@ class OverlayData:
     leg_of_side: dict[str, str]
     flags: list[dict] = field(default_factory=list)
     mirrored: bool = False  # the athlete runs towards -x in the image
-    capture_fps: float = float("nan")  # the capture rate ``time_s`` was computed with (NaN: unknown)
+    capture_fps: float = float("nan")  # the analysis's capture rate (NaN: unknown)
+    slowmo_factor: float = float("nan")  # the analysis's stored time / real time (NaN: unknown)
 
     def __post_init__(self) -> None:
         frames = np.asarray(self.frame_index, dtype=np.int64)
@@ -152,6 +152,7 @@ def overlay_from_tables(
         flags=list(summary.get("flags") or []),
         mirrored=mirrored,
         capture_fps=_positive_or_nan(summary.get("capture_fps")),
+        slowmo_factor=_positive_or_nan(summary.get("slowmo_factor")),
     )
 
 
@@ -186,26 +187,19 @@ def load_overlay(out_dir: Path) -> OverlayData:
     return overlay_from_tables(frames, tables[0], tables[1], summary)
 
 
-def clip_time_base(info: VideoInfo, overlay: OverlayData, capture_fps: float | None) -> VideoInfo:
-    """The clip as the annotated video times it: at ``capture_fps`` when given (``--capture-fps``),
-    else at the capture rate the analysis used (which ``probe`` alone misses when it came from the
-    user). A rate other than the analysis's changes the time shown and the slow-motion factor;
-    the measures drawn stay the analysis's, which a warning says."""
-    if not np.isfinite(overlay.capture_fps):
-        return info
-    if capture_fps is None:
-        if abs(info.capture_fps - overlay.capture_fps) > 1e-6 * overlay.capture_fps:
-            return replace(info, capture_fps=overlay.capture_fps, capture_fps_source="analysis")
-        return info
+def warn_other_capture_fps(overlay: OverlayData, capture_fps: float | None, clip: str) -> None:
+    """A capture rate given to ``gaitlab annotate`` other than the analysis's changes the time shown and
+    the slow-motion factor, not the measures drawn: say so."""
+    if capture_fps is None or not np.isfinite(overlay.capture_fps):
+        return
     if abs(capture_fps - overlay.capture_fps) > 1e-3 * overlay.capture_fps:
         logger.warning(
             "%s: --capture-fps %.4g differs from the %.4g fps the analysis used: the time shown counts "
             "%.4g fps, the measures drawn (contact times, velocities) are the analysis's; run "
             "'gaitlab analyze --capture-fps %.4g' for measures at that rate",
-            info.path.name,
+            clip,
             capture_fps,
             overlay.capture_fps,
             capture_fps,
             capture_fps,
         )
-    return info
