@@ -18,7 +18,7 @@ from gaitlab.core import columns as col
 from gaitlab.core.errors import OutputError
 from gaitlab.core.landmarks import SIDES
 from gaitlab.io.atomic import atomic_path, write_text_atomic
-from gaitlab.outputs.report_text import LABELS
+from gaitlab.outputs.report_text import LABELS, MS_MEASURES, display_unit
 
 HEADLINE_MEASURES = (
     col.CONTACT_TIME_S,
@@ -31,7 +31,6 @@ HEADLINE_MEASURES = (
 )
 # Contact and flight times are read in milliseconds, as in the plots and the annotated video
 # (summary.json, the tables and the data- attributes keep seconds).
-MS_MEASURES = (col.CONTACT_TIME_S, col.FLIGHT_TIME_S)
 STEP_COLUMNS = (
     ("side", "foot", None),
     ("leg", "leg", None),
@@ -97,12 +96,6 @@ def _fmt(value, digits: int | None) -> str:
 def _attr(value) -> str:
     """Full-precision value for the data- attributes (what tests and scripts read back)."""
     return "" if value is None else repr(float(value)) if isinstance(value, (int, float)) else html.escape(str(value))
-
-
-def display_unit(measure: str) -> tuple[str, str, int, float]:
-    """(label, unit, digits, factor from the summary's unit) a measure is shown with."""
-    label, unit, digits = LABELS[measure]
-    return (label, "ms", 0, 1000.0) if measure in MS_MEASURES else (label, unit, digits, 1.0)
 
 
 def _scaled(value, factor: float):

@@ -17,14 +17,23 @@ LABELS = {
     col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG: ("thigh angle at other foot's touchdown", "deg", 1),
 }
 
+# Stored in seconds, read by coaches in ms: the terminal, the report and the video show these in ms.
+MS_MEASURES = (col.CONTACT_TIME_S, col.FLIGHT_TIME_S)
 
-def _cell(stat: dict, digits: int) -> str:
+
+def display_unit(measure: str) -> tuple[str, str, int, float]:
+    """(label, unit, digits, factor from the summary's unit) a measure is shown with."""
+    label, unit, digits = LABELS[measure]
+    return (label, "ms", 0, 1000.0) if measure in MS_MEASURES else (label, unit, digits, 1.0)
+
+
+def _cell(stat: dict, digits: int, factor: float = 1.0) -> str:
     """mean ±half-width of the 95 % CI (widened by the known error when there is one) (n=...)."""
     if stat["mean"] is None:
         return "-"
-    text = f"{stat['mean']:.{digits}f}"
+    text = f"{stat['mean'] * factor:.{digits}f}"
     if stat["ci95_low"] is not None:
-        half = (stat["ci95_high"] - stat["ci95_low"]) / 2
+        half = (stat["ci95_high"] - stat["ci95_low"]) / 2 * factor
         text += f" ±{half:.{digits}f}"
     return f"{text} (n={stat['n']})"
 
@@ -52,9 +61,10 @@ def format_summary(summary: dict) -> str:
     head = {side: f"{side} ({legs_of[side]})" if side in legs_of else side for side in ("left", "right")}
     lines.append(f"  {'measure (mean ±95% CI incl. known error, n)':<{width}} {head['left']:>22} {head['right']:>22}")
     for m in MEASURES:
-        label, unit, digits = LABELS[m]
+        label, unit, digits, factor = display_unit(m)
         name = f"{label} [{unit}]"
-        lines.append(f"  {name:<{width}} {_cell(legs['left'][m], digits):>22} {_cell(legs['right'][m], digits):>22}")
+        cells = [_cell(legs[side][m], digits, factor) for side in ("left", "right")]
+        lines.append(f"  {name:<{width}} {cells[0]:>22} {cells[1]:>22}")
     lines.append("")
     if summary["flags"]:
         lines.append("  FLAGS (slow swing-leg recovery):")
