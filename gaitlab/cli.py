@@ -72,6 +72,16 @@ def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None)
     p.add_argument("--crop", action="store_true", help="annotated video follows the athlete (for small athletes)")
 
 
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        choices=MODEL_CHOICES,
+        default=DEFAULT_MODEL,
+        help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
+    )
+    p.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see docs/configuration.md)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gaitlab", description="Swing-phase sprint measures from a phone clip.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -98,14 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)",
     )
-    a.add_argument(
-        "--model",
-        choices=MODEL_CHOICES,
-        default=DEFAULT_MODEL,
-        help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
-    )
+    _add_model_options(a)
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
-    a.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see docs/configuration.md)")
     a.add_argument(
         "--single-person",
         action="store_true",
@@ -168,7 +172,9 @@ def _add_team_commands(sub) -> None:
     )
     u.add_argument("--capture-fps", type=_positive_float, help="real capture rate of slow-motion clips")
     u.add_argument("--no-analyze", action="store_true", help="only file the clips")
+    _add_model_options(u)
     _add_verbosity_options(u)
+    _add_annotate_options(u, also_write="also write annotated.mp4 of each analyzed clip")
 
     b = sub.add_parser(
         "batch",
@@ -187,13 +193,7 @@ def _add_team_commands(sub) -> None:
     )
     b.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
     b.add_argument("--roster", type=Path, help="CSV with columns clip,athlete[,session,capture_fps]")
-    b.add_argument(
-        "--model",
-        choices=MODEL_CHOICES,
-        default=DEFAULT_MODEL,
-        help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
-    )
-    b.add_argument("--config", type=Path, help="TOML file overriding analysis settings")
+    _add_model_options(b)
     b.add_argument(
         "--clip-timeout",
         type=_positive_float,
@@ -201,11 +201,23 @@ def _add_team_commands(sub) -> None:
         help="time limit per clip; a clip that takes longer is recorded as failed (default: 300 s + 0.5 s per frame)",
     )
     _add_verbosity_options(b)
+    _add_annotate_options(b, also_write="also write annotated.mp4 for every clip")
+
+
+def _video_options(args):
+    from gaitlab.team.worker import VideoOptions
+
+    return VideoOptions(annotate=args.annotate, slowmo_factor=args.slowmo, crop=args.crop)
 
 
 def _cmd_upload(args) -> int:
+    from gaitlab.core.config import load_config
+    from gaitlab.pose.landmarker import PoseSettings
     from gaitlab.team.library import upload_and_analyze
 
+    if args.annotate and args.no_analyze:
+        logger.error("--annotate needs the analysis: drop --no-analyze")
+        return EXIT_BAD_INPUT
     return upload_and_analyze(
         args.clips,
         athlete=args.athlete,
@@ -214,6 +226,9 @@ def _cmd_upload(args) -> int:
         capture_fps=args.capture_fps,
         analyze=not args.no_analyze,
         show_progress=not args.quiet,
+        settings=PoseSettings(model=args.model),
+        config=load_config(args.config),
+        video=_video_options(args),
     )
 
 
@@ -236,6 +251,7 @@ def _cmd_batch(args) -> int:
         config=load_config(args.config),
         show_progress=not args.quiet,
         clip_time_limit_s=args.clip_timeout,
+        video=_video_options(args),
     )
     n = len(done.rows)
     unopened = f", {done.n_unopened} not opened" if done.n_unopened else ""

@@ -40,8 +40,17 @@ from gaitlab.team.table import (
     failure_row,
     failure_rows,
     table_csv_text,
+    with_side_columns,
 )
-from gaitlab.team.worker import LOCK_DIR_NAME, clip_lock_path, marker_key, read_marker, unchanged_since
+from gaitlab.team.worker import (
+    LOCK_DIR_NAME,
+    NO_VIDEO,
+    VideoOptions,
+    clip_lock_path,
+    marker_key,
+    read_marker,
+    unchanged_since,
+)
 
 BATCH_FORMAT_VERSION = 1
 EXECUTORS = ("local", "ray")
@@ -68,23 +77,33 @@ class BatchResult:
 # --- result cache ------------------------------------------------------------------------------
 
 
-def settings_key(settings: PoseSettings, config: AnalysisConfig, *, model_path: Path | None = None) -> str:
-    """Hash of everything besides the clip that changes a clip's results."""
+def settings_key(
+    settings: PoseSettings,
+    config: AnalysisConfig,
+    *,
+    model_path: Path | None = None,
+    video: VideoOptions = NO_VIDEO,
+) -> str:
+    """Hash of everything besides the clip that changes a clip's results.
+
+    The annotated video's options count only when it is made: a batch without
+    ``--annotate`` keeps the key it always had. With it, a clip finished without the
+    video is done again (its pose comes from the pose cache, keyed apart).
+    """
     from gaitlab import __version__
     from gaitlab.pose.models.provision import ensure_model, model_sha256
 
     model_path = model_path or ensure_model(settings.model)
-    payload = json.dumps(
-        {
-            "batch_format": BATCH_FORMAT_VERSION,
-            "gaitlab": __version__,
-            "pose": settings.to_dict(),
-            "model_sha256": model_sha256(model_path),
-            "config": config.to_dict(),
-        },
-        sort_keys=True,
-        default=str,
-    )
+    fields = {
+        "batch_format": BATCH_FORMAT_VERSION,
+        "gaitlab": __version__,
+        "pose": settings.to_dict(),
+        "model_sha256": model_sha256(model_path),
+        "config": config.to_dict(),
+    }
+    if video.annotate:
+        fields["annotated_video"] = video.to_dict()
+    payload = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -122,7 +141,8 @@ def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
         return None, None
     if marker.get("key") != marker_key(sha, key, job.capture_fps):
         return None, {"sha256": sha, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    return dict(marker["row"], athlete=job.athlete, session=job.session, clip=job.rel), None
+    row = dict(marker["row"], athlete=job.athlete, session=job.session, clip=job.rel)
+    return with_side_columns(row, job.out_dir), None
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -166,6 +186,7 @@ class _Run:
     ray_address: str | None
     time_limit_s: float | None
     show_progress: bool
+    video: VideoOptions = NO_VIDEO
     n_run: int = 0
     n_reused: int = 0
 
@@ -182,6 +203,7 @@ class _Run:
             "settings": self.settings,
             "config": self.config,
             "settings_key": self.key,
+            "video": self.video,
             "clip_hash": clip_hash,
             "time_limit_s": self.time_limit_s,
         }
@@ -275,11 +297,13 @@ def run_batch(
     model_path: Path | None = None,
     show_progress: bool = True,
     clip_time_limit_s: float | None = None,
+    video: VideoOptions = NO_VIDEO,
 ) -> BatchResult:
     """Analyze every clip under ``source`` not already done with these settings; write the team outputs.
 
     ``clip_time_limit_s``: how long one clip may take (None: scaled to its length,
     ``worker.default_time_limit_s``); a clip that takes longer is recorded as failed.
+    ``video``: annotated.mp4 for every clip (``VideoOptions(annotate=True)``).
     Stopped by Ctrl-C or SIGTERM, it stops its workers, writes the team outputs with
     the clips not done marked so, and raises ``KeyboardInterrupt``.
     """
@@ -308,11 +332,11 @@ def run_batch(
                 out.rmdir()
         raise
     (out / LOCK_DIR_NAME).mkdir(exist_ok=True)
-    key = settings_key(settings, config, model_path=model_path)
+    key = settings_key(settings, config, model_path=model_path, video=video)
     rows: dict[str, dict] = {}
     todo, hashes = _sort_jobs(jobs, key, rows)
     n_unopened = sum(job.problem is not None for job in jobs)
-    run = _Run(out, key, settings, config, executor, workers, ray_address, clip_time_limit_s, show_progress)
+    run = _Run(out, key, settings, config, executor, workers, ray_address, clip_time_limit_s, show_progress, video)
     run.n_reused = len(rows) - n_unopened
     with terminate_as_interrupt():
         try:

@@ -21,10 +21,16 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gaitlab.core.errors import BadInputError
 from gaitlab.io.atomic import fsync_dir, temp_prefix
 from gaitlab.io.locks import file_lock
+from gaitlab.team.worker import NO_VIDEO, VideoOptions
+
+if TYPE_CHECKING:  # light imports only: a batch's discovery reads this module
+    from gaitlab.core.config import AnalysisConfig
+    from gaitlab.pose.landmarker import PoseSettings
 
 SIDECAR_SUFFIX = ".meta.json"
 SIDECAR_FORMAT_VERSION = 1
@@ -321,18 +327,25 @@ def upload_and_analyze(
     capture_fps: float | None = None,
     analyze: bool = True,
     show_progress: bool = True,
+    settings: PoseSettings | None = None,
+    config: AnalysisConfig | None = None,
+    video: VideoOptions = NO_VIDEO,
 ) -> int:
     """The ``gaitlab upload`` command: file each clip, then analyze it unless told not to.
 
     One line per clip on stdout. Every clip is tried even if one fails. Exit
     code: 2 if any clip was refused (bad input), else 3 if any analyzed clip
     holds no analyzable running, else 0. Analysis outputs go next to the clip
-    in ``<clip stem>.gaitlab/``.
+    in ``<clip stem>.gaitlab/``, made with ``settings`` (pose model), ``config``
+    and ``video`` (annotated.mp4) as ``gaitlab analyze`` makes them (None: the defaults).
     """
     import sys
 
+    from gaitlab.core.config import AnalysisConfig
     from gaitlab.core.errors import GaitlabError
+    from gaitlab.pose.landmarker import PoseSettings
 
+    options = {"settings": settings or PoseSettings(), "config": config or AnalysisConfig(), **video.to_dict()}
     codes = set()
     for clip in clips:
         try:
@@ -344,7 +357,12 @@ def upload_and_analyze(
             if analyze:
                 from gaitlab.pipeline import analyze_clip
 
-                summary = analyze_clip(done.path, capture_fps=capture_fps, show_progress=show_progress).result.summary
+                summary = analyze_clip(
+                    done.path,
+                    capture_fps=capture_fps,
+                    show_progress=show_progress,
+                    **options,
+                ).result.summary
                 reason = f" ({summary.status.reason})" if summary.status.reason else ""
                 print(f"{clip}: analysis {summary.status.status}{reason}, {len(summary.flags)} flag(s)")
                 codes.add(0 if summary.status.ok else 3)

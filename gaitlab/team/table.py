@@ -1,4 +1,5 @@
-"""The team table: one row per clip (athlete, session, status, per-leg key measures with CI, flags).
+"""The team table: one row per clip (athlete, session, status, which leg was near the camera,
+per-leg key measures with CI, flags).
 
 Rows are plain dicts of str/float/int/None so they pickle to any worker and
 back, are stored in each clip's batch marker, and turn into CSV or HTML alike.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 from pathlib import Path
@@ -36,9 +38,12 @@ ID_COLUMNS = (
     "capture_fps",
     "n_contacts",
 )
+# Which leg was near the camera, and each leg filmed as "near" or "far": the far leg's values read
+# differently (its swing velocity 6-10 % low), so a trend compares a leg with itself filmed alike.
+SIDE_COLUMNS = ("near_side",) + tuple(f"{leg}_filmed_as" for leg in LEGS)
 MEASURE_COLUMNS = tuple(f"{leg}_{m}{suffix}" for m in KEY_MEASURES for leg in LEGS for suffix in STAT_SUFFIXES)
 TAIL_COLUMNS = ("report", "clip_sha256")
-COLUMNS = ID_COLUMNS + MEASURE_COLUMNS + TAIL_COLUMNS
+COLUMNS = ID_COLUMNS + SIDE_COLUMNS + MEASURE_COLUMNS + TAIL_COLUMNS
 FAILURE_COLUMNS = ("athlete", "session", "clip", "status", "reason")
 
 STATUS_OK = "ok"
@@ -86,6 +91,7 @@ def summary_row(
         "capture_fps": _number(summary.get("capture_fps")),
         "n_contacts": int(summary.get("n_contacts") or 0),
     }
+    row.update(side_columns(summary))
     legs = summary.get("legs") or {}
     for m in KEY_MEASURES:
         for leg in LEGS:
@@ -97,6 +103,29 @@ def summary_row(
     row["report"] = _relative_link(clip_report_link(clip_out_dir), batch_out_dir)
     row["clip_sha256"] = clip_sha256
     return row
+
+
+def side_columns(summary: dict) -> dict:
+    """``near_side`` and each leg's ``<leg>_filmed_as`` (``near`` / ``far``) from a summary.json; None if not known."""
+    near = summary.get("near_side")
+    near = near if near in LEGS else None
+    out = {"near_side": near}
+    for leg in LEGS:
+        out[f"{leg}_filmed_as"] = None if near is None else "near" if leg == near else "far"
+    return out
+
+
+def with_side_columns(row: dict, clip_out_dir: Path) -> dict:
+    """``row`` with the side columns: a row stored before they existed gets them from the clip's summary.json."""
+    if all(c in row for c in SIDE_COLUMNS):
+        return row
+    if row.get("status") == STATUS_FAILED:  # no analysis: a summary.json there is an earlier clip's
+        return {**row, **side_columns({})}
+    try:
+        summary = json.loads((Path(clip_out_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = None
+    return {**row, **side_columns(summary if isinstance(summary, dict) else {})}
 
 
 def failure_row(*, athlete: str, session: str, clip: str, reason: str, clip_sha256: str = "") -> dict:

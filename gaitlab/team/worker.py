@@ -18,6 +18,7 @@ import stat
 import sys
 import threading
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gaitlab.core.cpu import die_with_parent, thread_env
@@ -31,6 +32,21 @@ TIME_LIMIT_BASE_S = 300.0
 TIME_LIMIT_PER_FRAME_S = 0.5
 TIME_LIMIT_MAX_S = 12 * 3600.0
 TIME_LIMIT_GRACE_S = 60.0  # after the limit, how long a worker stuck in native code gets before it is ended
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """Each clip's annotated.mp4 (``--annotate``, ``--slowmo``, ``--crop``), as ``analyze_clip`` takes them."""
+
+    annotate: bool = False
+    slowmo_factor: float = 1.0
+    crop: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+NO_VIDEO = VideoOptions()
 
 
 def init_pool_worker(threads: int, counter, pin_cores: list[int]) -> None:
@@ -178,13 +194,14 @@ def _analyze(job: dict, limit: TimeLimit, ident: dict, done: dict) -> None:
     from gaitlab.core.errors import BadInputError
     from gaitlab.io.video import probe
     from gaitlab.pipeline import analyze_clip
-    from gaitlab.team.table import summary_row
+    from gaitlab.team.table import summary_row, with_side_columns
 
     clip, out_dir = Path(job["clip"]), Path(job["out_dir"])
     done["sha"], done["stat"] = _clip_hash(clip, job.get("clip_hash"))
     marker = read_marker(out_dir)
     if marker is not None and marker.get("key") == marker_key(done["sha"], job["settings_key"], job["capture_fps"]):
-        done.update(row=dict(marker["row"], **ident), reused=True, cacheable=False)  # another batch finished it
+        row = with_side_columns(dict(marker["row"], **ident), out_dir)
+        done.update(row=row, reused=True, cacheable=False)  # another batch finished it
         return
     if job.get("time_limit_s") is None:
         try:
@@ -201,6 +218,7 @@ def _analyze(job: dict, limit: TimeLimit, ident: dict, done: dict) -> None:
         show_progress=False,
         clip_sha256=done["sha"],
         workers=1,
+        **(job.get("video") or NO_VIDEO).to_dict(),
     )
     summary = result.result.summary.to_dict()
     done.update(n_frames=result.result.summary.n_frames, pose_cached=result.pose_from_cache)
@@ -231,7 +249,7 @@ def process_clip(job: dict) -> dict:
 
     ``job``: clip, rel (name shown in the table), athlete, session, out_dir,
     batch_out_dir, capture_fps, settings (PoseSettings), config (AnalysisConfig),
-    settings_key; optionally clip_hash (``batch.check_marker``'s hash of the clip:
+    settings_key; optionally video (:class:`VideoOptions`), clip_hash (``batch.check_marker``'s hash of the clip:
     used while the clip's size and modification time still match it, so the clip is
     hashed once per run; the same sha keys the pose cache), lock_path
     (:func:`clip_lock_path`) and time_limit_s (None: :func:`default_time_limit_s`).
