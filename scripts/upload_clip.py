@@ -2,7 +2,7 @@
 """Upload clips into the team library: the same code as ``gaitlab upload`` (same arguments).
 
 python scripts/upload_clip.py CLIP... --athlete NAME [--session YYYY-MM-DD] [--library DIR]
-                              [--capture-fps FPS] [--no-analyze]
+                              [--capture-fps FPS] [--no-analyze] [--model M] [--config FILE] [--annotate]
 """
 
 import sys

@@ -179,3 +179,25 @@ def test_killed_batch_resumes_to_the_same_result(first_run, team_lib, tmp_path):
     for summary in ref.rglob("summary.json"):
         assert (out / summary.relative_to(ref)).read_text() == summary.read_text()
     assert not [p for p in out.rglob(".*.tmp")], "stale temporaries are cleaned on resume"
+
+
+def test_annotate_adds_the_video_to_finished_clips_from_the_pose_cache(sample_clip, tmp_path):
+    """A batch finished without --annotate, run again with it: the clip is done again for the video, its pose
+    read from the pose cache; once more with it: reused. The team table says which leg was near the camera."""
+    (tmp_path / "lib" / "Eve" / "2024-05-01").mkdir(parents=True)
+    trim_clip(sample_clip, tmp_path / "lib" / "Eve" / "2024-05-01" / "s.mp4", n_frames=150, crf=23)
+    out, cache = tmp_path / "out", os.environ["GAITLAB_CACHE_DIR"]  # shared with the upload test's same trim
+    r = run_batch(tmp_path / "lib", out, "--workers", 1, "--model", "lite", cache=cache)
+    assert "0 reused, 1 run" in r.stdout, r.stderr
+    clip_out = next(out.rglob("batch_done.json")).parent
+    assert not (clip_out / "annotated.mp4").exists()
+    r = run_batch(tmp_path / "lib", out, "--workers", 1, "--model", "lite", "--annotate", cache=cache)
+    assert "0 reused, 1 run" in r.stdout, r.stderr
+    assert (clip_out / "annotated.mp4").stat().st_size > 0
+    assert "pose from the cache" in (clip_out / "gaitlab.log").read_text()
+    r = run_batch(tmp_path / "lib", out, "--workers", 1, "--model", "lite", "--annotate", cache=cache)
+    assert "1 reused, 0 run" in r.stdout, r.stderr
+    summary = json.loads((clip_out / "summary.json").read_text())
+    (row,) = read_csv(out / "team_summary.csv")
+    near, far = summary["near_side"], {"left": "right", "right": "left"}[summary["near_side"]]
+    assert (row["near_side"], row[f"{near}_filmed_as"], row[f"{far}_filmed_as"]) == (near, "near", "far")

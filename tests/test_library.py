@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from clipfactory import noise_clip
+from clipfactory import noise_clip, trim_clip
 from conftest import REPO
 from gaitlab.core.errors import BadInputError
 from gaitlab.io.locks import file_lock
@@ -126,6 +126,33 @@ def test_upload_script_exit_codes(tmp_path, tiny_clip):
     assert r.returncode == 2 and "skipped" in r.stdout and "bad.mov" in r.stderr
     r = run(tiny_clip, "--athlete", "Anna", "--session", "May 1st", "--library", lib, "--no-analyze")
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_upload_analysis_takes_model_config_and_annotate(tmp_path, sample_clip):
+    clip = trim_clip(sample_clip, tmp_path / "s.mp4", n_frames=150, crf=23)  # the batch test's trim: one pose run
+    (tmp_path / "cfg.toml").write_text("[flags]\nmin_steps = 5\n")
+    lib = tmp_path / "lib"
+
+    def upload(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "gaitlab.cli", "upload", clip, "--athlete", "Ann", "--session", "2024-05-01"]
+            + ["--library", str(lib), "--quiet", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=REPO,
+        )
+
+    r = upload("--annotate", "--no-analyze")
+    assert r.returncode == 2 and "--annotate needs the analysis" in r.stderr and not lib.exists()
+    r = upload("--model", "lite", "--config", tmp_path / "cfg.toml", "--annotate")
+    assert r.returncode in (0, 3), r.stderr  # a 150-frame stretch may hold too few steps: still analyzed
+    out = lib / "Ann" / "2024-05-01" / "s.gaitlab"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pose_model"] == "lite" and summary["config"]["flags"]["min_steps"] == 5
+    assert (out / "annotated.mp4").stat().st_size > 0
 
 
 def test_discover_layouts_roster_and_skips(tmp_path):

@@ -19,7 +19,7 @@ import html
 import math
 from collections import defaultdict
 
-from gaitlab.core import columns as col
+from gaitlab.outputs.report_text import MS_MEASURES  # seconds in the rows, ms on the page, as in the clip report
 from gaitlab.team.table import KEY_MEASURES, LEGS, STATUS_FAILED, STATUS_OK
 
 LABELS = {
@@ -28,7 +28,6 @@ LABELS = {
     "thigh_angle_at_contralateral_touchdown_deg": ("Thigh angle at other foot's touchdown", "deg", 1),
     "contact_time_s": ("Ground contact time", "ms", 0),
 }
-MS_MEASURES = (col.CONTACT_TIME_S, col.FLIGHT_TIME_S)  # seconds in the rows, ms on the page
 LEG_COLORS = {"left": "#1f77b4", "right": "#d62728"}
 FILMED_ORDER = {"near": 0, "far": 1, None: 2}  # near first: on a tie the trend uses it (measured best)
 
