@@ -72,7 +72,7 @@ def _add_annotate_options(p: argparse.ArgumentParser, *, also_write: str | None)
     p.add_argument("--crop", action="store_true", help="annotated video follows the athlete (for small athletes)")
 
 
-def _add_model_options(p: argparse.ArgumentParser) -> None:
+def _add_model_options(p: argparse.ArgumentParser, *, height: bool = False) -> None:
     p.add_argument(
         "--model",
         choices=MODEL_CHOICES,
@@ -80,6 +80,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         help=f"MediaPipe pose model (default: {DEFAULT_MODEL}; full: 3-4x faster, less accurate)",
     )
     p.add_argument("--config", type=Path, help="TOML file overriding analysis settings (see docs/configuration.md)")
+    if height:
+        p.add_argument("--athlete-height-m", type=_positive_float, help="standing height: speed, step length in m")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         help="real capture rate of a slow-motion clip (default: phone metadata, else the stored rate)",
     )
-    _add_model_options(a)
+    _add_model_options(a, height=True)
     a.add_argument("--model-path", type=Path, help="use this .task file instead of the provisioned one")
     a.add_argument(
         "--single-person",
@@ -312,6 +314,7 @@ def _cmd_analyze(args) -> int:
         slowmo_factor=args.slowmo,
         crop=args.crop,
         workers=args.workers,
+        athlete_height_m=args.athlete_height_m,
     )
     return _print_result(done, args)
 

@@ -14,6 +14,7 @@ import pandas as pd
 from gaitlab.analysis import hazards
 from gaitlab.analysis.analyze import AnalysisResult, Measured, measure_track, status_of, summarise
 from gaitlab.analysis.clean import sample_rate_hz
+from gaitlab.analysis.metres import check_athlete_height
 from gaitlab.analysis.summary import QualityNote
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.errors import BadInputError
@@ -139,11 +140,11 @@ def _remove_if_empty(folder: Path) -> None:
 
 
 def _analyze_with_hazards(
-    info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path, pose_model: str | None = None
+    info: VideoInfo, track: PoseTrack, *, config: AnalysisConfig, clip: Path, pose_model: str | None = None, **more
 ) -> AnalysisResult:
     """Real time base, segments, analysis; measured again once if the step rate shows a k-times slowed clip.
 
-    ``pose_model`` selects the measures' known errors (``measure_track``).
+    ``pose_model`` selects the measures' known errors; ``more``: ``measure_track``'s ``athlete_height_m``.
     """
     tb = hazards.time_base(info, track.meta)
 
@@ -151,7 +152,8 @@ def _analyze_with_hazards(
         timed = hazards.retime(track, info, tb)
         starts = hazards.segment_starts_s(timed)
         timed = hazards.split_segments(timed, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
-        return measure_track(timed, config=config, capture_fps=tb.capture_fps, pose_model=pose_model), len(starts) + 1
+        segments = len(starts) + 1
+        return measure_track(timed, config=config, capture_fps=tb.capture_fps, pose_model=pose_model, **more), segments
 
     measured, segments = measure(tb)
     before = status_of(measured, config, check_rhythm=False)
@@ -190,8 +192,10 @@ def measure_clip(
     use_cache: bool = True,
     workers: int | None = None,
     clip_sha256: str | None = None,
+    athlete_height_m: float | None = None,
 ) -> tuple[AnalysisResult, bool]:
     """(analysis, pose came from the cache) of a probed clip; writes no output (the pose cache only)."""
+    check_athlete_height(athlete_height_m)  # before the pose work: speed and step length in metres
     track, cached = load_or_extract_pose(
         info,
         settings,
@@ -201,7 +205,8 @@ def measure_clip(
         workers=workers,
         clip_sha256=clip_sha256,
     )
-    return _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model), cached
+    more = {"athlete_height_m": athlete_height_m}
+    return _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model, **more), cached
 
 
 def measure_keypoints(
@@ -300,15 +305,18 @@ def analyze_clip(
     crop: bool = False,
     workers: int | None = None,
     clip_sha256: str | None = None,
+    athlete_height_m: float | None = None,
 ) -> ClipAnalysis:
     """Probe, pose (or cache), analyse and write outputs (tables, summary, report; annotated video if asked).
 
     ``workers``: processes for this clip's pose pass (None = all cores). A batch that
     already runs one clip per core passes ``workers=1`` so the cores are not oversubscribed.
     ``clip_sha256``: the clip's hash if the caller computed it (keys the pose cache; else hashed here).
+    ``athlete_height_m``: the athlete's standing height, for speed and step length in metres (docs/metrics.md).
     """
     marks = [("start", time.perf_counter())]
     clip = Path(clip)
+    check_athlete_height(athlete_height_m)  # before the pose work
     info = probe(clip, capture_fps=capture_fps)
     run_settings = {
         "clip": clip,
@@ -318,6 +326,7 @@ def analyze_clip(
         "model_path": model_path,
         "use_cache": use_cache,
         "workers": workers,
+        "athlete_height_m": athlete_height_m,
         "annotate": annotate,
         "slowmo_factor": slowmo_factor,
         "crop": crop,
@@ -337,7 +346,8 @@ def analyze_clip(
             clip_sha256=clip_sha256,
         )
         marks.append(("pose_s", time.perf_counter()))
-        result = _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model)
+        more = {"athlete_height_m": athlete_height_m}
+        result = _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model, **more)
         marks.append(("analysis_s", time.perf_counter()))
         paths = save_result(
             result,

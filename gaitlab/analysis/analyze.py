@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from gaitlab.analysis import clean, legs, uncertainty
+from gaitlab.analysis import clean, legs, metres, uncertainty
 from gaitlab.analysis.damage import mark_damaged
 from gaitlab.analysis.events import CONTACT_COLUMNS, detect_contacts
 from gaitlab.analysis.flags import compute_flags
@@ -25,6 +25,7 @@ from gaitlab.analysis.quality import mark_collapse, mark_steps, measure_quality,
 from gaitlab.analysis.status import decide_status
 from gaitlab.analysis.summary import (
     ClipFacts,
+    Metres,
     QualityNote,
     Status,
     Summary,
@@ -76,6 +77,8 @@ class Measured:
     leg_stats: dict  # left/right/both -> measure -> statistics, CI widened by the known error
     known_errors: dict
     notes: tuple[QualityNote, ...]  # notes made while measuring (leg swaps)
+    metres: Metres | None = None  # speed and step length (``analysis.metres``)
+    metres_notes: tuple[QualityNote, ...] = ()
 
 
 def near_side_from_depth(track: PoseTrack) -> str | None:
@@ -96,20 +99,31 @@ def near_side_from_depth(track: PoseTrack) -> str | None:
 
 
 def measure_track(
-    track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, pose_model: str | None = None
+    track: PoseTrack,
+    *,
+    config: AnalysisConfig,
+    capture_fps: float,
+    pose_model: str | None = None,
+    athlete_height_m: float | None = None,
 ) -> Measured:
     """Clean the track, find the contacts, measure every step and the legs' statistics.
 
     ``pose_model``: the MediaPipe model that made a ``mediapipe`` track (``full``, ``heavy``...),
     which selects the known errors (``gaitlab.analysis.uncertainty``); None for other sources or unknown.
+    ``athlete_height_m``: standing height, for speed and step length in metres (``analysis.metres``;
+    the camera's motion comes from ``track.meta["camera"]``, fixed when absent).
     """
     # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _measure(track, config=config, capture_fps=capture_fps, pose_model=pose_model)
+        return _measure(
+            track, config=config, capture_fps=capture_fps, pose_model=pose_model, athlete_height_m=athlete_height_m
+        )
 
 
-def _measure(track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, pose_model: str | None) -> Measured:
+def _measure(
+    track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, pose_model: str | None, athlete_height_m
+) -> Measured:
     n = track.n_frames
     fs = clean.sample_rate_hz(track.time_s) if n >= 2 else capture_fps
     depth_near = near_side_from_depth(track)
@@ -147,6 +161,10 @@ def _measure(track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, po
     contacts = mark_collapse(contacts, collapsed, smooth.time_s, far)
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
     steps = mark_steps(steps, contacts)
+    moving = bool(((track.meta or {}).get("camera") or {}).get("moving"))
+    steps, in_metres, metre_notes = metres.measure_metres(
+        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving
+    )
     contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
     error_key = uncertainty.source_key(track.source, pose_model)
     scatter_stats = leg_statistics(steps)
@@ -173,6 +191,8 @@ def _measure(track: PoseTrack, *, config: AnalysisConfig, capture_fps: float, po
         leg_stats=uncertainty.widen(scatter_stats, known_errors),
         known_errors=known_errors,
         notes=tuple(notes),
+        metres=in_metres,
+        metres_notes=tuple(metre_notes),
     )
 
 
@@ -240,14 +260,15 @@ def summarise(
         flags_withheld=tuple(WithheldFlag(**w) for w in withheld),
         measure_quality=frozen_quality(mq),
         far_leg_collapsed_frac=m.collapsed_frac,
-        quality=(*notes_before, *m.notes, *notes, *notes_after),
+        quality=(*notes_before, *m.notes, *notes, *notes_after, *m.metres_notes),
         config=frozen_map(config.to_dict()),
         confidence=judged["confidence"],
         confidence_reason=judged["confidence_reason"],
         known_error_source=frozen_map(judged["known_error_source"]),
         status_label=judged["status_label"],
         landmark_source=landmark_source,
-        clip_facts=facts,
+        clip_facts=facts if facts is None or m.metres is None else replace(facts, speed_and_step_length=m.metres.fact),
+        metres=m.metres,
     )
     return AnalysisResult(summary=summary, contacts=m.contacts, steps=m.steps, frames=m.frames, track=m.track)
 
@@ -261,13 +282,16 @@ def analyze_track(
     clip: str,
     notes: list[str] | None = None,
     pose_model: str | None = None,
+    athlete_height_m: float | None = None,
 ) -> AnalysisResult:
     """Measure, judge and summarise one landmark track with a known time base (landmark files, mocap, tests).
 
     ``notes``: sentences for the user from the stages before (e.g. how the capture rate was found).
     Video clips go through ``gaitlab.pipeline``, which settles the time base first.
     """
-    m = measure_track(track, config=config, capture_fps=capture_fps, pose_model=pose_model)
+    m = measure_track(
+        track, config=config, capture_fps=capture_fps, pose_model=pose_model, athlete_height_m=athlete_height_m
+    )
     return summarise(
         m,
         status=status_of(m, config),

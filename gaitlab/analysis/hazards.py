@@ -305,7 +305,7 @@ def hazard_notes(info: VideoInfo, track: PoseTrack, tb: TimeBase, *, step_hz: fl
     if camera.get("moving"):
         notes.append(
             "Camera moves (pan/zoom): contact times, joint angles and angular velocities do not depend "
-            "on it, but speed and step length would, so none are reported."
+            "on it; speed and step length are measured against the stance foot (a pan), never through a zoom."
         )
     if camera.get("cuts"):
         notes.append(

@@ -139,6 +139,34 @@ class ClipFacts(_Record):
 
 
 @dataclass(frozen=True)
+class Metres(_Record):
+    """Speed and step length in metres (``analysis.metres``; docs/metrics.md): measured only with the athlete's
+    height and a scale that holds over the clip, with a fixed camera or one that pans with the runner.
+
+    ``px_per_m``: the scale at the athlete's distance; ``scale_error_pct``: its known error (the CIs in
+    ``legs`` are widened by it); ``apparent_size_change_pct``: how much the athlete's size changes between
+    parts of the clip; ``camera_speed_m_s``: the pan's mean speed (None for a fixed camera);
+    ``legs``: left / right / both -> ``speed_m_s`` / ``step_length_m`` -> statistics (empty when not measured).
+    """
+
+    measured: bool
+    why_not: str
+    athlete_height_m: float | None
+    px_per_m: float | None
+    scale_segment: str
+    scale_error_pct: float
+    apparent_size_change_pct: float | None
+    camera: str
+    camera_speed_m_s: float | None
+    legs: Mapping[str, Mapping[str, MeasureStats]]
+
+    @property
+    def fact(self) -> str:
+        """The clip fact ``speed_and_step_length``: computed, or not and why."""
+        return f"computed ({self.camera} camera)" if self.measured else f"not computed: {self.why_not}"
+
+
+@dataclass(frozen=True)
 class Summary:
     """Everything ``summary.json`` holds, typed. Build it with ``analysis.analyze`` only."""
 
@@ -169,6 +197,7 @@ class Summary:
     status_label: str
     landmark_source: str
     clip_facts: ClipFacts | None = None  # None for landmark files (no video)
+    metres: Metres | None = None  # speed and step length
 
     def leg(self, side: str) -> Mapping[str, MeasureStats]:
         return self.legs[side]
@@ -211,6 +240,8 @@ class Summary:
         }
         if self.clip_facts is not None:
             out.update(self.clip_facts.to_dict())
+        if self.metres is not None:
+            out["metres"] = self.metres.to_dict()
         return out
 
 

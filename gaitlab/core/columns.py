@@ -1,7 +1,7 @@
 """Column names of the output tables (contacts.csv, steps.csv, frames.csv), in one place.
 
 Every writer and reader of a table names its columns from here; docs/outputs.md says what
-each holds. Names carry their unit (``_s``, ``_hz``, ``_deg``, ``_deg_s``, ``_px``, ``_pct_swing``).
+each holds. Names carry their unit (``_s``, ``_hz``, ``_deg``, ``_deg_s``, ``_px``, ``_pct_swing``, ``_m``, ``_m_s``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ MAX_HIP_FLEXION_DEG = "max_hip_flexion_deg"
 TIME_TO_PEAK_KNEE_DRIVE_S = "time_to_peak_knee_drive_s"
 TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING = "time_to_peak_knee_drive_pct_swing"
 THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG = "thigh_angle_at_contralateral_touchdown_deg"
+# In metres, with the athlete's height (empty without it, or when the scale does not hold): the pelvis's
+# speed over the step, and the distance from this contact's foot to the other foot's next contact.
+SPEED_M_S = "speed_m_s"
+STEP_LENGTH_M = "step_length_m"
+METRE_MEASURES = (SPEED_M_S, STEP_LENGTH_M)
 
 # The per-step measures that get statistics, flags and known errors (docs/metrics.md defines each).
 MEASURES = (

@@ -57,6 +57,7 @@ class MocapTrial:
     fz_n: np.ndarray  # summed vertical force of all plates, + = load
     plate_corners_m: np.ndarray  # (P, 4, 3)
     lab_events: list[dict] = field(default_factory=list)  # {"side", "event", "time_s"}
+    subject_height_m: float | None = None  # PROCESSING:HEIGHT when the C3D has it
 
 
 def read_c3d(path: Path) -> MocapTrial:
@@ -79,6 +80,8 @@ def read_c3d(path: Path) -> MocapTrial:
                 pts.append(p)
                 ana.append(np.asarray(analog, dtype=np.float64))
             corners = reader.get("FORCE_PLATFORM:CORNERS").float_array.reshape(-1, 4, 3) * scale
+            height = reader.get("PROCESSING:HEIGHT")  # Vicon's subject height, mm
+            height_m = float(height.float_value) / 1000.0 if height is not None else None
             channels = reader.get("FORCE_PLATFORM:CHANNEL").int16_array.reshape(-1, 6)
             events = []
             if reader.get("EVENT:USED") is not None and reader.get("EVENT:USED").int16_value > 0:
@@ -109,7 +112,32 @@ def read_c3d(path: Path) -> MocapTrial:
         fz_n=fz,
         plate_corners_m=corners,
         lab_events=events,
+        subject_height_m=height_m,
     )
+
+
+# Stature minus cervicale (C7) height of adult men: about 0.23 m in military anthropometric surveys (ANSUR).
+CERVICALE_TO_VERTEX_M = 0.23
+SHOE_SOLE_M = 0.02  # the static trial is shod (heel and toe markers ~6 cm up); a running shoe's sole
+
+
+def standing_height_m(trial: MocapTrial) -> tuple[float, str]:
+    """(standing height in m, where it comes from): the C3D's subject height, else estimated from the static
+    trial beside it (``*Static*.c3d``): its C7 marker's height above the floor (lab z = 0, the plates' top),
+    minus a shoe sole, plus the anthropometric C7-to-vertex height (about +-0.03 m)."""
+    if trial.subject_height_m:
+        return trial.subject_height_m, "the C3D's subject height (PROCESSING:HEIGHT)"
+    statics = sorted(trial.path.parent.glob("*Static*.c3d"))
+    if not statics:
+        raise BadInputError(f"{trial.path}: no subject height and no static trial to estimate it from")
+    static = read_c3d(statics[0])
+    _, up = lab_axes(trial)
+    c7 = float(np.nanmedian(static.markers_m["C7"] @ up))
+    how = (
+        f"estimated from {statics[0].name}: C7 marker {c7:.3f} m above the floor - {SHOE_SOLE_M} m shoe sole "
+        f"+ {CERVICALE_TO_VERTEX_M} m C7 to vertex (anthropometric mean), about +-0.03 m"
+    )
+    return c7 - SHOE_SOLE_M + CERVICALE_TO_VERTEX_M, how
 
 
 def _pick(trial: MocapTrial, options, side: str):

@@ -1,0 +1,272 @@
+"""Speed and step length in metres: a scale from the athlete's own landmarks, the camera's motion from the
+stance foot (docs/metrics.md, "Speed and step length").
+
+- Scale: the shoulder -> hip -> knee path (trunk, mid-hip to mid-shoulder, plus the thigh, the mean of
+  both legs) is ``SCALE_FRACTION_OF_HEIGHT`` of standing height (Winter 2009, after Drillis & Contini 1966:
+  shoulder 0.818 H, knee 0.285 H). Its median over the frames in pixels, over that fraction of the
+  athlete's height, is the clip's pixels per metre.
+- The scale must hold over the clip: if the path's median length changes by more than
+  ``MAX_SIZE_CHANGE`` between parts of the clip, the camera zooms or the athlete runs towards or away
+  from it, and no metres are reported.
+- Camera: a fixed camera does not move. A camera that pans follows the runner: a foot on the ground
+  is still in the world, so during each contact the planted foot's image motion is the camera's motion
+  (``camera_travel_px``); over the clip the camera's speed is a straight line in time through them.
+- Per step (the row of a contact, as ``step_time_s``): ``speed_m_s`` = the pelvis's travel in the
+  world from this touchdown to the other foot's next one over that time; ``step_length_m`` = the
+  distance between this contact's foot position and the next one's (the foot's mid-point, heel to
+  toe, in the world, median over the contact).
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+
+from gaitlab.analysis.metrics import describe, with_known_error
+from gaitlab.analysis.summary import Metres, QualityNote, frozen_legs
+from gaitlab.core import columns as col
+from gaitlab.core.errors import BadInputError
+from gaitlab.core.landmarks import SIDES
+from gaitlab.core.types import PoseTrack
+
+# Standing height -> shoulder -> hip -> knee path: shoulder height 0.818 H minus knee height 0.285 H
+# (Winter, Biomechanics and Motor Control of Human Movement, 2009, fig. 4.1, after Drillis & Contini 1966).
+SCALE_FRACTION_OF_HEIGHT = 0.533
+SCALE_SEGMENT = "shoulder -> hip -> knee (trunk + thigh) = 0.533 x standing height (Winter 2009)"
+# Error of the scale: individual body proportions (about +-2 %) and where the pose model puts the joints;
+# the worst scale error measured on the accuracy table's clips (docs/accuracy.md), rounded up.
+SCALE_ERROR_PCT = 6.0
+# The scale path's median in any part of the clip may differ from the whole clip's by this share at most
+# (side views in the accuracy table and the real side-view clips: <= 5 %; zooming or oblique clips: 16-58 %).
+MAX_SIZE_CHANGE = 0.10
+SIZE_WINDOW_S = 0.5  # parts of the clip compared for the size change (2-8 of them)
+# A contact's foot positions: the middle of the contact (touchdown and toe-off move the foot).
+CONTACT_TRIM = 0.2
+MIN_CONTACT_FRAMES = 3
+MIN_CONTACT_SHARE = 0.6  # of the median contact time: shorter contacts do not time the camera
+HEIGHT_RANGE_M = (1.0, 2.5)  # an athlete's standing height
+
+
+def check_athlete_height(athlete_height_m: float | None) -> None:
+    """A standing height in metres (``HEIGHT_RANGE_M``) or None; else ``BadInputError`` (centimetres, feet...)."""
+    lo, hi = HEIGHT_RANGE_M
+    if athlete_height_m is not None and not lo <= athlete_height_m <= hi:
+        raise BadInputError(
+            f"athlete height {athlete_height_m:g} m: give the standing height in metres ({lo:g}-{hi:g}), e.g. 1.80"
+        )
+
+
+def _mid(track: PoseTrack, point: str) -> np.ndarray:
+    return (track.point(f"left_{point}") + track.point(f"right_{point}")) / 2.0
+
+
+def scale_path_px(track: PoseTrack) -> np.ndarray:
+    """(T,) shoulder -> hip -> knee path length per frame: trunk (mid-points) + thigh (mean of both legs)."""
+    trunk = np.linalg.norm(_mid(track, "shoulder") - _mid(track, "hip"), axis=1)
+    thighs = np.stack([np.linalg.norm(track.point(f"{s}_hip") - track.point(f"{s}_knee"), axis=1) for s in SIDES])
+    ok = np.isfinite(thighs)
+    thigh = np.where(ok.any(axis=0), np.where(ok, thighs, 0.0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1), np.nan)
+    return trunk + thigh
+
+
+def size_change(track: PoseTrack, path_px: np.ndarray) -> float:
+    """Largest difference between the path's medians over parts of the clip, as a share of its median."""
+    t = track.time_s
+    ok = np.isfinite(path_px)
+    if ok.sum() < 2:
+        return math.nan
+    span = float(t[ok][-1] - t[ok][0])
+    n = int(np.clip(span // SIZE_WINDOW_S, 2, 8))
+    edges = np.linspace(t[ok][0], t[ok][-1], n + 1)
+    parts = [path_px[ok & (t >= a) & (t <= b)] for a, b in pairwise(edges)]
+    medians = [float(np.median(p)) for p in parts if p.size]
+    return (max(medians) - min(medians)) / float(np.median(path_px[ok]))
+
+
+def _contact_rows(t: np.ndarray, touchdown_s: float, toe_off_s: float) -> np.ndarray:
+    d = toe_off_s - touchdown_s
+    return (t >= touchdown_s + CONTACT_TRIM * d) & (t <= toe_off_s - CONTACT_TRIM * d)
+
+
+def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarray, list[float]]:
+    """(T,) how far a panning camera has moved (px at the athlete's distance, + = forward) since the first
+    frame, and its speed (px/s) during each contact used.
+
+    A foot on the ground stands still in the world, so its image moves back as fast as the camera moves
+    forward. Which point of the foot stands still changes during a contact: the heel after a heel strike,
+    the toe once the heel rises; a point that rolls about the planted one only moves forward relative to
+    it. So in each half of the contact the camera's speed is minus the smaller of the heel's and the toe's
+    image-x slopes, and the contact's speed the mean of its halves. Contacts shorter than
+    ``MIN_CONTACT_SHARE`` of the median (cut by the clip's ends, or spurious) are not used. A hand-held
+    pan changes speed smoothly, slower than steps alternate: the camera's speed over the clip is a
+    straight line in time through the contacts' speeds (Theil-Sen, robust to a stray contact).
+    """
+    t = track.time_s
+    duration = (contacts[col.TOE_OFF_S] - contacts[col.TOUCHDOWN_S]).to_numpy(np.float64)
+    mids, speeds = [], []
+    for c, d in zip(contacts.itertuples(), duration):
+        if not d >= MIN_CONTACT_SHARE * np.median(duration):
+            continue
+        halves = [_planted_speed(track, c.side, a, a + d / 2) for a in (c.touchdown_s, c.touchdown_s + d / 2)]
+        if all(np.isfinite(halves)):
+            mids.append(c.touchdown_s + d / 2)
+            speeds.append(float(np.mean(halves)))
+    if not mids:
+        return np.full(len(t), np.nan), []
+    if len(mids) < 3:
+        v = np.full(len(t), float(np.median(speeds)))
+    else:
+        slope, intercept = _theil_sen(np.asarray(mids), np.asarray(speeds))
+        v = intercept + slope * t
+    travel = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(t))])
+    return travel, speeds
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of the Theil-Sen line: the median of the pairwise slopes through the medians."""
+    i, j = np.triu_indices(len(x), k=1)
+    ok = x[j] != x[i]
+    slope = float(np.median((y[j] - y[i])[ok] / (x[j] - x[i])[ok])) if ok.any() else 0.0
+    return slope, float(np.median(y) - slope * np.median(x))
+
+
+def _planted_speed(track: PoseTrack, side: str, t0: float, t1: float) -> float:
+    """The camera's speed (px/s) over [t0, t1] of a contact: minus the smaller image-x slope of heel and toe."""
+    t = track.time_s
+    rows = (t >= t0) & (t <= t1)
+    slopes = []
+    for point in ("heel", "foot_index"):
+        x = track.point(f"{side}_{point}")[rows, 0]
+        ok = np.isfinite(x)
+        if ok.sum() >= 2:
+            slopes.append(float(np.polyfit(t[rows][ok], x[ok], 1)[0]))
+    return -min(slopes) if slopes else math.nan
+
+
+def _at(t: np.ndarray, x: np.ndarray, when: float, lo: float, hi: float) -> float:
+    """x at time ``when`` (linear between frames), NaN if any frame in [lo, hi] lacks it."""
+    span = (t >= lo) & (t <= hi)
+    if not span.any() or not np.isfinite(x[span]).all():
+        return math.nan
+    ok = np.isfinite(x)
+    return float(np.interp(when, t[ok], x[ok])) if t[ok][0] <= when <= t[ok][-1] else math.nan
+
+
+def step_metres(
+    track: PoseTrack, contacts: pd.DataFrame, steps: pd.DataFrame, travel_px: np.ndarray, px_per_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(speed_m_s, step_length_m) per steps row (= per contact), NaN where the step has no next contact."""
+    t = track.time_s
+    pelvis = _mid(track, "hip")[:, 0] + travel_px
+    foot = {}
+    for side in SIDES:
+        points = np.stack([track.point(f"{side}_heel")[:, 0], track.point(f"{side}_foot_index")[:, 0]])
+        foot[side] = np.where(np.isfinite(points).all(axis=0), points.mean(axis=0), np.nan) + travel_px
+    position = []
+    for c in contacts.itertuples():
+        x = foot[c.side][_contact_rows(t, c.touchdown_s, c.toe_off_s)]
+        x = x[np.isfinite(x)]
+        position.append(float(np.median(x)) if x.size >= MIN_CONTACT_FRAMES else math.nan)
+    n = len(steps)
+    speed, length = np.full(n, np.nan), np.full(n, np.nan)
+    td = contacts[col.TOUCHDOWN_S].to_numpy(np.float64)
+    for i in range(n):
+        step_s = float(steps[col.STEP_TIME_S].iloc[i]) if col.STEP_TIME_S in steps else math.nan
+        if not (np.isfinite(step_s) and step_s > 0):
+            continue
+        t0, t1 = td[i], td[i] + step_s
+        j = int(np.argmin(np.abs(td - t1)))  # the other foot's next contact (its touchdown ends the step)
+        p0, p1 = _at(t, pelvis, t0, t0, t1), _at(t, pelvis, t1, t0, t1)
+        speed[i] = (p1 - p0) / px_per_m / step_s
+        length[i] = (position[j] - position[i]) / px_per_m
+    return speed, length
+
+
+def measure_metres(
+    track: PoseTrack,
+    contacts: pd.DataFrame,
+    steps: pd.DataFrame,
+    *,
+    athlete_height_m: float | None,
+    camera_moving: bool,
+) -> tuple[pd.DataFrame, Metres, list[QualityNote]]:
+    """The steps table with ``speed_m_s`` and ``step_length_m`` (empty when not measured), the summary's
+    ``Metres`` and the notes for the user."""
+    check_athlete_height(athlete_height_m)
+    steps = steps.copy()
+    steps[col.SPEED_M_S] = np.nan
+    steps[col.STEP_LENGTH_M] = np.nan
+    camera = "panning" if camera_moving else "fixed"
+    if athlete_height_m is None:
+        return steps, _not_measured("no athlete height given (--athlete-height-m)", camera), []
+    path = scale_path_px(track)
+    ok = np.isfinite(path)
+    if ok.sum() < 2 or not len(steps):
+        return steps, _not_measured("too few frames with the shoulders, hips and knees seen", camera), []
+    change = size_change(track, path)
+    px_per_m = float(np.median(path[ok])) / (SCALE_FRACTION_OF_HEIGHT * athlete_height_m)
+    facts = {"athlete_height_m": athlete_height_m, "px_per_m": px_per_m, "apparent_size_change_pct": 100 * change}
+    if not change <= MAX_SIZE_CHANGE:
+        why = (
+            f"the athlete's apparent size changes by {100 * change:.0f} % over the clip (more than "
+            f"{100 * MAX_SIZE_CHANGE:.0f} %): the camera zooms or the view is oblique, so no one scale holds"
+        )
+        return steps, _not_measured(why, camera, **facts), [QualityNote("metres", f"No speed or step length: {why}.")]
+    travel, pan = camera_travel_px(track, contacts) if camera_moving else (np.zeros(track.n_frames), [])
+    if camera_moving and len(pan) < 2:
+        why = "the camera moves and fewer than 2 contacts show how fast (the stance foot's motion)"
+        return steps, _not_measured(why, camera, **facts), [QualityNote("metres", f"No speed or step length: {why}.")]
+    speed, length = step_metres(track, contacts, steps, travel, px_per_m)
+    steps[col.SPEED_M_S], steps[col.STEP_LENGTH_M] = speed, length
+    pan_m_s = float(np.mean(pan)) / px_per_m if pan else None
+    metres = Metres(
+        measured=True,
+        why_not="",
+        scale_segment=SCALE_SEGMENT,
+        scale_error_pct=SCALE_ERROR_PCT,
+        camera=camera,
+        camera_speed_m_s=pan_m_s,
+        legs=frozen_legs(_leg_stats(steps)),
+        **facts,
+    )
+    how = (
+        f"the camera pans (about {pan_m_s:.1f} m/s): measured against the stance foot, which stands still"
+        if camera_moving
+        else "fixed camera"
+    )
+    note = (
+        f"Speed and step length in metres from the athlete's height ({athlete_height_m:.2f} m, scale "
+        f"{px_per_m:.0f} px/m from the shoulder-hip-knee length, known error +-{SCALE_ERROR_PCT:.0f} %); {how}."
+    )
+    return steps, metres, [QualityNote("metres", note)]
+
+
+def _leg_stats(steps: pd.DataFrame) -> dict:
+    """``{left|right|both: {speed_m_s|step_length_m: stats}}``, the CI widened by the scale's known error."""
+    out = {}
+    for key in (*SIDES, "both"):
+        sub = steps if key == "both" else steps[steps[col.SIDE] == key]
+        out[key] = {}
+        for m in col.METRE_MEASURES:
+            stat = describe(sub[m])
+            known = None if stat["mean"] is None else abs(stat["mean"]) * SCALE_ERROR_PCT / 100.0
+            out[key][m] = with_known_error(stat, known)
+    return out
+
+
+def _not_measured(why: str, camera: str, **facts) -> Metres:
+    return Metres(
+        measured=False,
+        why_not=why,
+        scale_segment=SCALE_SEGMENT,
+        scale_error_pct=SCALE_ERROR_PCT,
+        camera=camera,
+        camera_speed_m_s=None,
+        legs=frozen_legs({}),
+        athlete_height_m=facts.get("athlete_height_m"),
+        px_per_m=facts.get("px_per_m"),
+        apparent_size_change_pct=facts.get("apparent_size_change_pct"),
+    )
