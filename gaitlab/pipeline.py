@@ -67,9 +67,10 @@ def load_or_extract_pose(
     ``workers`` (processes for pose; None = all cores) is not part of the key: any count gives the same track.
     ``clip_sha256``: the clip's hash when the caller has it already (a batch worker), else it is computed.
     """
+    from gaitlab.pose.models.files import check_model_file
     from gaitlab.pose.models.provision import ensure_model, model_sha256
 
-    model_path = model_path or ensure_model(settings.model)
+    model_path = check_model_file(model_path) if model_path else ensure_model(settings.model)
     model_hash = model_sha256(model_path)
     logger.debug("pose model %s: %s sha256 %s", settings.model, model_path, model_hash)
     clip_sha256 = clip_sha256 or file_sha256(info.path)

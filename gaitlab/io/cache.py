@@ -19,6 +19,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -104,6 +105,8 @@ def load_pose(key: str, clip: VideoInfo, *, note: Note = _stderr_note) -> PoseTr
 
 
 def _read_entry(path: Path, key: str, clip: VideoInfo) -> PoseTrack:
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read for ever, a device never end
+        raise UnusableEntry("not a regular file")
     try:
         data = np.load(path, allow_pickle=False)
     except ValueError:  # numpy's word for a file that is neither .npy nor .npz

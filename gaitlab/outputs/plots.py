@@ -114,7 +114,7 @@ def contact_timeline_figure(summary: dict, frames: pd.DataFrame, contacts: pd.Da
         for td, dur in spans:
             a.text(td + dur / 2, k, f"{dur * 1000:.0f}", ha="center", va="center", fontsize=7)
     t = frames[col.TIME_S]
-    if len(t):
+    if len(t) and float(t.iloc[-1]) > float(t.iloc[0]):  # one frame: matplotlib's own limits (no warning)
         a.set_xlim(float(t.iloc[0]), float(t.iloc[-1]))
     a.set_yticks([0, 1], [f"{s} foot" for s in SIDES])
     a.set_ylim(-0.6, 1.6)

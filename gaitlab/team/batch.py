@@ -91,9 +91,10 @@ def settings_key(
     video is done again (its pose comes from the pose cache, keyed apart).
     """
     from gaitlab import __version__
+    from gaitlab.pose.models.files import check_model_file
     from gaitlab.pose.models.provision import ensure_model, model_sha256
 
-    model_path = model_path or ensure_model(settings.model)
+    model_path = check_model_file(model_path) if model_path else ensure_model(settings.model)
     fields = {
         "batch_format": BATCH_FORMAT_VERSION,
         "gaitlab": __version__,

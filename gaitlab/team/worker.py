@@ -244,6 +244,17 @@ def _failed(exc: BaseException, clip: Path, ident: dict, sha: str) -> tuple[dict
     return failure_row(**ident, reason=reason, clip_sha256=sha), isinstance(exc, BadInputError) and bool(sha)
 
 
+def _console_in_worker() -> None:
+    """A worker process (pool or Ray) shows warnings and errors as the command line does; without it,
+    Python's last-resort handler would print every clip's quality notes (file-only records) on stderr."""
+    import logging
+
+    from gaitlab.core.logs import LOGGER_NAME, configure_console
+
+    if not logging.getLogger(LOGGER_NAME).handlers:
+        configure_console(-1)
+
+
 def process_clip(job: dict) -> dict:
     """Analyze one clip into ``job['out_dir']``; return its team-table row and status.
 
@@ -265,6 +276,7 @@ def process_clip(job: dict) -> dict:
     from gaitlab.io.locks import file_lock
     from gaitlab.team.table import STATUS_FAILED
 
+    _console_in_worker()
     t0 = time.perf_counter()
     clip, out_dir = Path(job["clip"]), Path(job["out_dir"])
     ident = {"athlete": job["athlete"], "session": job["session"], "clip": job["rel"]}

@@ -55,6 +55,7 @@ from gaitlab.pose.models.bundle import (
 )
 from gaitlab.pose.models.bundle import pip_download as _pip_download
 from gaitlab.pose.models.bundle_check import bundle_problem as _bundle_problem
+from gaitlab.pose.models.files import model_file_present
 
 # read_metadata and build_*bundle are offered here too, next to the provisioning they serve.
 __all__ = [
@@ -197,7 +198,7 @@ def ensure_model(
     directory = Path(directory) if directory is not None else models_dir()
     target = directory / model_filename(variant)
 
-    if target.exists():
+    if model_file_present(target):
         sha = _file_sha256(target)
         if sha is not None and sha in _accepted_sha256(variant, target):
             return target

@@ -1,0 +1,106 @@
+"""What scripts/fuzz.py found, pinned down by fast tests: each was an exit 1, a hang or stray output.
+
+- a FIFO in a pose-cache entry's place blocked the read for ever (now a noted miss);
+- a models folder that cannot be searched, and a --model-path that is missing, a folder or no
+  model bundle, were internal errors (now exit 2, one line naming the file);
+- a one-frame clip's contact plot raised a matplotlib warning;
+- a batch worker printed every clip's quality notes on stderr (Python's last-resort handler).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+import warnings
+import zipfile
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from gaitlab.core import columns as col
+from gaitlab.core.errors import ModelUnavailableError
+from gaitlab.core.types import VideoInfo
+from gaitlab.io.cache import entry_path, load_pose
+from gaitlab.pose.models.files import check_model_file
+from gaitlab.pose.models.provision import ensure_model
+
+KEY = "fedcba9876543210fedcba9876543210"
+
+
+def test_fifo_in_a_cache_entrys_place_is_a_noted_miss(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAITLAB_CACHE_DIR", str(tmp_path))
+    path = entry_path(KEY)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    info = VideoInfo(pathlib.Path("c.mp4"), 30.0, 30.0, "assumed", 10, 64, 48, 0, "h264", 1 / 3)
+    notes, result = [], []
+    reader = threading.Thread(target=lambda: result.append(load_pose(KEY, info, note=notes.append)), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "reading a FIFO entry blocks"
+    assert result == [None] and len(notes) == 1 and "not a regular file" in notes[0]
+
+
+def test_models_folder_that_cannot_be_searched_is_exit_2(tmp_path, monkeypatch):
+    with pytest.raises(ModelUnavailableError, match="File name too long"):
+        ensure_model("lite", directory=tmp_path / ("x" * 300))
+
+    def refuse(self, *args, **kwargs):  # what a folder without search permission gives a non-root user
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "exists", refuse)
+    with pytest.raises(ModelUnavailableError, match=r"cannot look into the models directory .* \(Permission denied\)"):
+        ensure_model("lite", directory=tmp_path / "models")
+
+
+def test_model_path_that_is_no_model_bundle_is_exit_2(tmp_path):
+    not_zip = tmp_path / "clip.task"
+    not_zip.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(100))
+    other_zip = tmp_path / "other.task"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("pose_detector.tflite", b"x")
+    for path, problem in [
+        (tmp_path / "missing.task", "No such file"),
+        (tmp_path, "not a pose model file"),
+        (not_zip, "not a MediaPipe pose model"),
+        (other_zip, "no pose_landmarks_detector.tflite"),
+    ]:
+        with pytest.raises(ModelUnavailableError, match=problem) as err:
+            check_model_file(path)
+        assert str(path) in str(err.value) and "\n" not in str(err.value)
+    good = tmp_path / "good.task"
+    with zipfile.ZipFile(good, "w") as z:
+        z.writestr("pose_detector.tflite", b"x")
+        z.writestr("pose_landmarks_detector.tflite", b"y")
+    assert check_model_file(good) == good
+
+
+def test_one_frame_contact_plot_warns_nothing():
+    from gaitlab.outputs.plots import contact_timeline_figure
+
+    frames = pd.DataFrame({col.TIME_S: [0.25]})
+    contacts = pd.DataFrame({col.SIDE: [], col.TOUCHDOWN_S: [], col.TOE_OFF_S: []})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        contact_timeline_figure({"legs": {}}, frames, contacts)
+
+
+WORKER_LOGS = """
+import logging
+from gaitlab.core.logs import FILE_ONLY
+from gaitlab.team.worker import _console_in_worker
+_console_in_worker()
+log = logging.getLogger("gaitlab.pipeline")
+log.warning("quality: a note for the log file only", extra=FILE_ONLY)
+log.warning("a real warning")
+"""
+
+
+def test_batch_worker_prints_no_file_only_records():
+    r = subprocess.run([sys.executable, "-c", WORKER_LOGS], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines() == ["gaitlab: warning: a real warning"]
