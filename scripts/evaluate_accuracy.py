@@ -50,6 +50,7 @@ VIDEO_FPS = (60.0, 120.0, 240.0)
 FOOTNET_NAME = "FootNet treadmill runners"
 FOOTNET_FPS = (200.0, 120.0, 60.0)  # its own rate, then resampled like the mocap markers rows
 SOURCES = ("markers", "video", "real")
+CAMERAS = ("fixed", "panning")  # video rows: a camera that stands still, one that pans with the runner
 MODELS = ("full", "heavy")
 
 
@@ -87,23 +88,28 @@ def markers_rows(mocap_dir: Path, truths: dict, config: AnalysisConfig) -> list[
     return rows
 
 
-def video_rows(truths: dict, models: list[str], work: Path, config: AnalysisConfig) -> list[dict]:
+def video_rows(
+    truths: dict, models: list[str], work: Path, config: AnalysisConfig, cameras: list[str] = CAMERAS
+) -> list[dict]:
     from gaitlab.evaluation import accuracy_video
 
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     for model in models:
-        for name, truth in truths.items():
-            for fps in VIDEO_FPS:
-                t0 = time.perf_counter()
-                rows.append(
-                    accuracy_video.evaluate_video(truth, fps, trial=name, work_dir=work, model=model, config=config)
-                )
-                print(
-                    f"{name} video {fps:.0f} fps {model} done in {time.perf_counter() - t0:.0f} s "
-                    f"(pose {'cached' if rows[-1]['pose_from_cache'] else 'run'})",
-                    file=sys.stderr,
-                )
+        for camera in cameras:
+            for name, truth in truths.items():
+                for fps in VIDEO_FPS:
+                    t0 = time.perf_counter()
+                    rows.append(
+                        accuracy_video.evaluate_video(
+                            truth, fps, trial=name, work_dir=work, model=model, config=config, camera=camera
+                        )
+                    )
+                    print(
+                        f"{name} video {fps:.0f} fps {camera} camera {model} done in {time.perf_counter() - t0:.0f} s "
+                        f"(pose {'cached' if rows[-1]['pose_from_cache'] else 'run'})",
+                        file=sys.stderr,
+                    )
     return rows
 
 
@@ -165,6 +171,7 @@ def main(argv=None) -> int:
         "--models", default=",".join(MODELS), help="pose models for video and real rows (default: full,heavy)"
     )
     p.add_argument("--no-video", action="store_true", help="same as leaving video out of --sources")
+    p.add_argument("--cameras", default=",".join(CAMERAS), help="cameras of the video rows (default: fixed,panning)")
     p.add_argument(
         "--config",
         type=Path,
@@ -200,7 +207,7 @@ def main(argv=None) -> int:
         from gaitlab.evaluation import accuracy_video
 
         video_note = accuracy_video.DESCRIPTION
-        rows += video_rows(truths, models, args.work, config)
+        rows += video_rows(truths, models, args.work, config, _choice(args.cameras, CAMERAS, "camera"))
     real_note = real_labels.DESCRIPTION if "real" in sources else "not run (not in --sources)."
     if "real" in sources:
         rows += real_rows(args.shared, models, args.work, notes, config)

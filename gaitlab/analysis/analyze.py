@@ -163,7 +163,7 @@ def _measure(
     steps = mark_steps(steps, contacts)
     moving = bool(((track.meta or {}).get("camera") or {}).get("moving"))
     steps, in_metres, metre_notes = metres.measure_metres(
-        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving
+        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving, feet=raw
     )
     contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
     error_key = uncertainty.source_key(track.source, pose_model)

@@ -9,7 +9,7 @@ stance foot (docs/metrics.md, "Speed and step length").
   ``MAX_SIZE_CHANGE`` between parts of the clip, the camera zooms or the athlete runs towards or away
   from it, and no metres are reported.
 - Camera: a fixed camera does not move. A camera that pans follows the runner: a foot on the ground
-  is still in the world, so during each contact the planted foot's image motion is the camera's motion
+  is still in the world, so during each contact the stance toe's image motion is the camera's motion
   (``camera_travel_px``); over the clip the camera's speed is a straight line in time through them.
 - Per step (the row of a contact, as ``step_time_s``): ``speed_m_s`` = the pelvis's travel in the
   world from this touchdown to the other foot's next one over that time; ``step_length_m`` = the
@@ -47,6 +47,7 @@ SIZE_WINDOW_S = 0.5  # parts of the clip compared for the size change (2-8 of th
 CONTACT_TRIM = 0.2
 MIN_CONTACT_FRAMES = 3
 MIN_CONTACT_SHARE = 0.6  # of the median contact time: shorter contacts do not time the camera
+PAN_CONTACT_TRIM = 0.1  # the camera's speed from the toe over a contact without its first and last 10 %
 HEIGHT_RANGE_M = (1.0, 2.5)  # an athlete's standing height
 
 
@@ -96,13 +97,13 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
     frame, and its speed (px/s) during each contact used.
 
     A foot on the ground stands still in the world, so its image moves back as fast as the camera moves
-    forward. Which point of the foot stands still changes during a contact: the heel after a heel strike,
-    the toe once the heel rises; a point that rolls about the planted one only moves forward relative to
-    it. So in each half of the contact the camera's speed is minus the smaller of the heel's and the toe's
-    image-x slopes, and the contact's speed the mean of its halves. Contacts shorter than
-    ``MIN_CONTACT_SHARE`` of the median (cut by the clip's ends, or spurious) are not used. A hand-held
-    pan changes speed smoothly, slower than steps alternate: the camera's speed over the clip is a
-    straight line in time through the contacts' speeds (Theil-Sen, robust to a stray contact).
+    forward: the camera's speed during a contact is minus the slope of the toe's image x over the
+    contact, its first and last ``PAN_CONTACT_TRIM`` left out (landing and push-off). The toe, not the
+    heel: in a sprint it is the point that stays on the ground, the heel lowers and rises about it. Use
+    ``track`` before any low-pass: a filter spreads the swing's motion into the stance. Contacts shorter
+    than ``MIN_CONTACT_SHARE`` of the median (cut by the clip's ends, or spurious) are not used. A
+    hand-held pan changes speed smoothly, slower than steps alternate: the camera's speed over the clip is
+    a straight line in time through the contacts' speeds (Theil-Sen, robust to a stray contact).
     """
     t = track.time_s
     duration = (contacts[col.TOE_OFF_S] - contacts[col.TOUCHDOWN_S]).to_numpy(np.float64)
@@ -110,10 +111,12 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
     for c, d in zip(contacts.itertuples(), duration):
         if not d >= MIN_CONTACT_SHARE * np.median(duration):
             continue
-        halves = [_planted_speed(track, c.side, a, a + d / 2) for a in (c.touchdown_s, c.touchdown_s + d / 2)]
-        if all(np.isfinite(halves)):
+        rows = (t >= c.touchdown_s + PAN_CONTACT_TRIM * d) & (t <= c.toe_off_s - PAN_CONTACT_TRIM * d)
+        x = track.point(f"{c.side}_foot_index")[rows, 0]
+        ok = np.isfinite(x)
+        if ok.sum() >= MIN_CONTACT_FRAMES:
             mids.append(c.touchdown_s + d / 2)
-            speeds.append(float(np.mean(halves)))
+            speeds.append(-float(np.polyfit(t[rows][ok], x[ok], 1)[0]))
     if not mids:
         return np.full(len(t), np.nan), []
     if len(mids) < 3:
@@ -133,19 +136,6 @@ def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, float(np.median(y) - slope * np.median(x))
 
 
-def _planted_speed(track: PoseTrack, side: str, t0: float, t1: float) -> float:
-    """The camera's speed (px/s) over [t0, t1] of a contact: minus the smaller image-x slope of heel and toe."""
-    t = track.time_s
-    rows = (t >= t0) & (t <= t1)
-    slopes = []
-    for point in ("heel", "foot_index"):
-        x = track.point(f"{side}_{point}")[rows, 0]
-        ok = np.isfinite(x)
-        if ok.sum() >= 2:
-            slopes.append(float(np.polyfit(t[rows][ok], x[ok], 1)[0]))
-    return -min(slopes) if slopes else math.nan
-
-
 def _at(t: np.ndarray, x: np.ndarray, when: float, lo: float, hi: float) -> float:
     """x at time ``when`` (linear between frames), NaN if any frame in [lo, hi] lacks it."""
     span = (t >= lo) & (t <= hi)
@@ -156,14 +146,20 @@ def _at(t: np.ndarray, x: np.ndarray, when: float, lo: float, hi: float) -> floa
 
 
 def step_metres(
-    track: PoseTrack, contacts: pd.DataFrame, steps: pd.DataFrame, travel_px: np.ndarray, px_per_m: float
+    track: PoseTrack,
+    feet: PoseTrack,
+    contacts: pd.DataFrame,
+    steps: pd.DataFrame,
+    travel_px: np.ndarray,
+    px_per_m: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(speed_m_s, step_length_m) per steps row (= per contact), NaN where the step has no next contact."""
+    """(speed_m_s, step_length_m) per steps row (= per contact), NaN where the step has no next contact;
+    the pelvis from ``track``, the feet from ``feet`` (the same frames, not low-passed)."""
     t = track.time_s
     pelvis = _mid(track, "hip")[:, 0] + travel_px
     foot = {}
     for side in SIDES:
-        points = np.stack([track.point(f"{side}_heel")[:, 0], track.point(f"{side}_foot_index")[:, 0]])
+        points = np.stack([feet.point(f"{side}_heel")[:, 0], feet.point(f"{side}_foot_index")[:, 0]])
         foot[side] = np.where(np.isfinite(points).all(axis=0), points.mean(axis=0), np.nan) + travel_px
     position = []
     for c in contacts.itertuples():
@@ -192,9 +188,15 @@ def measure_metres(
     *,
     athlete_height_m: float | None,
     camera_moving: bool,
+    feet: PoseTrack | None = None,
 ) -> tuple[pd.DataFrame, Metres, list[QualityNote]]:
     """The steps table with ``speed_m_s`` and ``step_length_m`` (empty when not measured), the summary's
-    ``Metres`` and the notes for the user."""
+    ``Metres`` and the notes for the user.
+
+    ``track``: the low-passed landmarks (scale, pelvis); ``feet``: the same frames before the low-pass
+    (default ``track``): a low-pass spreads the swing's motion into the stance, where the foot stands still.
+    """
+    feet = feet or track
     check_athlete_height(athlete_height_m)
     steps = steps.copy()
     steps[col.SPEED_M_S] = np.nan
@@ -215,11 +217,11 @@ def measure_metres(
             f"{100 * MAX_SIZE_CHANGE:.0f} %): the camera zooms or the view is oblique, so no one scale holds"
         )
         return steps, _not_measured(why, camera, **facts), [QualityNote("metres", f"No speed or step length: {why}.")]
-    travel, pan = camera_travel_px(track, contacts) if camera_moving else (np.zeros(track.n_frames), [])
+    travel, pan = camera_travel_px(feet, contacts) if camera_moving else (np.zeros(track.n_frames), [])
     if camera_moving and len(pan) < 2:
         why = "the camera moves and fewer than 2 contacts show how fast (the stance foot's motion)"
         return steps, _not_measured(why, camera, **facts), [QualityNote("metres", f"No speed or step length: {why}.")]
-    speed, length = step_metres(track, contacts, steps, travel, px_per_m)
+    speed, length = step_metres(track, feet, contacts, steps, travel, px_per_m)
     steps[col.SPEED_M_S], steps[col.STEP_LENGTH_M] = speed, length
     pan_m_s = float(np.mean(pan)) / px_per_m if pan else None
     metres = Metres(

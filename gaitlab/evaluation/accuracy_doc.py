@@ -17,6 +17,7 @@ COLUMNS = [  # (key, header, format)
     ("trial", "trial", "{}"),
     ("source", "source", "{}"),
     ("model", "model", "{}"),
+    ("camera", "camera", "{}"),
     ("fps", "fps", "{:.0f}"),
     ("contacts_true", "true", "{}"),
     ("contacts_found", "found", "{}"),
@@ -38,6 +39,8 @@ COLUMNS = [  # (key, header, format)
     ("peak_swing_velocity_error_pct", "pk vel err %", "{:.1f}"),
     ("peak_swing_velocity_error_near_pct", "near", "{:.1f}"),
     ("peak_swing_velocity_error_far_pct", "far", "{:.1f}"),
+    ("speed_error_pct", "speed err %", "{:+.1f}"),
+    ("step_length_error_pct", "step len err %", "{:+.1f}"),
     ("pose_detected_frac", "pose found", "{:.0%}"),
 ]
 
@@ -82,7 +85,8 @@ def real_table(rows: list[dict]) -> str:
 
 
 def _label(r: dict) -> str:
-    return f"{r['trial']}" + (f" ({r['model']})" if r.get("model") else "") + f" at {r['fps']:.0f} fps"
+    camera = f", {r['camera']} camera" if r.get("camera") == "panning" else ""
+    return f"{r['trial']}" + (f" ({r['model']}{camera})" if r.get("model") else "") + f" at {r['fps']:.0f} fps"
 
 
 def _check(name: str, rows: list[dict], key: str, limit: float, *, absolute: bool = False) -> str:
@@ -178,7 +182,20 @@ def target_checks(rows: list[dict]) -> list[str]:
             10.0,
         )
     )
-    return out + real_checks(rows)
+    return out + metre_checks(rows) + real_checks(rows)
+
+
+def metre_checks(rows: list[dict]) -> list[str]:
+    """Speed and step length against the mocap truth: video rows, per camera (issue 15's targets)."""
+    out = []
+    for camera, speed, length in (("fixed", 3.0, 5.0), ("panning", 5.0, 8.0)):
+        v = [r for r in rows if r["source"] == "video" and r.get("camera") == camera]
+        name = f"video, {camera} camera"
+        out.append(_check(f"{name}: speed within {speed:.0f} %", v, "speed_error_pct", speed, absolute=True))
+        out.append(
+            _check(f"{name}: step length within {length:.0f} %", v, "step_length_error_pct", length, absolute=True)
+        )
+    return out
 
 
 DOC_HEAD = """# Accuracy of gaitlab against motion capture, force plates and hand-labelled real clips
@@ -216,6 +233,14 @@ hand-labelled real phone clips (`real`).
   model (`-`: landmarks from no pose model).
   `extra` counts detections that match no force contact although the foot was
   over the plates; detections off the plates cannot be judged and are not counted.
+- **Speed and step length** (`speed err %`, `step len err %`: error of the mean, % of the truth), with
+  the athlete's standing height given (`--athlete-height-m`; maxSprint: the C3D's 1.865 m; JA1: 1.78 m
+  estimated from its static trial, C7 marker + 0.21 m, about +-0.03 m): truth speed = the pelvis
+  (mid-hip joint centres) travel over each measured step (touchdown to the other foot's next one); truth
+  step length = the distance along the running axis between consecutive complete force-plate contacts'
+  foot positions (heel-toe mid-point, mean over the contact's middle 60 %), scored where both contacts
+  were found in a row. `camera`: the video rows' `fixed` camera, or `panning` (follows the pelvis
+  low-passed at 1 Hz; the background scrolls).
 - **real** rows (pose + algorithm on real footage): {real_note}
 
 ## Results: motion capture and force plates

@@ -45,6 +45,7 @@ STEP_COLUMNS = (
     (col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG, "thigh angle at other touchdown (deg)", 1),
     ("confidence", "timing confidence", 2),
 )
+METRE_STEP_COLUMNS = ((col.SPEED_M_S, "speed (m/s)", 2), (col.STEP_LENGTH_M, "step length (m)", 2))  # with a height
 PLOTS = (
     ("plot_hip_flexion.png", "Hip flexion and angular velocity"),
     ("plot_contact_timeline.png", "Contact / flight timeline"),
@@ -164,6 +165,7 @@ def _headline_table(summary: dict) -> str:
             headline_cell(summary["legs"][s][m], digits, unit, s, m, quality.get(s, {}).get(m), factor) for s in SIDES
         )
         rows.append(f'<tr><th scope="row">{html.escape(label)} <small>[{html.escape(unit)}]</small></th>{cells}</tr>')
+    rows += _metre_rows(summary.get("metres") or {})
     return (
         f'<div class="scroll"><table id="headline"><thead><tr><th>measure (mean, 95% CI incl. known error, steps)'
         f"</th>{head}</tr>"
@@ -171,18 +173,34 @@ def _headline_table(summary: dict) -> str:
     )
 
 
+def _metre_rows(metres: dict) -> list[str]:
+    """Headline rows of speed and step length (both legs' cells), when they were measured."""
+    if not metres.get("measured"):
+        return []
+    quality = {"known_error_text": f"the scale's known error ±{metres['scale_error_pct']:.0f} %"}
+    rows = []
+    for m in col.METRE_MEASURES:
+        label, unit, digits, _ = display_unit(m)
+        cells = "".join(headline_cell(metres["legs"][s][m], digits, unit, s, m, quality) for s in SIDES)
+        rows.append(f'<tr><th scope="row">{html.escape(label)} <small>[{html.escape(unit)}]</small></th>{cells}</tr>')
+    return rows
+
+
 def _steps_table(steps: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title, _ in STEP_COLUMNS)
+    columns = STEP_COLUMNS
+    if len(steps) and all(c in steps and steps[c].notna().any() for c, _, _ in METRE_STEP_COLUMNS):
+        columns = STEP_COLUMNS[:-1] + METRE_STEP_COLUMNS + STEP_COLUMNS[-1:]
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title, _ in columns)
     rows = []
     ordered = steps.sort_values(col.TOUCHDOWN_S) if len(steps) else steps
     for _, s in ordered.iterrows():
         cells = "".join(
             f"<td>{_fmt(_scaled(s.get(c), 1000.0) if c in MS_MEASURES else s.get(c), digits)}</td>"
-            for c, _, digits in STEP_COLUMNS
+            for c, _, digits in columns
         )
         rows.append(f"<tr>{cells}</tr>")
     if not rows:
-        rows.append(f'<tr><td colspan="{len(STEP_COLUMNS)}">no steps found</td></tr>')
+        rows.append(f'<tr><td colspan="{len(columns)}">no steps found</td></tr>')
     return (
         f'<div class="scroll"><table id="steps"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"

@@ -15,6 +15,8 @@ LABELS = {
     col.TIME_TO_PEAK_KNEE_DRIVE_S: ("time to peak knee drive", "s", 3),
     col.TIME_TO_PEAK_KNEE_DRIVE_PCT_SWING: ("time to peak knee drive", "% swing", 0),
     col.THIGH_ANGLE_AT_CONTRALATERAL_TOUCHDOWN_DEG: ("thigh angle at other foot's touchdown", "deg", 1),
+    col.SPEED_M_S: ("speed", "m/s", 2),
+    col.STEP_LENGTH_M: ("step length", "m", 2),
 }
 
 # Stored in seconds, read by coaches in ms: the terminal, the report and the video show these in ms.
@@ -36,6 +38,21 @@ def _cell(stat: dict, digits: int, factor: float = 1.0) -> str:
         half = (stat["ci95_high"] - stat["ci95_low"]) / 2 * factor
         text += f" ±{half:.{digits}f}"
     return f"{text} (n={stat['n']})"
+
+
+def _metre_lines(metres: dict, width: int) -> list[str]:
+    """Speed and step length rows (mean ±95% CI incl. the scale's known error, n), when measured."""
+    if not metres.get("measured"):
+        return []
+    out = []
+    for m in col.METRE_MEASURES:
+        label, unit, digits, factor = display_unit(m)
+        cells = [_cell(metres["legs"][side][m], digits, factor) for side in ("left", "right")]
+        out.append(f"  {f'{label} [{unit}]':<{width}} {cells[0]:>22} {cells[1]:>22}")
+    both = metres["legs"]["both"][col.SPEED_M_S]
+    if both["mean"] is not None:
+        out.append(f"  {'  mean speed, both legs [m/s]':<{width}} {_cell(both, 2):>22}")
+    return out
 
 
 def format_summary(summary: dict) -> str:
@@ -65,6 +82,7 @@ def format_summary(summary: dict) -> str:
         name = f"{label} [{unit}]"
         cells = [_cell(legs[side][m], digits, factor) for side in ("left", "right")]
         lines.append(f"  {name:<{width}} {cells[0]:>22} {cells[1]:>22}")
+    lines.extend(_metre_lines(summary.get("metres") or {}, width))
     lines.append("")
     if summary["flags"]:
         lines.append("  FLAGS (slow swing-leg recovery):")

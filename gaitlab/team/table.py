@@ -42,8 +42,10 @@ ID_COLUMNS = (
 # differently (its swing velocity 6-10 % low), so a trend compares a leg with itself filmed alike.
 SIDE_COLUMNS = ("near_side",) + tuple(f"{leg}_filmed_as" for leg in LEGS)
 MEASURE_COLUMNS = tuple(f"{leg}_{m}{suffix}" for m in KEY_MEASURES for leg in LEGS for suffix in STAT_SUFFIXES)
+# In metres, both legs' means (summary.json "metres"; blank without the athlete's height): docs/metrics.md.
+METRE_COLUMNS = ("athlete_height_m", "speed_m_s", "step_length_m")
 TAIL_COLUMNS = ("report", "clip_sha256")
-COLUMNS = ID_COLUMNS + SIDE_COLUMNS + MEASURE_COLUMNS + TAIL_COLUMNS
+COLUMNS = ID_COLUMNS + SIDE_COLUMNS + METRE_COLUMNS + MEASURE_COLUMNS + TAIL_COLUMNS
 FAILURE_COLUMNS = ("athlete", "session", "clip", "status", "reason")
 
 STATUS_OK = "ok"
@@ -92,6 +94,10 @@ def summary_row(
         "n_contacts": int(summary.get("n_contacts") or 0),
     }
     row.update(side_columns(summary))
+    metres = summary.get("metres") or {}
+    row["athlete_height_m"] = _number(metres.get("athlete_height_m"))
+    for m in METRE_COLUMNS[1:]:
+        row[m] = _number(((metres.get("legs") or {}).get("both") or {}).get(m, {}).get("mean"))
     legs = summary.get("legs") or {}
     for m in KEY_MEASURES:
         for leg in LEGS:

@@ -1,0 +1,135 @@
+"""Speed and step length in metres (gaitlab.analysis.metres) on landmark tracks with known answers.
+
+The runner is the sample clip's gait model (9 m/s, step 0.23 s, step length 2.07 m) seen by an
+orthographic side camera: fixed, or panning with the runner at a known (changing) speed. Its
+shoulder -> hip -> knee path (trunk + thigh) is 0.98 m, so the athlete whose height makes that path
+0.533 of it is 0.98 / 0.533 m tall: with that height the scale is exact.
+"""
+
+import numpy as np
+import pytest
+
+from gaitlab.analysis import metres
+from gaitlab.analysis.analyze import analyze_track
+from gaitlab.core import columns as col
+from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.errors import BadInputError
+from gaitlab.core.landmarks import INDEX
+from gaitlab.evaluation.synth.gait_model import GaitModel
+from gaitlab.evaluation.synth.params import GaitParams
+from synthetic import make_track
+
+PARAMS = GaitParams()
+PATH_M = PARAMS.trunk_length_m + PARAMS.thigh_length_m
+HEIGHT_M = PATH_M / metres.SCALE_FRACTION_OF_HEIGHT  # the height for which the scale is exact
+PX_PER_M = 200.0
+FPS = 240.0
+
+
+def runner_track(camera_m=lambda t: 0.0 * t, *, px_per_m=PX_PER_M, duration_s: float = 2.0, moving: bool = False):
+    """The gait model's landmarks in pixels; ``camera_m(t)``: where the camera looks (m, + forward);
+    ``px_per_m`` a number or a function of time (a zoom)."""
+    t = np.arange(int(duration_s * FPS)) / FPS
+    model_t = t + 0.07  # start mid-stance, as the sample clip
+    scale = px_per_m(t) if callable(px_per_m) else np.full_like(t, px_per_m)
+    points = {}
+    for name, xy in GaitModel(PARAMS).joints(model_t).items():
+        if name in INDEX:
+            x = 960.0 + (xy[:, 0] - camera_m(t)) * scale
+            y = 900.0 - xy[:, 1] * scale
+            points[name] = np.column_stack([x, y])
+    track = make_track(points, t, frame_size_px=(1920, 1080))
+    track.meta["camera"] = {"moving": moving, "cuts": []}
+    return track
+
+
+def analyze(track, height_m=HEIGHT_M):
+    return analyze_track(
+        track, config=AnalysisConfig(), stored_fps=FPS, capture_fps=FPS, clip="synthetic", athlete_height_m=height_m
+    )
+
+
+def both_means(result) -> tuple[float, float]:
+    legs = result.summary.metres.legs["both"]
+    return legs[col.SPEED_M_S].mean, legs[col.STEP_LENGTH_M].mean
+
+
+def test_scale_from_the_shoulder_hip_knee_path_gives_pixels_per_metre():
+    track = runner_track()
+    path = metres.scale_path_px(track)
+    assert np.nanmedian(path) == pytest.approx(PATH_M * PX_PER_M, rel=0.01)
+    result = analyze(track)
+    assert result.summary.metres.px_per_m == pytest.approx(PX_PER_M, rel=0.01)
+    assert result.summary.metres.apparent_size_change_pct < 2.0
+    # a 10 % taller athlete: 10 % fewer pixels per metre, every distance 10 % longer
+    taller = analyze(track, 1.1 * HEIGHT_M)
+    assert taller.summary.metres.px_per_m == pytest.approx(PX_PER_M / 1.1, rel=0.01)
+    assert both_means(taller)[1] == pytest.approx(1.1 * both_means(result)[1], rel=1e-6)
+
+
+def test_fixed_camera_speed_and_step_length():
+    result = analyze(runner_track())
+    m = result.summary.metres
+    assert m.measured and m.camera == "fixed" and m.camera_speed_m_s is None
+    speed, length = both_means(result)
+    assert speed == pytest.approx(PARAMS.speed_m_s, rel=0.02)
+    assert length == pytest.approx(PARAMS.step_length_m, rel=0.02)
+    steps = result.steps
+    measured = steps[col.SPEED_M_S].notna()
+    assert measured.sum() >= 6
+    # per step: speed x step time = step length (the pelvis and the feet move on alike)
+    assert np.allclose(
+        steps.loc[measured, col.SPEED_M_S] * steps.loc[measured, col.STEP_TIME_S],
+        steps.loc[measured, col.STEP_LENGTH_M],
+        rtol=0.03,
+    )
+    # the CI is widened by the scale's known error
+    stat = m.legs["both"][col.SPEED_M_S]
+    assert stat.known_error == pytest.approx(stat.mean * metres.SCALE_ERROR_PCT / 100)
+    assert stat.ci95_high - stat.ci95_low > 2 * stat.known_error
+
+
+@pytest.mark.parametrize(
+    "camera_m",
+    [
+        lambda t: PARAMS.speed_m_s * t,  # follows the runner at the running speed (the sample clip)
+        lambda t: 7.0 * t + 1.5 * t**2,  # a pan that speeds up: 7 -> 13 m/s, the runner drifts in the frame
+    ],
+    ids=["steady", "accelerating"],
+)
+def test_panning_camera_speed_and_step_length_from_the_stance_foot(camera_m):
+    still = analyze(runner_track(camera_m, moving=False))  # as if the camera were fixed: wrong
+    assert abs(both_means(still)[0] - PARAMS.speed_m_s) > 1.0
+    result = analyze(runner_track(camera_m, moving=True))
+    m = result.summary.metres
+    assert m.measured and m.camera == "panning"
+    speed, length = both_means(result)
+    assert speed == pytest.approx(PARAMS.speed_m_s, rel=0.03)
+    assert length == pytest.approx(PARAMS.step_length_m, rel=0.03)
+    assert result.summary.clip_facts is None  # a landmark track: no clip facts
+
+
+def test_zoom_reports_no_metres_and_says_why():
+    zoom = runner_track(px_per_m=lambda t: PX_PER_M * (1.0 + 0.15 * t))  # 30 % bigger by the end
+    result = analyze(zoom)
+    m = result.summary.metres
+    assert not m.measured and "apparent size changes" in m.why_not
+    assert result.steps[col.SPEED_M_S].isna().all() and result.steps[col.STEP_LENGTH_M].isna().all()
+    assert any(q.code == "metres" and "No speed or step length" in q.text for q in result.summary.quality)
+    assert result.summary.to_dict()["metres"]["legs"] == {}
+
+
+def test_without_a_height_nothing_is_measured_and_nothing_is_said():
+    result = analyze(runner_track(), None)
+    m = result.summary.metres
+    assert not m.measured and "--athlete-height-m" in m.why_not
+    assert {col.SPEED_M_S, col.STEP_LENGTH_M} <= set(result.steps.columns)
+    assert result.steps[col.SPEED_M_S].isna().all()
+    assert not any(q.code == "metres" for q in result.summary.quality)
+    assert m.fact.startswith("not computed")
+
+
+@pytest.mark.parametrize("height", [180.0, 0.5, 3.0])
+def test_a_height_not_in_metres_is_refused(height):
+    with pytest.raises(BadInputError, match="in metres"):
+        metres.check_athlete_height(height)
