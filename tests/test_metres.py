@@ -133,3 +133,17 @@ def test_without_a_height_nothing_is_measured_and_nothing_is_said():
 def test_a_height_not_in_metres_is_refused(height):
     with pytest.raises(BadInputError, match="in metres"):
         metres.check_athlete_height(height)
+
+
+@pytest.mark.integration
+def test_upload_keeps_the_athlete_height_in_the_sidecar(tmp_path):
+    from clipfactory import noise_clip
+    from gaitlab.team.library import read_sidecar, upload_and_analyze, upload_clip
+
+    clip = noise_clip(tmp_path / "clip.mp4", n_frames=5)
+    done = upload_clip(clip, athlete="A", session="2024-05-01", library=tmp_path / "lib", athlete_height_m=1.83)
+    assert read_sidecar(done.path)["athlete_height_m"] == 1.83
+    other = noise_clip(tmp_path / "other.mp4", n_frames=6)
+    with pytest.raises(BadInputError, match="in metres"):  # refused before anything is filed
+        upload_and_analyze([other], athlete="A", library=tmp_path / "lib", athlete_height_m=183.0, analyze=False)
+    assert not list((tmp_path / "lib").rglob("other*"))

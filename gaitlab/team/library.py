@@ -247,7 +247,9 @@ def _remove_if_empty(folders: list[Path]) -> None:
             return  # not empty (another upload filed a clip there) or gone
 
 
-def _upload_meta(clip: Path, info, *, athlete: str, athlete_dir: str, session_dir: str, sha: str, capture_fps):
+def _upload_meta(
+    clip: Path, info, *, athlete: str, athlete_dir: str, session_dir: str, sha: str, capture_fps, athlete_height_m=None
+):
     """The sidecar of ``clip`` filed as ``dest`` (a function of ``dest``: the free name is found last)."""
     uploaded_utc = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -263,6 +265,7 @@ def _upload_meta(clip: Path, info, *, athlete: str, athlete_dir: str, session_di
             "size_bytes": clip.stat().st_size,
             "uploaded_utc": uploaded_utc,
             "capture_fps": capture_fps,  # the user's value; None = phone metadata or assumed real-time
+            "athlete_height_m": athlete_height_m,  # standing height for metres (docs/metrics.md); None = not given
             "probe": {
                 "stored_fps": info.stored_fps,
                 "capture_fps": info.capture_fps,
@@ -280,7 +283,13 @@ def _upload_meta(clip: Path, info, *, athlete: str, athlete_dir: str, session_di
 
 
 def upload_clip(
-    clip: Path, *, athlete: str, library: Path, session: str | None = None, capture_fps: float | None = None
+    clip: Path,
+    *,
+    athlete: str,
+    library: Path,
+    session: str | None = None,
+    capture_fps: float | None = None,
+    athlete_height_m: float | None = None,
 ) -> UploadResult:
     """File one clip into ``library/<athlete>/<session>/``; skip it if its bytes are already there.
 
@@ -302,7 +311,14 @@ def upload_clip(
     except OSError as exc:
         raise BadInputError(f"{dest_dir}: cannot create the library folder ({exc.strerror or exc})") from None
     make_meta = _upload_meta(
-        clip, info, athlete=athlete, athlete_dir=athlete_dir, session_dir=session_dir, sha=sha, capture_fps=capture_fps
+        clip,
+        info,
+        athlete=athlete,
+        athlete_dir=athlete_dir,
+        session_dir=session_dir,
+        sha=sha,
+        capture_fps=capture_fps,
+        athlete_height_m=athlete_height_m,
     )
     try:
         dest = _file_atomic(clip, library, dest_dir, clip_file_name(clip), sha, make_meta)
@@ -330,6 +346,7 @@ def upload_and_analyze(
     settings: PoseSettings | None = None,
     config: AnalysisConfig | None = None,
     video: VideoOptions = NO_VIDEO,
+    athlete_height_m: float | None = None,
 ) -> int:
     """The ``gaitlab upload`` command: file each clip, then analyze it unless told not to.
 
@@ -337,19 +354,25 @@ def upload_and_analyze(
     code: 2 if any clip was refused (bad input), else 3 if any analyzed clip
     holds no analyzable running, else 0. Analysis outputs go next to the clip
     in ``<clip stem>.gaitlab/``, made with ``settings`` (pose model), ``config``
-    and ``video`` (annotated.mp4) as ``gaitlab analyze`` makes them (None: the defaults).
+    and ``video`` (annotated.mp4) as ``gaitlab analyze`` makes them (None: the defaults); ``athlete_height_m``
+    (metres) goes in each clip's sidecar too.
     """
     import sys
 
+    from gaitlab.analysis.metres import check_athlete_height
     from gaitlab.core.config import AnalysisConfig
     from gaitlab.core.errors import GaitlabError
     from gaitlab.pose.landmarker import PoseSettings
 
     options = {"settings": settings or PoseSettings(), "config": config or AnalysisConfig(), **video.to_dict()}
+    options["athlete_height_m"] = athlete_height_m
+    check_athlete_height(athlete_height_m)  # before any clip is filed
+    filing = {"athlete": athlete, "library": library, "session": session, "capture_fps": capture_fps}
+    filing["athlete_height_m"] = athlete_height_m
     codes = set()
     for clip in clips:
         try:
-            done = upload_clip(clip, athlete=athlete, library=library, session=session, capture_fps=capture_fps)
+            done = upload_clip(clip, **filing)
             if done.status == "duplicate":
                 print(f"{clip}: skipped, the same clip is already in the library as {done.path}")
                 continue
