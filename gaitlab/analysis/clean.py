@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import butter, sosfiltfilt
 
-from gaitlab.analysis.iir import butter_lowpass_sos, sosfiltfilt_many
 from gaitlab.core.landmarks import idx
 from gaitlab.core.runs import true_runs
 from gaitlab.core.types import PoseTrack
@@ -117,24 +117,13 @@ def lowpass_1d(values: np.ndarray, *, fs_hz: float, cutoff_hz: float, order: int
     Runs too short for the filter's padding are left unfiltered rather than
     dropped: they are rare, short and flagged by gap statistics anyway.
     """
-    return _lowpass_columns(values[:, None], fs_hz=fs_hz, cutoff_hz=cutoff_hz, order=order)[:, 0]
-
-
-def _lowpass_columns(values: np.ndarray, *, fs_hz: float, cutoff_hz: float, order: int) -> np.ndarray:
-    """``lowpass_1d`` of every column of a (frames, n) array, all filtered in one pass."""
     out = values.astype(np.float64).copy()
     wn = effective_cutoff_hz(cutoff_hz, fs_hz) / (fs_hz / 2.0)
-    sos = butter_lowpass_sos(order, wn)
+    sos = butter(order, wn, btype="low", output="sos")
     padlen = 3 * (2 * len(sos) + 1)
-    runs = [
-        (j, start, stop)
-        for j in range(out.shape[1])
-        for start, stop in true_runs(np.isfinite(values[:, j]))
-        if stop - start > padlen
-    ]
-    filtered = sosfiltfilt_many(sos, [out[start:stop, j] for j, start, stop in runs], padlen=padlen)
-    for (j, start, stop), y in zip(runs, filtered):
-        out[start:stop, j] = y
+    for start, stop in true_runs(np.isfinite(values)):
+        if stop - start > padlen:
+            out[start:stop] = sosfiltfilt(sos, out[start:stop], padlen=padlen)
     return out
 
 
@@ -144,5 +133,7 @@ def lowpass(track: PoseTrack, *, cutoff_hz: float, order: int) -> PoseTrack:
     xy = track.xy_px.astype(np.float64).copy()
     if not np.isfinite(fs) or track.n_frames < 4:
         return track.with_xy(xy)
-    flat = _lowpass_columns(xy.reshape(len(xy), -1), fs_hz=fs, cutoff_hz=cutoff_hz, order=order)
-    return track.with_xy(flat.reshape(xy.shape))
+    for j in range(xy.shape[1]):
+        for c in range(2):
+            xy[:, j, c] = lowpass_1d(xy[:, j, c], fs_hz=fs, cutoff_hz=cutoff_hz, order=order)
+    return track.with_xy(xy)

@@ -11,8 +11,8 @@ Each returns (event time s, RMS residual px); NaN when the data cannot say.
 from __future__ import annotations
 
 import numpy as np
-
-from gaitlab.analysis.numeric import normal_cdf
+from scipy.optimize import nnls
+from scipy.special import ndtr
 
 
 def fit_hinge_event(
@@ -24,12 +24,15 @@ def fit_hinge_event(
     if len(t) < 4:
         return float("nan"), float("nan")
     grid = np.arange(t_lo, t_hi + 1e-12, step_s)
+    sse = np.full(len(grid), np.inf)
     scale = max(1e-6, float(np.ptp(t)))
-    d = grid[:, None] - t[None, :]  # (grid, samples)
-    s = np.clip(d if air_before else -d, 0.0, None) / scale
-    g = -d / scale  # the foot may still settle (or start to roll) on the ground: a free slope
-    ones = np.ones_like(g)
-    sse = _sse_nonneg_tail(np.stack([ones, g], -1), np.stack([s, s * s], -1), h)
+    for k, t0 in enumerate(grid):
+        s = (t0 - t) if air_before else (t - t0)
+        s = np.clip(s, 0.0, None) / scale
+        g = (t - t0) / scale  # the foot may still settle (or start to roll) on the ground: a free slope
+        a_mat = np.column_stack([np.ones_like(s), -np.ones_like(s), g, -g, s, s * s])
+        _, resid = nnls(a_mat, h)
+        sse[k] = resid**2
     k = int(np.argmin(sse))
     t0 = grid[k]
     if 0 < k < len(grid) - 1:  # parabolic refinement of the minimum
@@ -38,27 +41,6 @@ def fit_hinge_event(
         if denom > 0:
             t0 += 0.5 * (y0 - y2) / denom * step_s
     return float(t0), float(np.sqrt(sse[k] / len(t)))
-
-
-def _sse_nonneg_tail(free: np.ndarray, tail: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Per grid point, the least-squares SSE of ``h`` on the columns of ``free`` (any sign) and of
-    ``tail`` (coefficients >= 0); ``free``/``tail``: (grid, samples, columns).
-
-    Exact non-negative least squares for so few constrained columns: the optimum is the free fit on
-    its own support, so it is the best of the fits on each subset of ``tail`` whose coefficients come
-    out >= 0 (the empty subset always does). Each fit is a pseudo-inverse (SVD), which also takes
-    columns that are all zero (an event time outside the samples).
-    """
-    best = np.full(free.shape[0], np.inf)
-    n_free = free.shape[2]
-    for mask in range(1 << tail.shape[2]):
-        chosen = [j for j in range(tail.shape[2]) if mask >> j & 1]
-        a_mat = np.concatenate([free, tail[:, :, chosen]], axis=2)
-        coef = np.linalg.pinv(a_mat) @ h
-        sse = np.sum((np.einsum("gnk,gk->gn", a_mat, coef) - h) ** 2, axis=1)
-        ok = np.all(coef[:, n_free:] >= 0, axis=1)
-        best = np.where(ok, np.minimum(best, sse), best)
-    return best
 
 
 def fit_landing_corner(
@@ -79,25 +61,21 @@ def fit_landing_corner(
     if len(t) < 4:
         return float("nan"), float("nan")
     best = (np.inf, float("nan"))
-    grid = np.arange(t_lo, t_hi + 1e-12, step_s)
-    d = grid[:, None] - t[None, :]  # (grid, samples)
     for sigma in sigmas_s:
-        if sigma <= 0:
-            r = np.clip(d, 0.0, None)
-        else:
-            u = d / sigma
-            r = sigma * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi) + d * normal_cdf(u)
-        # h = c + b r by least squares, per grid point (closed form of a straight-line fit)
-        r_c = r - r.mean(axis=1, keepdims=True)
-        var = np.sum(r_c * r_c, axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            slope = (r_c @ (h - h.mean())) / var
-        sse = np.sum((h - h.mean() - slope[:, None] * r_c) ** 2, axis=1)
-        # the foot must come down, not up (no slope: r is flat, nothing to fit)
-        sse = np.where((var > 0) & (slope > 0), sse, np.inf)
-        k = int(np.argmin(sse))
-        if sse[k] < best[0]:
-            best = (float(sse[k]), float(grid[k]))
+        for t0 in np.arange(t_lo, t_hi + 1e-12, step_s):
+            d = t0 - t
+            if sigma <= 0:
+                r = np.clip(d, 0.0, None)
+            else:
+                u = d / sigma
+                r = sigma * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi) + d * ndtr(u)
+            a_mat = np.column_stack([np.ones_like(r), r])
+            coef, *_ = np.linalg.lstsq(a_mat, h, rcond=None)
+            if coef[1] <= 0:
+                continue  # the foot must come down, not up
+            sse = float(np.sum((a_mat @ coef - h) ** 2))
+            if sse < best[0]:
+                best = (sse, float(t0))
     return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
 
 

@@ -32,10 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import median_filter
+from scipy.special import ndtr
 
 from gaitlab.analysis.event_fits import fit_hinge_event, search_landing_corner
 from gaitlab.analysis.ground import ground_drift_px_s, rolling_ground_px
-from gaitlab.analysis.numeric import normal_cdf, running_median
 from gaitlab.core import columns as col
 from gaitlab.core.config import EventConfig
 from gaitlab.core.landmarks import SIDES, idx, leg_length_px
@@ -74,7 +75,7 @@ def despike(values: np.ndarray, *, fs_hz: float, window_s: float = 0.017) -> np.
     out = values.copy()
     if ok.sum() >= size:
         filled = np.interp(np.arange(len(values)), np.flatnonzero(ok), values[ok])
-        out = running_median(filled, size)
+        out = median_filter(filled, size=size, mode="nearest")
         out[~ok] = np.nan
     return out
 
@@ -289,7 +290,7 @@ def _frame_resolution_contact(sig: FootSignal, first: int, last: int, *, frame_s
     ground = h[first : last + 1]
     air = h[[i for i in (first - 1, last + 1) if 0 <= i < n]]
     margin = min(np.nanmin(sig.threshold_px - ground), np.nanmin(air - sig.threshold_px)) if len(air) else 0.0
-    clarity = float(normal_cdf(margin / max(1e-6, 0.5 * sig.threshold_px))) if np.isfinite(margin) else 0.0
+    clarity = float(ndtr(margin / max(1e-6, 0.5 * sig.threshold_px))) if np.isfinite(margin) else 0.0
     return {
         col.TOUCHDOWN_S: float(td),
         col.TOE_OFF_S: float(to),

@@ -20,8 +20,7 @@ ground, the former behaviour, kept unless a drift is clearly tighter).
 from __future__ import annotations
 
 import numpy as np
-
-from gaitlab.analysis.numeric import running_max
+from scipy.ndimage import maximum_filter1d
 
 # Drifts tried, in leg lengths per second (a 5 deg tilt over a 1.5 s crossing of a full-width frame is ~0.7).
 DRIFT_RANGE_LEG_PER_S = 1.0
@@ -35,7 +34,7 @@ def rolling_ground_px(
     t = np.asarray(time_s, np.float64)
     shifted = lowest_y_px - drift_px_s * t
     filled = np.where(np.isfinite(shifted), shifted, -np.inf)
-    ground = running_max(filled, max(3, window_frames)) + drift_px_s * t
+    ground = maximum_filter1d(filled, size=max(3, window_frames), mode="nearest") + drift_px_s * t
     ground[~np.isfinite(ground)] = np.nan
     return ground
 
