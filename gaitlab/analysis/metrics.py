@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 from gaitlab.core import columns as col
 from gaitlab.core.landmarks import OTHER_SIDE, SIDES
@@ -153,7 +153,7 @@ def describe(values) -> dict:
     if n < 2:
         return {"mean": mean, "sd": None, "ci95_low": None, "ci95_high": None, "n": 1}
     sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.975) * sd / math.sqrt(n))
     return {"mean": mean, "sd": sd, "ci95_low": mean - half, "ci95_high": mean + half, "n": n}
 
 
