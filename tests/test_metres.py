@@ -83,9 +83,9 @@ def test_fixed_camera_speed_and_step_length():
         steps.loc[measured, col.STEP_LENGTH_M],
         rtol=0.03,
     )
-    # the CI is widened by the scale's known error
+    # the CI is widened by the known error
     stat = m.legs["both"][col.SPEED_M_S]
-    assert stat.known_error == pytest.approx(stat.mean * metres.SCALE_ERROR_PCT / 100)
+    assert stat.known_error == pytest.approx(stat.mean * metres.KNOWN_ERROR_PCT["fixed"] / 100)
     assert stat.ci95_high - stat.ci95_low > 2 * stat.known_error
 
 

@@ -37,8 +37,12 @@ from gaitlab.core.types import PoseTrack
 SCALE_FRACTION_OF_HEIGHT = 0.533
 SCALE_SEGMENT = "shoulder -> hip -> knee (trunk + thigh) = 0.533 x standing height (Winter 2009)"
 # Error of the scale: individual body proportions (about +-2 %) and where the pose model puts the joints;
-# the worst scale error measured on the accuracy table's clips (docs/accuracy.md), rounded up.
-SCALE_ERROR_PCT = 6.0
+# the worst scale error measured on the accuracy clips (docs/metrics.md, full model: -6.3 %), rounded up.
+SCALE_ERROR_PCT = 6.5
+# Known error of speed and step length per camera: the worst measured on the accuracy clips' video rows
+# (docs/metrics.md, full model): fixed 7.3 % (the scale), panning 13.5 % (the scale and the stance foot's
+# drift, worst on a heel-striking jogger; 6.3 % on the sprints). The CIs are widened by it.
+KNOWN_ERROR_PCT = {"fixed": 7.5, "panning": 13.5}
 # The scale path's median in any part of the clip may differ from the whole clip's by this share at most
 # (side views in the accuracy table and the real side-view clips: <= 5 %; zooming or oblique clips: 16-58 %).
 MAX_SIZE_CHANGE = 0.10
@@ -229,9 +233,10 @@ def measure_metres(
         why_not="",
         scale_segment=SCALE_SEGMENT,
         scale_error_pct=SCALE_ERROR_PCT,
+        known_error_pct=KNOWN_ERROR_PCT[camera],
         camera=camera,
         camera_speed_m_s=pan_m_s,
-        legs=frozen_legs(_leg_stats(steps)),
+        legs=frozen_legs(_leg_stats(steps, KNOWN_ERROR_PCT[camera])),
         **facts,
     )
     how = (
@@ -241,20 +246,20 @@ def measure_metres(
     )
     note = (
         f"Speed and step length in metres from the athlete's height ({athlete_height_m:.2f} m, scale "
-        f"{px_per_m:.0f} px/m from the shoulder-hip-knee length, known error +-{SCALE_ERROR_PCT:.0f} %); {how}."
+        f"{px_per_m:.0f} px/m from the shoulder-hip-knee length); {how}; known error +-{KNOWN_ERROR_PCT[camera]:g} %."
     )
     return steps, metres, [QualityNote("metres", note)]
 
 
-def _leg_stats(steps: pd.DataFrame) -> dict:
-    """``{left|right|both: {speed_m_s|step_length_m: stats}}``, the CI widened by the scale's known error."""
+def _leg_stats(steps: pd.DataFrame, known_error_pct: float) -> dict:
+    """``{left|right|both: {speed_m_s|step_length_m: stats}}``, the CI widened by the known error."""
     out = {}
     for key in (*SIDES, "both"):
         sub = steps if key == "both" else steps[steps[col.SIDE] == key]
         out[key] = {}
         for m in col.METRE_MEASURES:
             stat = describe(sub[m])
-            known = None if stat["mean"] is None else abs(stat["mean"]) * SCALE_ERROR_PCT / 100.0
+            known = None if stat["mean"] is None else abs(stat["mean"]) * known_error_pct / 100.0
             out[key][m] = with_known_error(stat, known)
     return out
 
@@ -265,6 +270,7 @@ def _not_measured(why: str, camera: str, **facts) -> Metres:
         why_not=why,
         scale_segment=SCALE_SEGMENT,
         scale_error_pct=SCALE_ERROR_PCT,
+        known_error_pct=KNOWN_ERROR_PCT[camera],
         camera=camera,
         camera_speed_m_s=None,
         legs=frozen_legs({}),

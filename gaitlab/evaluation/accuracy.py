@@ -180,4 +180,13 @@ def analyze_markers(
 
 
 def evaluate_markers(truth: Truth, fps: float, *, trial: str, config: AnalysisConfig = AnalysisConfig()) -> dict:
-    return score(truth, analyze_markers(truth, fps, config=config), trial=trial, source="markers", fps=fps)
+    result = analyze_markers(truth, fps, config=config)
+    row = score(truth, result, trial=trial, source="markers", fps=fps)
+    row["scale_error_pct"] = scale_error_pct(result, mocap_camera.PX_PER_M)
+    return row
+
+
+def scale_error_pct(result: AnalysisResult, true_px_per_m: float) -> float:
+    """How far the analysis's pixels per metre (from the athlete's height) are from the camera's, in %."""
+    m = result.summary.metres
+    return 100.0 * (m.px_per_m / true_px_per_m - 1.0) if m is not None and m.px_per_m else math.nan

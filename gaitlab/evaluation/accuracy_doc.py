@@ -39,6 +39,7 @@ COLUMNS = [  # (key, header, format)
     ("peak_swing_velocity_error_pct", "pk vel err %", "{:.1f}"),
     ("peak_swing_velocity_error_near_pct", "near", "{:.1f}"),
     ("peak_swing_velocity_error_far_pct", "far", "{:.1f}"),
+    ("scale_error_pct", "scale err %", "{:+.1f}"),
     ("speed_error_pct", "speed err %", "{:+.1f}"),
     ("step_length_error_pct", "step len err %", "{:+.1f}"),
     ("pose_detected_frac", "pose found", "{:.0%}"),
@@ -233,7 +234,8 @@ hand-labelled real phone clips (`real`).
   model (`-`: landmarks from no pose model).
   `extra` counts detections that match no force contact although the foot was
   over the plates; detections off the plates cannot be judged and are not counted.
-- **Speed and step length** (`speed err %`, `step len err %`: error of the mean, % of the truth), with
+- **Speed and step length** (`speed err %`, `step len err %`: error of the mean, % of the truth;
+  `scale err %`: the pixels per metre found from the athlete's height against the camera's), with
   the athlete's standing height given (`--athlete-height-m`; maxSprint: the C3D's 1.865 m; JA1: 1.78 m
   estimated from its static trial, C7 marker + 0.21 m, about +-0.03 m): truth speed = the pelvis
   (mid-hip joint centres) travel over each measured step (touchdown to the other foot's next one); truth

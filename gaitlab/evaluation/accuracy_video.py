@@ -16,8 +16,8 @@ clip spans the time the hip is inside the frame. ``panning``: the camera follows
 the pelvis, low-passed at ``PAN_CUTOFF_HZ`` as a person panning a phone would
 (the speed changes within a stride are not followed), keeping the hip near
 ``PAN_HIP_X_FRAC`` of the width; the track background scrolls with perspective
-parallax like the sample clip's (``TrackBackground``); the clip spans the whole trial. Clips are stored as a phone stores them:
-60 fps real time; 120 and 240 fps as slow motion stored at 30 fps with the
+parallax like the sample clip's (``TrackBackground``); the clip spans the whole trial.
+Clips are stored as a phone stores them: 60 fps real time; 120 and 240 fps as slow motion stored at 30 fps with the
 capture rate in the ``com.android.capture.fps`` metadata. The full pipeline
 (probe, MediaPipe pose model of the row, analysis, default settings) then runs on the file.
 """
@@ -34,7 +34,7 @@ import numpy as np
 from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.evaluation import mocap, mocap_camera
-from gaitlab.evaluation.accuracy import Truth, score
+from gaitlab.evaluation.accuracy import Truth, scale_error_pct, score
 from gaitlab.evaluation.synth.geometry import _angle_from_down, hand_tip, head_points
 from gaitlab.evaluation.synth.params import GaitParams
 from gaitlab.io.atomic import write_text_atomic
@@ -323,4 +323,5 @@ def evaluate_video(
     roi = ((done.result.track.meta or {}).get("person") or {}).get("roi") or {}
     row["pose_crop_pass"] = bool(roi.get("used", False))  # gaitlab's crop-follow pose pass replaced the full frame
     row["athlete_height_px"] = roi.get("athlete_height_px")
+    row["scale_error_pct"] = scale_error_pct(done.result, PX_PER_M)
     return row

@@ -177,7 +177,7 @@ def _metre_rows(metres: dict) -> list[str]:
     """Headline rows of speed and step length (both legs' cells), when they were measured."""
     if not metres.get("measured"):
         return []
-    quality = {"known_error_text": f"the scale's known error ±{metres['scale_error_pct']:.0f} %"}
+    quality = {"known_error_text": f"known error ±{metres['known_error_pct']:g} % ({metres['camera']} camera)"}
     rows = []
     for m in col.METRE_MEASURES:
         label, unit, digits, _ = display_unit(m)
