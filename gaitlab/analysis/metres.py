@@ -14,7 +14,7 @@ stance foot (docs/metrics.md, "Speed and step length").
 - Per step (the row of a contact, as ``step_time_s``): ``speed_m_s`` = the pelvis's travel in the
   world from this touchdown to the other foot's next one over that time; ``step_length_m`` = the
   distance between this contact's foot position and the next one's (the foot's mid-point, heel to
-  toe, in the world, median over the contact).
+  toe, in the world, median over the contact's middle 60 %, or all of it at a low frame rate).
 """
 
 from __future__ import annotations
@@ -168,8 +168,10 @@ def step_metres(
     position = []
     for c in contacts.itertuples():
         x = foot[c.side][_contact_rows(t, c.touchdown_s, c.toe_off_s)]
+        if not np.isfinite(x).any():  # a low frame rate: no frame in the contact's middle, take all of it
+            x = foot[c.side][(t >= c.touchdown_s) & (t <= c.toe_off_s)]
         x = x[np.isfinite(x)]
-        position.append(float(np.median(x)) if x.size >= MIN_CONTACT_FRAMES else math.nan)
+        position.append(float(np.median(x)) if x.size else math.nan)
     n = len(steps)
     speed, length = np.full(n, np.nan), np.full(n, np.nan)
     td = contacts[col.TOUCHDOWN_S].to_numpy(np.float64)
