@@ -174,7 +174,7 @@ def _add_team_commands(sub) -> None:
     )
     u.add_argument("--capture-fps", type=_positive_float, help="real capture rate of slow-motion clips")
     u.add_argument("--no-analyze", action="store_true", help="only file the clips")
-    _add_model_options(u)
+    _add_model_options(u, height=True)
     _add_verbosity_options(u)
     _add_annotate_options(u, also_write="also write annotated.mp4 of each analyzed clip")
 
@@ -231,6 +231,7 @@ def _cmd_upload(args) -> int:
         settings=PoseSettings(model=args.model),
         config=load_config(args.config),
         video=_video_options(args),
+        athlete_height_m=args.athlete_height_m,
     )
 
 
