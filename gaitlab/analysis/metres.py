@@ -24,6 +24,7 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from scipy.stats import theilslopes
 
 from gaitlab.analysis.metrics import describe, with_known_error
 from gaitlab.analysis.summary import Metres, QualityNote, frozen_legs
@@ -126,18 +127,10 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
     if len(mids) < 3:
         v = np.full(len(t), float(np.median(speeds)))
     else:
-        slope, intercept = _theil_sen(np.asarray(mids), np.asarray(speeds))
+        slope, intercept, _, _ = theilslopes(speeds, mids)
         v = intercept + slope * t
     travel = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(t))])
     return travel, speeds
-
-
-def _theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(slope, intercept) of the Theil-Sen line: the median of the pairwise slopes through the medians."""
-    i, j = np.triu_indices(len(x), k=1)
-    ok = x[j] != x[i]
-    slope = float(np.median((y[j] - y[i])[ok] / (x[j] - x[i])[ok])) if ok.any() else 0.0
-    return slope, float(np.median(y) - slope * np.median(x))
 
 
 def _at(t: np.ndarray, x: np.ndarray, when: float, lo: float, hi: float) -> float:
