@@ -27,7 +27,7 @@ from gaitlab.pose.parallel import scan_and_pose
 from gaitlab.pose.person import CandidateRows, choose_target, link_tracklets, parse_hint, target_rows
 from gaitlab.pose.roi import run_crop_follow, seed_path, tile_seed
 
-EXTRACTION_VERSION = "robust-7"
+EXTRACTION_VERSION = "tracked-8"
 # Crop-follow when the athlete is shorter than this share of the frame height, or well seen on fewer frames.
 SMALL_ATHLETE_HEIGHT_FRAC = 0.3
 MIN_GOOD_FRAC = 0.85
@@ -123,6 +123,7 @@ def extract_clip_pose(
         "timing": timing.to_dict() if settings.drop_repeated_frames else None,
         "camera": camera.to_dict(),
         "person": person,
+        "tracking": done.tracking,
     }
     return target.to_track(info.upright_size_px, meta)
 

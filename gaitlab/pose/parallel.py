@@ -35,7 +35,7 @@ in ``workers``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ from gaitlab.io.video import Clock, DecodeStats, packet_pts
 from gaitlab.pose.landmarker import PoseSettings
 from gaitlab.pose.person import CandidateRows
 from gaitlab.pose.scan import ClipScan
+from gaitlab.pose.tracking import SEGMENT_FRAMES, snap_to_grid
 from gaitlab.pose.workers import OVERLAP_FRAMES, ChunkResult, WorkerPool, run_chunk
 
 # Below this many frames per process, splitting costs more (startup, overlap) than it saves.
@@ -68,6 +69,16 @@ def split_remaining(done_to: int, n_frames: int, n_procs: int, overlap: int) -> 
     return [min(max(b, done_to), n_frames) for b in bounds]
 
 
+def grid_split(done_to: int, n_frames: int, n_procs: int, overlap: int) -> list[int]:
+    """``split_remaining`` with the inner bounds moved to the nearest tracking segment start (``tracking``):
+    a range must begin where the tracker restarts in any run. The caller's end is after ``done_to - 1``,
+    the frame it is at; a process may get an empty range."""
+    bounds = split_remaining(done_to, n_frames, n_procs, overlap)
+    inner = [min(n_frames, snap_to_grid(b, after=done_to - 1)) for b in bounds[1:-1]]
+    inner = list(np.maximum.accumulate(inner)) if inner else []
+    return [done_to] + [int(b) for b in inner] + [n_frames]
+
+
 # --- the entry point -------------------------------------------------------------------------------------
 
 
@@ -78,6 +89,8 @@ class ScanAndPose:
     stats: DecodeStats  # damaged: frame indices of the decoded frames the decoder flagged
     workers_used: int
     timings_s: dict
+    # tracking restarts (segment_frames) and the segment starts posed with every pose (redone: after tracking)
+    tracking: dict = field(default_factory=dict)
 
 
 def scan_and_pose(
@@ -98,10 +111,14 @@ def scan_and_pose(
     workers = max(1, int(workers if workers is not None else default_workers()))
     if mp.current_process().daemon:
         workers = 1  # daemonic pool workers may not start processes
+    # the workers start (import MediaPipe, load the model) while this process lists the packets
+    extra = min(workers - 1, info.n_frames // MIN_FRAMES_PER_WORKER - 1)
+    pool = WorkerPool(extra, info, model_path, settings) if extra > 0 else None
     pts_sorted = packet_pts(info)
     n = len(pts_sorted) if pts_sorted is not None else info.n_frames
-    extra = 0 if pts_sorted is None else min(workers - 1, n // MIN_FRAMES_PER_WORKER - 1)
-    pool = WorkerPool(extra, info, pts_sorted, model_path, settings) if extra > 0 else None
+    if pool is not None and pts_sorted is None:  # no ranges without positions: one process
+        pool.close()
+        pool, extra = None, 0
     plan = {"bounds": None}
     with (
         quiet_native_stderr() as user_stderr,
@@ -122,10 +139,10 @@ def scan_and_pose(
                 drain_progress()
                 if plan["bounds"] is not None or len(pool.ready) < extra:
                     return None
-                bounds = split_remaining(pos + 1, n, extra + 1, OVERLAP_FRAMES)
+                bounds = grid_split(pos + 1, n, extra + 1, OVERLAP_FRAMES)
                 plan["bounds"] = bounds
                 for wid in range(extra):
-                    pool.jobs[wid].put((bounds[wid + 1], bounds[wid + 2]))
+                    pool.jobs[wid].put((pts_sorted, bounds[wid + 1], bounds[wid + 2]))
                 return bounds[1]
 
             own = run_chunk(info, pts_sorted, model_path, settings, start=0, end=None, poll=poll, on_owned=bar.advance)
@@ -147,6 +164,9 @@ def scan_and_pose(
         "processes": [p.timings_s for p in parts],
         "bounds": plan["bounds"],
     }
+    merged.tracking = {"segment_frames": SEGMENT_FRAMES}
+    for key in ("multi_segments", "redone_segments"):
+        merged.tracking[key] = sorted(s for p in parts for s in p.timings_s.get("segments", {}).get(key, []))
     return merged
 
 

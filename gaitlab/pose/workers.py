@@ -24,12 +24,13 @@ import numpy as np
 from gaitlab.core.cpu import thread_env
 from gaitlab.core.types import VideoInfo
 from gaitlab.io.video import DecodeStats, Frame, iter_frames
-from gaitlab.pose.landmarker import PoseSettings, run_landmarker
+from gaitlab.pose.landmarker import PoseSettings, quiet_native_stderr
 from gaitlab.pose.person import CandidateRows
 from gaitlab.pose.scan import SCAN_KEYS, ThumbScanner
+from gaitlab.pose.tracking import LOCK_FRAMES, Landmarkers, SegmentPoser
 
-# Frames posed before a worker's range so the VIDEO-mode tracker has locked on (rows dropped).
-OVERLAP_FRAMES = 8
+# Frames decoded before a worker's range (a segment start) for the tracker's lock-on (``tracking``; rows dropped).
+OVERLAP_FRAMES = LOCK_FRAMES
 # A change this small (99.5th pct of |gray diff|) is a repeat for any threshold dedupe picks (it floors at 1).
 SURE_REPEAT_P995 = 1.0
 # Progress messages a worker sends: one per this many owned frames (the remainder comes before "done").
@@ -160,23 +161,18 @@ def run_chunk(
     end: int | None,
     poll=None,
     on_owned=None,
+    landmarkers: Landmarkers | None = None,
 ) -> ChunkResult:
     """Scan and pose one range of positions (the whole clip with ``start=0, end=None``).
+
+    ``landmarkers``: made beforehand (a worker loads them while it waits for its range); else made here.
 
     ``poll``/``on_owned``: see ``_Chunk`` (the calling process learns its ``end``
     through ``poll`` once the workers are ready; ``on_owned`` advances a progress count).
     """
-    if pts_sorted is not None and start >= len(pts_sorted):
-        return ChunkResult(
-            timings_s={
-                "wall_s": 0.0,
-                "decode_s": 0.0,
-                "scan_s": 0.0,
-                "pose_s": 0.0,
-                "posed_frames": 0,
-                "owned_frames": 0,
-            }
-        )
+    if (pts_sorted is not None and start >= len(pts_sorted)) or (end is not None and start >= end):
+        zero = ("wall_s", "decode_s", "scan_s", "pose_s", "posed_frames", "owned_frames", "landmarker_calls")
+        return ChunkResult(timings_s={**dict.fromkeys(zero, 0), "segments": {}})
     lock_from = max(0, start - OVERLAP_FRAMES)
     rows = _KeepOwned(start)
     chunk = _Chunk(
@@ -192,7 +188,17 @@ def run_chunk(
     )
     t0 = time.perf_counter()
     detect = _TimedFrames(chunk.frames_to_pose())
-    run_landmarker(detect, model_path, settings, label="", total=None, show_progress=False, rows=rows)
+    with quiet_native_stderr():
+        made = landmarkers is None
+        landmarkers = Landmarkers(model_path, settings) if made else landmarkers
+        try:
+            poser = SegmentPoser(landmarkers, rows, start=start)
+            for frame in detect:
+                poser.add(frame)
+            poser.finish(info, pts_sorted, chunk.end)
+        finally:
+            if made:
+                landmarkers.close()
     wall = time.perf_counter() - t0
     chunk.out.rows = rows
     chunk.out.timings_s = {
@@ -202,6 +208,8 @@ def run_chunk(
         "pose_s": wall - detect.producer_s,
         "posed_frames": detect.n,
         "owned_frames": len(chunk.out.positions),
+        "landmarker_calls": poser.landmarker_calls,
+        "segments": poser.decisions(),
     }
     return chunk.out
 
@@ -228,23 +236,20 @@ class _TimedFrames:
 # --- worker processes ------------------------------------------------------------------------------------
 
 
-def _worker_main(
-    wid: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: str, settings: PoseSettings, jobs, results
-) -> None:
+def _worker_main(wid: int, info: VideoInfo, model_path: str, settings: PoseSettings, jobs, results) -> None:
     """A spawned worker: load the landmarker, report ready, run one range, send the result."""
     try:
         import cv2
 
         cv2.setNumThreads(1)
-        from gaitlab.pose.landmarker import create_landmarker, quiet_native_stderr
-
-        with quiet_native_stderr():  # warm the model files and MediaPipe runtime before saying ready
-            create_landmarker(Path(model_path), settings).close()
+        with quiet_native_stderr():  # load the landmarkers this worker will use before saying ready
+            landmarkers = Landmarkers(Path(model_path), settings)
         results.put(("ready", wid, None))
         job = jobs.get()
         if job is None:
+            landmarkers.close()
             return
-        start, end = job
+        pts_sorted, start, end = job
         unsent = [0]  # owned frames not yet reported
 
         def count_owned() -> None:
@@ -253,7 +258,17 @@ def _worker_main(
                 results.put(("progress", wid, unsent[0]))
                 unsent[0] = 0
 
-        out = run_chunk(info, pts_sorted, Path(model_path), settings, start=start, end=end, on_owned=count_owned)
+        with closing(landmarkers):
+            out = run_chunk(
+                info,
+                pts_sorted,
+                Path(model_path),
+                settings,
+                start=start,
+                end=end,
+                on_owned=count_owned,
+                landmarkers=landmarkers,
+            )
         if unsent[0]:
             results.put(("progress", wid, unsent[0]))  # same queue, so read before "done"
         results.put(("done", wid, out))
@@ -264,7 +279,7 @@ def _worker_main(
 class WorkerPool:
     """``n`` spawned workers waiting for one range each."""
 
-    def __init__(self, n: int, info: VideoInfo, pts_sorted: np.ndarray, model_path: Path, settings: PoseSettings):
+    def __init__(self, n: int, info: VideoInfo, model_path: Path, settings: PoseSettings):
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
@@ -278,7 +293,7 @@ class WorkerPool:
             for wid in range(n):
                 p = ctx.Process(
                     target=_worker_main,
-                    args=(wid, info, pts_sorted, str(model_path), settings, self.jobs[wid], self.results),
+                    args=(wid, info, str(model_path), settings, self.jobs[wid], self.results),
                     daemon=True,
                 )
                 p.start()
