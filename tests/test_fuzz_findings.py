@@ -104,3 +104,67 @@ def test_batch_worker_prints_no_file_only_records():
     r = subprocess.run([sys.executable, "-c", WORKER_LOGS], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stderr.strip().splitlines() == ["gaitlab: warning: a real warning"]
+
+
+def test_config_that_is_no_settings_file_is_exit_2(tmp_path):
+    from gaitlab.core.config import load_config
+    from gaitlab.core.errors import BadInputError
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 3000 + "]" * 3000 + "\n")
+    for path, problem in [(fifo, "not a regular file"), ("/dev/zero", "not a regular file"), (deep, "nested")]:
+        with pytest.raises(BadInputError, match=problem):
+            load_config(path)
+
+
+def test_roster_and_keypoints_that_are_fifos_are_exit_2(tmp_path):
+    from gaitlab.core.errors import BadInputError
+    from gaitlab.io.keypoints import read_keypoints
+    from gaitlab.team.discover import load_roster
+
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match="not a regular file"):
+        load_roster(fifo)
+    trc = tmp_path / "fifo.trc"
+    os.mkfifo(trc)
+    with pytest.raises(BadInputError, match="FIFO"):
+        read_keypoints(trc)
+    folder = tmp_path / "openpose"
+    folder.mkdir()
+    os.mkfifo(folder / "000.json")
+    with pytest.raises(BadInputError, match="not a regular file"):
+        read_keypoints(folder, fps=30)
+
+
+@pytest.mark.parametrize(
+    "frame", ["[]", '{"people": 3}', '{"people": [3]}', '{"people": [{"pose_keypoints_2d": ["a", "b", "c"]}]}']
+)
+def test_openpose_frame_of_the_wrong_shape_is_exit_2(tmp_path, frame):
+    from gaitlab.core.errors import BadInputError
+    from gaitlab.io.keypoints import read_keypoints
+
+    (tmp_path / "000000.json").write_text(frame)
+    with pytest.raises(BadInputError, match=r"000000\.json: not an OpenPose JSON file"):
+        read_keypoints(tmp_path, fps=30)
+
+
+def test_trc_cell_that_is_no_number_is_exit_2(tmp_path):
+    from gaitlab.core.errors import BadInputError
+    from gaitlab.io.keypoints import read_trc
+
+    head = "PathFileType\t4\t(X/Y/Z)\tx.trc\nDataRate\tUnits\n60\tpx\nFrame#\tTime\tnose\n\t\tX1\tY1\tZ1\n"
+    path = tmp_path / "x.trc"
+    path.write_text(head + "1\t0\t1\t2\t0\n2\t0.1\t0x10\t2\t0\n")
+    with pytest.raises(BadInputError, match="line 7: a value that is not a number"):
+        read_trc(path)
+
+
+def test_file_name_that_is_not_utf8_is_written_escaped(tmp_path):
+    from gaitlab.io.atomic import write_text_atomic
+
+    name = os.fsdecode(b"caf\xe9.mp4")  # what Linux gives Python for a Latin-1 file name
+    write_text_atomic(tmp_path / "t.csv", f"clip\n{name}\n")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8") == "clip\ncaf\\udce9.mp4\n"

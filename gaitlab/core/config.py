@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,6 +223,18 @@ def _build(cls, values: dict, path: str, table: str = ""):
     return config
 
 
+_MAX_CONFIG_BYTES = 1 << 20  # a settings file is a few hundred bytes
+
+
+def _check_config_file(path: Path) -> None:
+    """Only a regular file of settings' size is read: a FIFO would block for ever, a device never end."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise BadInputError(f"{path}: cannot read config: not a regular file")
+    if info.st_size > _MAX_CONFIG_BYTES:
+        raise BadInputError(f"{path}: cannot read config: {info.st_size} bytes is not a settings file (at most 1 MiB)")
+
+
 def load_config(path: Path | None) -> AnalysisConfig:
     """Defaults, overridden by the TOML file at ``path`` if given.
 
@@ -230,7 +244,10 @@ def load_config(path: Path | None) -> AnalysisConfig:
     if path is None:
         return AnalysisConfig()
     try:
+        _check_config_file(Path(path))
         values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInputError(f"{path}: cannot read config: {' '.join(str(exc).split())}") from None
+    except RecursionError:  # arrays or tables nested thousands deep: the parser recurses per level
+        raise BadInputError(f"{path}: cannot read config: values nested too deeply") from None
     return _build(AnalysisConfig, values, str(path))

@@ -98,8 +98,9 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
+    """UTF-8; a file name that is not (Linux keeps any bytes) is written with its odd bytes as ``\\udcXX``."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
 
 
 def prepare_out_dir(out_dir: Path) -> Path:

@@ -116,11 +116,14 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
     units = header.get("Units", "m").lower()
     names = [c.strip() for c in lines[3].split("\t")[2:] if c.strip()]
     rows = []
-    for line in lines[5:]:
+    for k, line in enumerate(lines[5:], start=6):
         parts = line.split("\t")
         if len(parts) < 2 or not parts[1].strip():
             continue
-        rows.append([float(p) if p.strip() else np.nan for p in parts[1 : 2 + 3 * len(names)]])
+        try:
+            rows.append([float(p) if p.strip() else np.nan for p in parts[1 : 2 + 3 * len(names)]])
+        except ValueError:
+            raise BadInputError(f"{path} line {k}: a value that is not a number") from None
     if len(rows) < 2:
         raise BadInputError(f"{path}: fewer than 2 frames of data")
     width = 1 + 3 * len(names)
@@ -163,10 +166,14 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
 
 
 def _best_person(people: list) -> np.ndarray | None:
-    """(25, 3) keypoints of the person with the largest summed confidence, or None."""
+    """(25, 3) keypoints of the person with the largest summed confidence, or None.
+
+    ValueError when ``people`` is not OpenPose's list of people with lists of numbers."""
+    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+        raise ValueError("'people' is not a list of people")
     best, best_score = None, 0.0
     for person in people:
-        kp = np.asarray(person.get("pose_keypoints_2d", []), dtype=np.float64)
+        kp = np.asarray(person.get("pose_keypoints_2d") or [], dtype=np.float64)  # ValueError if not numbers
         if kp.size != 75:
             continue
         kp = kp.reshape(25, 3)
@@ -185,11 +192,13 @@ def read_openpose_folder(folder: Path, *, fps: float) -> PoseTrack:
     n = len(files)
     xy, z, vis = _empty(n)
     for i, f in enumerate(files):
+        if not f.is_file():
+            raise BadInputError(f"{f}: not a regular file (a FIFO, device or folder)")
         try:
-            people = json.loads(f.read_text(encoding="utf-8")).get("people", [])
-        except (OSError, ValueError) as exc:
-            raise BadInputError(f"{f}: not an OpenPose JSON file ({exc})") from None
-        kp = _best_person(people)
+            doc = json.loads(f.read_text(encoding="utf-8"))
+            kp = _best_person(doc.get("people", []) if isinstance(doc, dict) else None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise BadInputError(f"{f}: not an OpenPose JSON file ({' '.join(str(exc).split())[:200]})") from None
         if kp is None:
             continue
         for j, name in enumerate(BODY_25):
@@ -216,6 +225,8 @@ def read_keypoints(path: Path, *, fps: float | None = None) -> tuple[PoseTrack, 
     path = Path(path)
     if not path.exists():
         raise BadInputError(f"{path}: no such file or folder")
+    if not (path.is_dir() or path.is_file()):  # a FIFO would block the read for ever, a device never end
+        raise BadInputError(f"{path}: not a file or folder of keypoints (a FIFO, device or socket)")
     if path.is_dir():
         notes = []
         if fps is None:

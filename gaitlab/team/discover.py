@@ -84,6 +84,8 @@ def load_roster(path: Path) -> dict[str, dict]:
     its clip is recorded as failed, not filed under a made-up name.
     """
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read for ever, a device never end
+            raise BadInputError(f"{path}: cannot read the roster (not a regular file)")
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             rows = [(reader.line_num, row) for row in reader]
