@@ -11,7 +11,6 @@ Heavy modules are imported inside the handlers so ``--help`` is instant.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -353,8 +352,6 @@ def _cmd_models(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    with contextlib.suppress(AttributeError, ValueError):  # a file name that is not UTF-8 prints as \udcXX
-        sys.stdout.reconfigure(errors="backslashreplace")
     if argv[:1] == ["benchmark"]:  # its own parser (scripts/benchmark.py): options pass through untouched
         from gaitlab.evaluation.benchmark import main as benchmark_main
 

@@ -7,6 +7,7 @@ the clip can be counted.
 
 import hashlib
 import os
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -106,7 +107,9 @@ def test_changed_clip_is_hashed_once_and_touched_clip_still_reused(tmp_path, cou
 
 def test_pose_cache_key_uses_the_given_clip_hash(tmp_path, monkeypatch):
     model = tmp_path / "model.task"
-    model.write_bytes(b"model bytes")
+    with zipfile.ZipFile(model, "w") as bundle:  # a model bundle's two members (the pipeline checks them)
+        bundle.writestr("pose_detector.tflite", b"detector")
+        bundle.writestr("pose_landmarks_detector.tflite", b"landmarker")
     info = SimpleNamespace(path=tmp_path / "clip.mp4", capture_fps=240.0, rotation_deg=0)
     monkeypatch.setattr(pipeline, "file_sha256", lambda path, **kw: pytest.fail("clip hashed again"))
     keys = []
@@ -115,7 +118,7 @@ def test_pose_cache_key_uses_the_given_clip_hash(tmp_path, monkeypatch):
     assert (track, cached) == ("cached track", True)
     expected = pose_cache_key(
         clip_sha256="ab" * 32,
-        model_sha256=_sha(b"model bytes"),
+        model_sha256=_sha(model.read_bytes()),
         settings={
             **PoseSettings().to_dict(),
             "capture_fps": 240.0,

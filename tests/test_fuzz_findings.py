@@ -168,3 +168,33 @@ def test_file_name_that_is_not_utf8_is_written_escaped(tmp_path):
     name = os.fsdecode(b"caf\xe9.mp4")  # what Linux gives Python for a Latin-1 file name
     write_text_atomic(tmp_path / "t.csv", f"clip\n{name}\n")
     assert (tmp_path / "t.csv").read_text(encoding="utf-8") == "clip\ncaf\\udce9.mp4\n"
+
+
+def test_capture_rate_no_camera_has_is_exit_2(tmp_path):
+    """1e300 fps put every frame at 0 s (an internal error, or a LinAlgError in a batch worker)."""
+    from gaitlab.core.errors import BadInputError
+    from gaitlab.io.video import _capture_fps_from_metadata, check_capture_fps
+
+    for fps in (1e300, 1e-300, 0.5, float("nan"), 20_000.0):
+        with pytest.raises(BadInputError, match="is not a camera's"):
+            check_capture_fps(fps, "clip.mp4")
+    assert check_capture_fps(240, "clip.mp4") == 240.0
+    assert _capture_fps_from_metadata({"com.android.capture.fps": "1e300"}) is None  # damaged: ignored
+    assert _capture_fps_from_metadata({"com.android.capture.fps": "240.000000"}) == 240.0
+
+
+@pytest.mark.parametrize("entry", ["clips", ".gaitlab-locks", "team_summary.csv"])
+def test_batch_output_entry_of_the_wrong_kind_is_exit_2(tmp_path, entry):
+    from gaitlab.core.errors import OutputError
+    from gaitlab.team.batch import run_batch
+
+    source, out = tmp_path / "src", tmp_path / "out"
+    source.mkdir()
+    (source / "a.mp4").write_bytes(b"x")
+    out.mkdir()
+    if entry.endswith(".csv"):
+        (out / entry).mkdir()
+    else:
+        (out / entry).write_text("in the way")
+    with pytest.raises(OutputError, match="something else is where the batch keeps its"):
+        run_batch(source, out, workers=1, show_progress=False)

@@ -14,6 +14,7 @@ analysis' quality notes: the summary printed on stdout already lists them).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Iterator
@@ -66,7 +67,12 @@ def _not_file_only(record: logging.LogRecord) -> bool:
 
 
 def configure_console(verbosity: int = 0) -> logging.Handler:
-    """Show the ``gaitlab`` logger on stderr at ``console_level(verbosity)``; replaces an earlier call's handler."""
+    """Show the ``gaitlab`` logger on stderr at ``console_level(verbosity)``; replaces an earlier call's handler.
+
+    Standard output then writes a file name that is not UTF-8 (Linux keeps any bytes) with ``\\udcXX``
+    escapes, as stderr does, instead of failing on it."""
+    with contextlib.suppress(AttributeError, ValueError):  # a stream without reconfigure (a test's capture)
+        sys.stdout.reconfigure(errors="backslashreplace")
     for old in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
         logger.removeHandler(old)
     handler = _StderrHandler()

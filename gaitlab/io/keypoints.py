@@ -28,6 +28,7 @@ import numpy as np
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.landmarks import INDEX, N_LANDMARKS
 from gaitlab.core.types import PoseTrack
+from gaitlab.io.video import check_capture_fps
 
 DEFAULT_PX_PER_M = 400.0 / 1.8
 _UNIT_TO_M = {"m": 1.0, "mm": 1e-3, "cm": 1e-2}
@@ -223,6 +224,8 @@ def read_openpose_folder(folder: Path, *, fps: float) -> PoseTrack:
 def read_keypoints(path: Path, *, fps: float | None = None) -> tuple[PoseTrack, list[str]]:
     """A TRC file or an OpenPose JSON folder; returns the track and notes for the summary."""
     path = Path(path)
+    if fps is not None:
+        check_capture_fps(fps, str(path))
     if not path.exists():
         raise BadInputError(f"{path}: no such file or folder")
     if not (path.is_dir() or path.is_file()):  # a FIFO would block the read for ever, a device never end
@@ -234,5 +237,7 @@ def read_keypoints(path: Path, *, fps: float | None = None) -> tuple[PoseTrack, 
             notes.append("OpenPose JSON has no time stamps and no --capture-fps was given: assumed 30 fps.")
         return read_openpose_folder(path, fps=fps), notes
     if path.suffix.lower() == ".trc":
-        return read_trc(path), []
+        track = read_trc(path)
+        check_capture_fps(1.0 / float(np.median(np.diff(track.time_s))), f"{path} (from its Time column)")
+        return track, []
     raise BadInputError(f"{path}: unsupported keypoint file (expected a .trc file or a folder of OpenPose JSON)")

@@ -22,6 +22,18 @@ from gaitlab.core.types import VideoInfo
 
 # Keys phones write for the real capture rate of slow-motion clips.
 CAPTURE_FPS_KEYS = ("com.android.capture.fps", "com.apple.quicktime.capture.fps", "capture_fps")
+# Capture rates a camera can have: 1 fps up to the fastest high-speed cameras used in sprint research.
+# Outside it times become absurd (1e300 fps puts every frame at 0 s): a rate given is refused, one in
+# the metadata ignored, one stored in the file makes the clip unreadable without --capture-fps.
+CAPTURE_FPS_RANGE = (1.0, 10_000.0)
+
+
+def check_capture_fps(fps: float, what: str) -> float:
+    """``fps`` if it lies in CAPTURE_FPS_RANGE, else a one-line BadInputError about ``what``."""
+    lo, hi = CAPTURE_FPS_RANGE
+    if not lo <= fps <= hi:
+        raise BadInputError(f"{what}: capture rate {fps:g} fps is not a camera's ({lo:g} to {hi:g} fps)")
+    return float(fps)
 
 
 def _open(path: Path):
@@ -52,7 +64,7 @@ def _capture_fps_from_metadata(*dicts: dict) -> float | None:
                     value = float(str(meta[key]).strip())
                 except ValueError:
                     continue
-                if value > 0:
+                if CAPTURE_FPS_RANGE[0] <= value <= CAPTURE_FPS_RANGE[1]:  # else damaged or made up: ignored
                     return value
     return None
 
@@ -92,13 +104,11 @@ def probe(path: Path | str, *, capture_fps: float | None = None) -> VideoInfo:
             n_frames = max(1, int(round(duration_s * stored_fps)))
         meta_fps = _capture_fps_from_metadata(dict(container.metadata), dict(stream.metadata))
         if capture_fps is not None:
-            if capture_fps <= 0:
-                raise BadInputError(f"{path}: --capture-fps must be > 0, got {capture_fps}")
-            cap, source = float(capture_fps), "user"
+            cap, source = check_capture_fps(capture_fps, str(path)), "user"
         elif meta_fps is not None:
             cap, source = meta_fps, "metadata"
         else:
-            cap, source = stored_fps, "assumed"
+            cap, source = check_capture_fps(stored_fps, f"{path} (its stored rate; pass --capture-fps)"), "assumed"
         rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
         return VideoInfo(
             path=path,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitlab.core.config import AnalysisConfig
-from gaitlab.core.errors import BadInputError
+from gaitlab.core.errors import BadInputError, OutputError
 from gaitlab.core.signals import terminate_as_interrupt
 from gaitlab.io.atomic import prepare_out_dir, write_text_atomic
 from gaitlab.io.locks import file_lock
@@ -172,6 +172,25 @@ def write_team_outputs(rows: list[dict], out: Path, *, source: Path) -> dict[str
     _write_if_changed(paths["failures.csv"], table_csv_text(failure_rows(rows), FAILURE_COLUMNS))
     _write_if_changed(paths["team_report.html"], team_report_html(rows, title=f"Team report: {source.name}"))
     return paths
+
+
+# What a batch makes in OUT: True for a folder, False for a file.
+_OWN_ENTRIES = {LOCK_DIR_NAME: True, "clips": True, "team_summary.csv": False, "failures.csv": False}
+_OWN_ENTRIES["team_report.html"] = False
+
+
+def _check_own_entries(out: Path) -> None:
+    """Something else in the place of a folder or file the batch makes in OUT (a file named ``clips``, a
+    folder named ``team_summary.csv``) is an OutputError naming it, before any work; makes the lock folder."""
+    for name, folder in _OWN_ENTRIES.items():
+        path = out / name
+        if os.path.lexists(path) and not (path.is_dir() if folder else path.is_file()):
+            kind = "folder" if folder else "file"
+            raise OutputError(f"{path}: something else is where the batch keeps its {kind} of that name; move it away")
+    try:
+        (out / LOCK_DIR_NAME).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write the output folder ({exc.strerror or exc})") from None
 
 
 @dataclass
@@ -332,7 +351,7 @@ def run_batch(
             with contextlib.suppress(OSError):
                 out.rmdir()
         raise
-    (out / LOCK_DIR_NAME).mkdir(exist_ok=True)
+    _check_own_entries(out)
     key = settings_key(settings, config, model_path=model_path, video=video)
     rows: dict[str, dict] = {}
     todo, hashes = _sort_jobs(jobs, key, rows)
