@@ -602,7 +602,7 @@ ODD_NAMES = [
     "🏃 fast",
     "-rf",
     "--help",
-    '=HYPERLINK("http://x")',
+    '=HYPERLINK("x")',
     "+1",
     "@sum",
     "line\nbreak",

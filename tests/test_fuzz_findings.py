@@ -198,3 +198,18 @@ def test_batch_output_entry_of_the_wrong_kind_is_exit_2(tmp_path, entry):
         (out / entry).write_text("in the way")
     with pytest.raises(OutputError, match="something else is where the batch keeps its"):
         run_batch(source, out, workers=1, show_progress=False)
+
+
+def test_team_outputs_replace_a_killed_batchs_temporaries(tmp_path):
+    from gaitlab.team.batch import write_team_outputs
+    from gaitlab.team.worker import LOCK_DIR_NAME
+
+    (tmp_path / LOCK_DIR_NAME).mkdir()
+    stale = tmp_path / ".team_summary.csv.k1ll3d.tmp"  # what SIGKILL during the write leaves
+    stale.write_text("athlete,sess")
+    other = tmp_path / ".notes.txt.abc.tmp"  # not a team output's: left alone
+    other.write_text("x")
+    (tmp_path / "failures.csv").write_bytes(b"\xff\xfe not ours")  # not UTF-8: replaced, no crash
+    write_team_outputs([], tmp_path, source=tmp_path)
+    assert not stale.exists() and other.exists()
+    assert (tmp_path / "failures.csv").read_text(encoding="utf-8").startswith("athlete,session,clip")

@@ -27,7 +27,7 @@ from pathlib import Path
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.errors import BadInputError, OutputError
 from gaitlab.core.signals import terminate_as_interrupt
-from gaitlab.io.atomic import prepare_out_dir, write_text_atomic
+from gaitlab.io.atomic import prepare_out_dir, temp_prefix, write_text_atomic
 from gaitlab.io.locks import file_lock
 from gaitlab.pose.landmarker import PoseSettings
 from gaitlab.team.discover import ClipJob, discover
@@ -54,6 +54,7 @@ from gaitlab.team.worker import (
 
 BATCH_FORMAT_VERSION = 1
 EXECUTORS = ("local", "ray")
+TEAM_LOCK_NAME = "team.lock"  # in OUT/.gaitlab-locks: held while the team outputs are written
 NOT_DONE_REASON = "not analyzed: the batch was stopped before this clip was done (run it again to finish)"
 
 logger = logging.getLogger(__name__)
@@ -154,13 +155,14 @@ def _write_if_changed(path: Path, text: str) -> None:
     try:
         if path.read_text(encoding="utf-8") == text:
             return
-    except OSError:
+    except (OSError, ValueError):  # missing, or not UTF-8 (not ours): replaced
         pass
     write_text_atomic(path, text)
 
 
 def write_team_outputs(rows: list[dict], out: Path, *, source: Path) -> dict[str, Path]:
-    """team_summary.csv, failures.csv and team_report.html in ``out``."""
+    """team_summary.csv, failures.csv and team_report.html in ``out``, under the team lock: two batches
+    on one OUT write them in turn, so a temporary of theirs left beside them is a killed batch's, removed."""
     from gaitlab.team.report import team_report_html
 
     paths = {
@@ -168,9 +170,13 @@ def write_team_outputs(rows: list[dict], out: Path, *, source: Path) -> dict[str
         "failures.csv": out / "failures.csv",
         "team_report.html": out / "team_report.html",
     }
-    _write_if_changed(paths["team_summary.csv"], table_csv_text(rows))
-    _write_if_changed(paths["failures.csv"], table_csv_text(failure_rows(rows), FAILURE_COLUMNS))
-    _write_if_changed(paths["team_report.html"], team_report_html(rows, title=f"Team report: {source.name}"))
+    with file_lock(out / LOCK_DIR_NAME / TEAM_LOCK_NAME):
+        for tmp in out.glob(".*.tmp"):
+            if tmp.name.startswith(tuple(temp_prefix(name) for name in paths)):
+                tmp.unlink(missing_ok=True)
+        _write_if_changed(paths["team_summary.csv"], table_csv_text(rows))
+        _write_if_changed(paths["failures.csv"], table_csv_text(failure_rows(rows), FAILURE_COLUMNS))
+        _write_if_changed(paths["team_report.html"], team_report_html(rows, title=f"Team report: {source.name}"))
     return paths
 
 
