@@ -213,3 +213,19 @@ def test_team_outputs_replace_a_killed_batchs_temporaries(tmp_path):
     write_team_outputs([], tmp_path, source=tmp_path)
     assert not stale.exists() and other.exists()
     assert (tmp_path / "failures.csv").read_text(encoding="utf-8").startswith("athlete,session,clip")
+
+
+def test_trc_without_one_number_is_exit_2(tmp_path):
+    from gaitlab.core.errors import BadInputError
+    from gaitlab.core.landmarks import NAMES
+    from gaitlab.io.keypoints import read_trc
+
+    markers = "\t\t\t".join(NAMES)
+    head = f"PathFileType\t4\t(X/Y/Z)\tx.trc\nDataRate\tUnits\n60\tm\nFrame#\tTime\t{markers}\n\t\tX1\n"
+    rows = "".join(f"{i}\t{i / 60}" + "\tnan" * (3 * len(NAMES)) + "\n" for i in range(1, 9))
+    path = tmp_path / "x.trc"
+    path.write_text(head + rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(BadInputError, match="no landmark position in it is a number"):
+            read_trc(path)

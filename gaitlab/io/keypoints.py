@@ -151,6 +151,8 @@ def read_trc(path: Path, *, px_per_m: float = DEFAULT_PX_PER_M) -> PoseTrack:
         vis[:, INDEX[dst]] = np.isfinite(x).astype(float)
         mapped.add(dst)
     _check_required(mapped, path)
+    if not np.isfinite(xy).any():
+        raise BadInputError(f"{path}: no landmark position in it is a number")
     if units != "px":  # metric: shift into positive image coordinates, as a frame would hold them
         xy[..., 0] -= np.nanmin(xy[..., 0]) - 20.0
         xy[..., 1] -= np.nanmin(xy[..., 1]) - 20.0
