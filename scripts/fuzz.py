@@ -437,21 +437,19 @@ CASES["keypoints"] = keypoints_case
 # --- setup, the run, the report --------------------------------------------------------------------
 
 
-def make_bases(ctx: Ctx) -> None:
-    """Small clips from the sample (and the shared jogger clip), each analyzed once into the warm cache."""
+def make_bases(ctx: Ctx, n: int) -> None:
+    """Up to ``n`` small clips from the sample (and the shared jogger clip), each analyzed once into the
+    warm cache."""
     d = ctx.work / "bases"
     d.mkdir()
-    made = [
-        ("sample_gop25", fi.subsample_clip(SAMPLE, d / "sample_gop25.mp4", n_frames=100, step=4, gop=25)),
-        (
-            "sample_bframes_faststart",
-            fi.subsample_clip(
-                SAMPLE, d / "sample_bf.mp4", n_frames=100, step=4, start=2, gop=30, bframes=2, faststart=True
-            ),
-        ),
-    ]
+    made = [("sample_gop25", fi.subsample_clip(SAMPLE, d / "sample_gop25.mp4", n_frames=100, step=4, gop=25))]
+    if n > 1:
+        path = fi.subsample_clip(
+            SAMPLE, d / "sample_bf.mp4", n_frames=100, step=4, start=2, gop=30, bframes=2, faststart=True
+        )
+        made.append(("sample_bframes_faststart", path))
     jogger = SHARED / "clips" / "jogger_side_short.mp4"
-    if jogger.exists():
+    if jogger.exists() and n > 2:
         made.append(("jogger", Path(shutil.copyfile(jogger, d / "jogger.mp4"))))
     for name, path in made:
         before = set((ctx.cache / "pose").glob("*.npz")) if (ctx.cache / "pose").is_dir() else set()
@@ -530,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default=",".join(CATEGORIES), help="categories, comma-separated (default: all five)")
     p.add_argument("--json", type=Path, help="write every case as JSON here")
     p.add_argument("--jobs", type=int, default=1, help="cases run at once (default 1)")
+    p.add_argument("--bases", type=int, default=3, help="base clips, 1-3 (default 3; fewer start faster)")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds before a case counts as hung (batch: 2x)")
     p.add_argument("--workdir", type=Path, help="where inputs and outputs go (default: a new temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep every case folder, not just the failing ones")
@@ -546,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     keypoints = next(iter(sorted((SHARED / "keypoints").glob("*/*.trc"))), None) if SHARED.is_dir() else None
     ctx = Ctx(work, work / "cache", [], keypoints, args.timeout, args.keep, snapshot(work))
     t0 = time.monotonic()
-    make_bases(ctx)
+    make_bases(ctx, args.bases)
     indices = args.case or list(range(args.n))
     cases: list[Case] = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
