@@ -40,9 +40,10 @@ def test_ranges_begin_where_the_tracker_restarts():
     assert snap_to_grid(5, after=0) == SEGMENT_FRAMES  # never at or before the caller's frame
 
 
-@pytest.fixture(scope="module")
-def single_and_parallel(sample_clip, full_model):
-    """(info, 1-process track, 2-process track, what each scan_and_pose call reported)."""
+@pytest.fixture(scope="module", params=[False, True], ids=["default", "tracking"])
+def single_and_parallel(request, sample_clip, full_model):
+    """(info, 1-process track, 2-process track, what each scan_and_pose call reported), posing every
+    frame afresh (the default) and tracking between restarts (``PoseSettings.tracking``)."""
     from contextlib import contextmanager
 
     from gaitlab.core import progress
@@ -70,8 +71,9 @@ def single_and_parallel(sample_clip, full_model):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(extract, "scan_and_pose", recording)
         mp.setattr(progress, "progress", counting_progress)
-        one = extract_clip_pose(info, full_model, PoseSettings(model="full"), show_progress=False, workers=1)
-        two = extract_clip_pose(info, full_model, PoseSettings(model="full"), show_progress=False, workers=2)
+        settings = PoseSettings(model="full", tracking=request.param)
+        one = extract_clip_pose(info, full_model, settings, show_progress=False, workers=1)
+        two = extract_clip_pose(info, full_model, settings, show_progress=False, workers=2)
     return info, one, two, calls
 
 

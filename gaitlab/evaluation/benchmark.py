@@ -1,28 +1,36 @@
 """How fast is gaitlab on this machine? One clip, every stage, against the loop a user would write.
 
-    python scripts/benchmark.py [CLIP] [--workers N] [--json out.json] [--only baseline,pose1,...]
+    python scripts/benchmark.py [CLIP] [--workers N] [--rounds R] [--json out.json] [--only baseline,cold,...]
 
 Each measurement runs in its own fresh Python process, so its peak RSS
 (``resource.getrusage``: the process, and its largest worker process) is its
-own. Measurements (all on the same clip):
+own. With ``--rounds R`` every kind runs R times, the kinds alternating within
+each round, so a machine that gets busier or quieter affects them alike; the
+table shows medians, and each ratio to the plain loop is the median of the
+per-round ratios. Measurements (all on the same clip):
 
 - ``baseline``: decode (PyAV), convert to RGB, ``detect_for_video`` with the full
-  model and MediaPipe's default options (one pose), in one process;
-- ``pose1`` / ``poseN``: gaitlab's pose stage (scan + landmarker, ``num_poses`` 3)
-  with 1 and N worker processes; ``poseN_1p``: the same with ``num_poses`` 1 (what
-  the parallel machinery gives when the landmarker does the baseline's work: asking
-  for 3 poses makes MediaPipe run its person detector on every frame);
-- ``cold``: the whole ``analyze`` with N workers and an empty pose cache;
-  ``cached``: again with the pose on disk; ``annotate``: cached + ``--annotate``;
-- ``lite``: the whole ``analyze`` (cold) with the lite model.
-Where the clip has a ``.truth.json`` (the sample clip), ``cold`` and ``lite``
-also report accuracy against it: touchdown/toe-off mean absolute error in
+  model and MediaPipe's default options (one pose, tracking), in one process;
+- ``pose1`` / ``poseN``: gaitlab's pose stage (scan + landmarker, every frame
+  posed afresh with up to 3 people, restarts on a fixed grid: ``pose.tracking``)
+  with 1 and N worker processes; ``poseN_track``: the same with
+  ``PoseSettings.tracking`` (the athlete tracked, other people probed);
+  ``poseN_1p``: with ``--single-person`` (tracked, no probes);
+- ``cold1`` / ``cold``: the whole ``analyze`` with 1 and N workers and an empty
+  pose cache (full model); ``cold1_track`` / ``cold_track``: the same with
+  tracking; ``heavy1`` / ``heavy`` / ``heavy_track``: the heavy model;
+  ``lite``: N workers, the lite model;
+- ``cached``: the whole ``gaitlab analyze`` command (interpreter start and
+  imports included) with the pose on disk; ``annotate``: cached + ``--annotate``.
+Where the clip has a ``.truth.json`` (the sample clip), every ``analyze`` run
+also reports its accuracy against it: touchdown/toe-off mean absolute error in
 capture frames and peak swing hip-flexion velocity error.
 
-Overhead share (``cold``): the part of the wall time in which the cores were
-not running the landmarker: 1 - (landmarker seconds summed over processes) /
-(processes x wall). It includes decoding, colour conversion, the scan, worker
-start-up and imbalance, person selection, analysis, outputs and the report.
+Non-landmarker share (``analyze`` runs): the part of the wall time in which the
+cores were not running the landmarker: 1 - (landmarker seconds summed over
+processes) / (processes x wall). It includes decoding, colour conversion, the
+scan, worker start-up and imbalance, person selection, analysis, outputs and
+the report.
 """
 
 from __future__ import annotations
@@ -39,8 +47,15 @@ import time
 from pathlib import Path
 
 from gaitlab.core import columns as col
+from gaitlab.evaluation.benchmark_table import format_table
 
-KINDS = ("baseline", "pose1", "poseN", "poseN_1p", "cold", "cached", "annotate", "lite")
+KINDS = ("baseline", "pose1", "poseN", "poseN_track", "poseN_1p", "cold1", "cold", "cold1_track", "cold_track")
+KINDS += ("cached", "heavy1", "heavy", "heavy_track", "annotate", "lite")
+# analyze kinds: (model, workers (None: N), PoseSettings.tracking)
+ANALYZE = {"cold1": ("full", 1, False), "cold": ("full", None, False), "cold1_track": ("full", 1, True)}
+ANALYZE |= {"cold_track": ("full", None, True), "heavy1": ("heavy", 1, False), "heavy": ("heavy", None, False)}
+ANALYZE |= {"heavy_track": ("heavy", None, True), "lite": ("lite", None, False)}
+CACHED = ("cached", "annotate")  # need the full model's pose on disk
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CLIP = REPO / "sample_videos" / "sprint_240fps_capture.mp4"
 
@@ -80,7 +95,7 @@ def _baseline(clip: Path, model_path: Path) -> dict:
     return {"frames": n, "wall_s": time.perf_counter() - t0}
 
 
-def _pose_stage(clip: Path, model: str, workers: int, num_poses: int = 3) -> dict:
+def _pose_stage(clip: Path, model: str, workers: int, num_poses: int = 3, tracking: bool = False) -> dict:
     from gaitlab.io.video import probe
     from gaitlab.pose.landmarker import PoseSettings
     from gaitlab.pose.models.provision import ensure_model
@@ -88,9 +103,8 @@ def _pose_stage(clip: Path, model: str, workers: int, num_poses: int = 3) -> dic
 
     t0 = time.perf_counter()
     info = probe(clip)
-    done = scan_and_pose(
-        info, ensure_model(model), PoseSettings(model=model, num_poses=num_poses), workers=workers, show_progress=False
-    )
+    settings = PoseSettings(model=model, num_poses=num_poses, tracking=tracking)
+    done = scan_and_pose(info, ensure_model(model), settings, workers=workers, show_progress=False)
     return {
         "frames": done.scan.n_frames,
         "wall_s": time.perf_counter() - t0,
@@ -135,7 +149,7 @@ def _accuracy(clip: Path, out_dir: Path) -> dict | None:
     }
 
 
-def _analyze(clip: Path, model: str, workers: int, *, annotate: bool, out_dir: Path) -> dict:
+def _analyze(clip: Path, model: str, workers: int, *, annotate: bool, out_dir: Path, tracking: bool = False) -> dict:
     """``analyze_clip``, recording the pose stage's own timings (the cache decides cold or cached)."""
     from gaitlab.io.video import probe
     from gaitlab.pipeline import analyze_clip
@@ -155,7 +169,7 @@ def _analyze(clip: Path, model: str, workers: int, *, annotate: bool, out_dir: P
     done = analyze_clip(
         clip,
         out_dir=out_dir,
-        settings=PoseSettings(model=model),
+        settings=PoseSettings(model=model, tracking=tracking),
         show_progress=False,
         workers=workers,
         annotate=annotate,
@@ -195,15 +209,45 @@ def measure_one(kind: str, clip: Path, workers: int, cache_dir: Path, out_dir: P
         res = _pose_stage(clip, "full", 1)
     elif kind == "poseN":
         res = _pose_stage(clip, "full", workers)
+    elif kind == "poseN_track":
+        res = _pose_stage(clip, "full", workers, tracking=True)
     elif kind == "poseN_1p":
         res = _pose_stage(clip, "full", workers, num_poses=1)
-    elif kind in ("cold", "cached", "annotate"):
-        res = _analyze(clip, "full", workers, annotate=kind == "annotate", out_dir=out_dir / kind)
-    elif kind == "lite":
-        res = _analyze(clip, "lite", workers, annotate=False, out_dir=out_dir / kind)
+    elif kind in ANALYZE:
+        model, n, tracking = ANALYZE[kind]
+        res = _analyze(clip, model, n or workers, annotate=False, out_dir=out_dir, tracking=tracking)
+    elif kind == "annotate":
+        res = _analyze(clip, "full", workers, annotate=True, out_dir=out_dir)
     else:
         raise ValueError(kind)
     res.update(_usage())
+    return res
+
+
+def _command(kind: str, clip: Path, workers: int, cache_dir: Path, out_dir: Path, env: dict) -> dict:
+    """The whole ``gaitlab analyze`` command as a user runs it (pose cached), timed from outside."""
+    cmd = [sys.executable, "-m", "gaitlab", "analyze", str(clip), "--out", str(out_dir), "--model", "full"]
+    cmd += ["--workers", str(workers), "-q"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=dict(env, GAITLAB_CACHE_DIR=str(cache_dir)), stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark {kind}: gaitlab analyze exited with {proc.returncode}")
+    from gaitlab.io.video import probe
+
+    res = {
+        "frames": probe(clip).n_frames,
+        "wall_s": wall,
+        "command": " ".join(["gaitlab"] + cmd[3:]),
+        "rss_self_mb": usage.ru_maxrss / 1024.0,
+        "rss_largest_child_mb": 0.0,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+    }
+    acc = _accuracy(clip, out_dir)
+    if acc is not None:
+        res["accuracy"] = acc
     return res
 
 
@@ -227,117 +271,86 @@ def machine() -> dict:
     }
 
 
-def run(clip: Path, kinds: list[str], workers: int, *, log=print) -> dict:
-    """Every measurement in ``kinds``, each in a fresh subprocess; a shared private pose cache."""
+def run(clip: Path, kinds: list[str], workers: int, *, rounds: int = 1, log=print) -> dict:
+    """Every measurement in ``kinds``, ``rounds`` times alternating, each in a fresh subprocess."""
     import shutil
 
     from gaitlab.io.video import probe
 
     info = probe(clip)
-    kinds = [k for k in KINDS if k in kinds]  # KINDS order: "cold" runs on the empty cache, before "cached"
+    kinds = [k for k in KINDS if k in kinds]
     tmp = Path(tempfile.mkdtemp(prefix="gaitlab-bench-"))
     try:
-        return _run_in(tmp, clip, info, kinds, workers, log=log)
+        load_before = list(os.getloadavg())
+        runs = _run_in(tmp, clip, kinds, workers, rounds, log=log)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # private cache and outputs (annotated videos) go again
-
-
-def _run_in(tmp: Path, clip: Path, info, kinds: list[str], workers: int, *, log) -> dict:
-    cache, outs = tmp / "cache", tmp / "out"
-    results = {}
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    filled = False  # the full model's pose of the clip is in the private cache
-
-    def one(kind: str) -> list[str]:
-        return [sys.executable, "-m", "gaitlab.evaluation.benchmark",
-                "--one", kind, str(clip), "--workers", str(workers),
-                "--cache-dir", str(cache), "--out-dir", str(outs)]  # fmt: skip
-
-    for kind in kinds:
-        if kind in ("cached", "annotate") and not filled:
-            # needs the pose on disk: fill the cache first (not reported)
-            subprocess.run(one("cold"), env=env, check=True, capture_output=True)
-            filled = True
-        log(f"benchmark: {kind} ...")
-        t0 = time.perf_counter()
-        r = subprocess.run(one(kind), env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"benchmark {kind} failed:\n{r.stderr[-3000:]}")
-        results[kind] = json.loads(r.stdout.strip().splitlines()[-1])
-        filled = filled or kind == "cold"
-        # what a user waits for: interpreter start, imports and the work
-        results[kind]["process_wall_s"] = time.perf_counter() - t0
-        results[kind]["load_avg_1min_after"] = os.getloadavg()[0]
-    base = results.get("baseline")
-    for res in results.values():
-        res["frames_per_s"] = res["frames"] / res["wall_s"] if res["wall_s"] > 0 else None
-        if base and res["frames_per_s"]:
-            res["ratio_to_baseline"] = res["frames_per_s"] / base["frames_per_s"]
+        shutil.rmtree(tmp, ignore_errors=True)  # private caches and outputs (annotated videos) go again
     return {
         "clip": str(clip),
         "frames": info.n_frames,
         "size_px": list(info.upright_size_px),
         "workers": workers,
+        "rounds": rounds,
+        "load_avg_before": load_before,
         "machine": machine(),
-        "results": results,
+        "results": _medians(runs),
+        "runs": runs,
     }
 
 
-LABELS = {
-    "baseline": "plain MediaPipe loop (1 process, full)",
-    "pose1": "gaitlab pose stage, 1 worker",
-    "poseN": "gaitlab pose stage, {n} workers",
-    "poseN_1p": "gaitlab pose stage, {n} workers, num_poses=1",
-    "cold": "gaitlab analyze, cold ({n} workers)",
-    "cached": "gaitlab analyze, cached pose",
-    "annotate": "gaitlab analyze --annotate, cached pose",
-    "lite": "gaitlab analyze, cold, lite model",
-}
+def _run_in(tmp: Path, clip: Path, kinds: list[str], workers: int, rounds: int, *, log) -> dict[str, list[dict]]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    filled = tmp / "cache-filled"  # the full model's pose of the clip, for the cached kinds
+
+    def one(kind: str, cache: Path, out: Path) -> list[str]:
+        return [sys.executable, "-m", "gaitlab.evaluation.benchmark",
+                "--one", kind, str(clip), "--workers", str(workers),
+                "--cache-dir", str(cache), "--out-dir", str(out)]  # fmt: skip
+
+    if any(k in CACHED for k in kinds):  # fill the cache first (not reported)
+        subprocess.run(one("cold", filled, tmp / "fill"), env=env, check=True, capture_output=True)
+    runs: dict[str, list[dict]] = {k: [] for k in kinds}
+    for r in range(rounds):
+        for kind in kinds:
+            log(f"benchmark: round {r + 1}/{rounds}: {kind} ...")
+            cache = filled if kind in CACHED else tmp / f"cache-{kind}-{r}"  # cold kinds: an empty cache each
+            out = tmp / f"out-{kind}-{r}"
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            if kind == "cached":
+                res = _command(kind, clip, workers, cache, out, env)
+            else:
+                p = subprocess.run(one(kind, cache, out), env=env, capture_output=True, text=True)
+                if p.returncode != 0:
+                    raise RuntimeError(f"benchmark {kind} failed:\n{p.stderr[-3000:]}")
+                res = json.loads(p.stdout.strip().splitlines()[-1])
+            # what a user waits for: interpreter start, imports and the work
+            res["process_wall_s"] = time.perf_counter() - t0
+            res["load_avg_1min_before"] = load
+            runs[kind].append(res)
+    return runs
 
 
-def format_table(report: dict) -> str:
-    n = report["workers"]
-    m = report["machine"]
-    lines = [
-        f"clip: {report['clip']} ({report['frames']} frames, {report['size_px'][0]}x{report['size_px'][1]})",
-        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; load average at the end "
-        f"{m['load_avg_1_5_15'][0]:.2f} / {m['load_avg_1_5_15'][1]:.2f} / {m['load_avg_1_5_15'][2]:.2f}",
-        "",
-        "| run | wall s (process s) | frames/s | x baseline | CPU s | overhead | "
-        "peak RSS MB (main / largest worker) | accuracy |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for kind, res in report["results"].items():
-        ratio = f"{res['ratio_to_baseline']:.2f}" if res.get("ratio_to_baseline") else "-"
-        over = f"{100 * res['overhead_share']:.1f} %" if res.get("overhead_share") is not None else "-"
-        rss = f"{res['rss_self_mb']:.0f} / {res['rss_largest_child_mb']:.0f}"
-        acc = res.get("accuracy")
-        acc_text = "-"
-        if acc and acc.get("touchdown_mae_frames") is not None:
-            vel_err = acc["peak_velocity_abs_err_pct"]
-            acc_text = (
-                f"{acc['contacts_found']}/{acc['contacts_true']} contacts, TD {acc['touchdown_mae_frames']:.2f} "
-                f"TO {acc['toe_off_mae_frames']:.2f} frames MAE, peak vel "
-                f"{vel_err if vel_err is not None else float('nan'):.1f} % err"
-            )
-        fps = f"{res['frames_per_s']:.1f}" if res.get("frames_per_s") else "-"
-        lines.append(
-            f"| {LABELS[kind].format(n=n)} | {res['wall_s']:.2f} ({res['process_wall_s']:.2f}) | {fps} | "
-            f"{ratio} | {res['cpu_s']:.1f} | {over} | {rss} | {acc_text} |"
-        )
-    cold = report["results"].get("cold")
-    if cold and cold.get("processes"):
-        parts = ", ".join(
-            f"process {i}: landmarker {p['pose_s']:.1f} s, decode+convert {p['decode_s']:.1f} s, "
-            f"scan {p['scan_s']:.1f} s, {p['owned_frames']} frames"
-            for i, p in enumerate(cold["processes"])
-        )
-        lines += [
-            "",
-            f"cold run, per process: {parts}; stages: "
-            + ", ".join(f"{k} {v:.2f}" for k, v in cold["stages_s"].items()),
-        ]
-    return "\n".join(lines)
+def _medians(runs: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per kind: its median-wall run (every field of that run), medians of times and of per-round ratios."""
+    import statistics
+
+    base = runs.get("baseline")
+    out = {}
+    for kind, rs in runs.items():
+        for i, res in enumerate(rs):
+            res["frames_per_s"] = res["frames"] / res["wall_s"] if res["wall_s"] > 0 else None
+            if base and res["frames_per_s"]:
+                res["ratio_to_baseline"] = base[i]["wall_s"] / res["wall_s"]
+        summary = dict(sorted(rs, key=lambda x: x["wall_s"])[(len(rs) - 1) // 2])
+        for key in ("wall_s", "process_wall_s", "cpu_s"):
+            summary[key] = statistics.median(x[key] for x in rs)
+        summary["frames_per_s"] = summary["frames"] / summary["wall_s"]
+        if base:
+            summary["ratio_to_baseline"] = statistics.median(x["ratio_to_baseline"] for x in rs)
+        summary["wall_s_runs"] = [x["wall_s"] for x in rs]
+        out[kind] = summary
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("clip", type=Path, nargs="?", default=DEFAULT_CLIP, help="video (default: the sample clip)")
     p.add_argument("--workers", type=int, default=default_workers(), help="N for the parallel runs (default: cores)")
     p.add_argument("--only", default=",".join(KINDS), help=f"comma-separated subset of {','.join(KINDS)}")
+    p.add_argument("--rounds", type=int, default=1, help="run every kind this many times, alternating (medians)")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.add_argument("--one", choices=KINDS, help=argparse.SUPPRESS)
     p.add_argument("--cache-dir", type=Path, help=argparse.SUPPRESS)
@@ -360,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         p.error(f"unknown measurement(s) {unknown}; choose from {', '.join(KINDS)}")
-    report = run(args.clip, kinds, args.workers, log=lambda s: print(s, file=sys.stderr))
+    report = run(args.clip, kinds, args.workers, rounds=max(1, args.rounds), log=lambda s: print(s, file=sys.stderr))
+    report["command"] = "python scripts/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print(format_table(report))
     if args.json:
         from gaitlab.io.atomic import write_text_atomic

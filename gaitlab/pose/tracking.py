@@ -1,4 +1,4 @@
-"""Tracking that does not depend on the worker count: fixed restarts, and the multi-pose path only where needed.
+"""Posing that does not depend on the worker count (fixed restarts); tracking, posing everyone only where needed.
 
 With one pose per frame MediaPipe tracks: a frame's landmarks come from a
 region found from the previous frame's landmarks, so they depend on where
@@ -10,10 +10,19 @@ same landmarks as a fresh landmarker given the same black frame), re-poses the
 ``LOCK_FRAMES`` posable frames before the start (rows dropped) so the tracker has
 locked on, and tracks through the segment. Every process that poses a segment
 sees the same frames in the same order, so the landmarks are the same with 1 or
-N workers and the pose cache can be shared across worker counts.
+N workers and the pose cache can be shared across worker counts. Near the left
+or right edge of the picture (``EDGE_FRAC``: a body entering or leaving, which the
+tracker holds badly) the tracker is reset after every frame, so those frames
+are found afresh as before.
+
+That is ``PoseSettings.tracking`` (or ``num_poses`` = 1, ``--single-person``,
+without the probes below). By default (``num_poses`` = 3, no ``tracking``) every
+segment is posed by the multi-pose landmarker, restarted on the same grid:
+every frame posed afresh with every person, as before tracking, the same with
+1 or N workers (up to MediaPipe's visibility filter, see ``_Landmarker``).
 
 Other people (``num_poses`` > 1): asking MediaPipe for several poses makes it
-run its person detector on every frame. Instead, at each segment start a
+run its person detector on every frame. Instead, with ``tracking``, at each segment start a
 second landmarker (``num_poses`` poses, also reset there) probes the first
 posable frame. If it sees two or more people the whole segment is posed by it
 (every pose of every frame, as before); otherwise the segment is tracked with
@@ -57,6 +66,10 @@ PROBE_FRAMES = 24
 # The tracked pose has drifted when its limb landmarks are this far (mean, body heights, left/right labels
 # either way) from the pose the probe detects afresh on the same person (a clean track: < 0.03 typically).
 MAX_DRIFT_BODY_HEIGHTS = 0.2
+# A tracked pose this close to the left or right edge (share of the frame width) may be a body entering or
+# leaving the picture, which the tracker holds badly (a rendered jog entering: wrong legs for ~10 frames where
+# detection was right): the tracker is reset after such a frame, so the next one is found afresh.
+EDGE_FRAC = 0.1
 _LEFT = [INDEX[f"left_{p}"] for p in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")]
 _RIGHT = [INDEX[f"right_{p}"] for p in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")]
 
@@ -134,13 +147,14 @@ class Landmarkers:
     """The tracking landmarker (one pose) and, for ``num_poses`` > 1, the multi-pose one: made once per process."""
 
     def __init__(self, model_path: Path, settings: PoseSettings):
-        self.single = _Landmarker(model_path, settings, 1)
+        self.track = settings.tracking or settings.num_poses == 1
+        self.single = _Landmarker(model_path, settings, 1) if self.track else None
         self.multi = _Landmarker(model_path, settings, settings.num_poses) if settings.num_poses > 1 else None
 
     def close(self) -> None:
-        self.single.close()
-        if self.multi is not None:
-            self.multi.close()
+        for lm in (self.single, self.multi):
+            if lm is not None:
+                lm.close()
 
 
 class SegmentPoser:
@@ -153,7 +167,7 @@ class SegmentPoser:
 
     def __init__(self, landmarkers: Landmarkers, rows: CandidateRows, *, start: int):
         self.rows, self.start = rows, start
-        self.single, self.multi = landmarkers.single, landmarkers.multi
+        self.single, self.multi, self.track = landmarkers.single, landmarkers.multi, landmarkers.track
         self.recent: deque[Frame] = deque(maxlen=LOCK_FRAMES)
         self.segments: dict[int, _Segment] = {}
         self.redo: list[int] = []
@@ -176,7 +190,7 @@ class SegmentPoser:
             rows = CandidateRows()
             rows.add(frame, probe)
             seen = rows.poses[0]
-            if len(seen) >= 2:
+            if len(seen) >= 2 or not self.track:  # not tracking: every segment posed with every pose
                 self.segments[seg] = _Segment(multi=True, posed=[frame.index])
                 self.rows.add(frame, probe)
                 return
@@ -211,6 +225,10 @@ class SegmentPoser:
         if not found:
             return
         p = found[0]
+        x0, _, x1, _ = p.box
+        width = frame.rgb.shape[1]
+        if x0 < EDGE_FRAC * width or x1 > (1 - EDGE_FRAC) * width:
+            self.single.reset(frame.rgb.shape)  # the next frame is detected afresh
         if segment.last is not None:
             t0, c0, h0 = segment.last
             moved = float(np.linalg.norm(p.centre - c0)) / max(h0, p.height_px)
@@ -251,7 +269,7 @@ class SegmentPoser:
 
     @property
     def landmarker_calls(self) -> int:
-        return self.single.calls + (self.multi.calls if self.multi is not None else 0)
+        return sum(lm.calls for lm in (self.single, self.multi) if lm is not None)
 
     def decisions(self) -> dict:
         """Segment starts (positions) posed with every pose, and those of them redone (a probe inside, a jump)."""
