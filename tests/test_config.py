@@ -43,18 +43,18 @@ def test_every_number_setting_declares_a_range_that_holds_its_default():
 
 # (table, key, TOML value, words the message must hold besides the file, key and value)
 WRONG = [
-    ("clean", "cutoff_hz", '"12"', "a number in (0, 50]"),  # a string for a number
-    ("clean", "cutoff_hz", "-5", "a number in (0, 50]"),
-    ("clean", "cutoff_hz", "0", "a number in (0, 50]"),
-    ("clean", "cutoff_hz", "1e9", "a number in (0, 50]"),
-    ("clean", "cutoff_hz", "nan", "a number in (0, 50]"),
-    ("clean", "cutoff_hz", "inf", "a number in (0, 50]"),
-    ("clean", "cutoff_hz", "true", "a number in (0, 50]"),
-    ("clean", "cutoff_hz", "[12, 14]", "a number in (0, 50]"),
+    ("clean", "cutoff_hz", '"12"', "a number in [0.1, 50]"),  # a string for a number
+    ("clean", "cutoff_hz", "-5", "a number in [0.1, 50]"),
+    ("clean", "cutoff_hz", "0", "a number in [0.1, 50]"),
+    ("clean", "cutoff_hz", "1e9", "a number in [0.1, 50]"),
+    ("clean", "cutoff_hz", "nan", "a number in [0.1, 50]"),
+    ("clean", "cutoff_hz", "inf", "a number in [0.1, 50]"),
+    ("clean", "cutoff_hz", "true", "a number in [0.1, 50]"),
+    ("clean", "cutoff_hz", "[12, 14]", "a number in [0.1, 50]"),
     ("clean", "filter_order", "0", "a whole number in [1, 8]"),
     ("clean", "filter_order", "4.0", "a whole number in [1, 8]"),
     ("clean", "filter_order", "9", "a whole number in [1, 8]"),
-    ("clean", "trunk_cutoff_hz", "0", "a number in (0, 50]"),
+    ("clean", "trunk_cutoff_hz", "0", "a number in [0.1, 50]"),
     ("clean", "min_visibility", "1.5", "a number in [0, 1]"),
     ("clean", "max_gap_fill_s", "-0.01", "a number in [0, 0.5]"),
     ("events", "contact_exit_factor", "0.5", "a number in [1, 5]"),

@@ -229,3 +229,17 @@ def test_trc_without_one_number_is_exit_2(tmp_path):
         warnings.simplefilter("error")
         with pytest.raises(BadInputError, match="no landmark position in it is a number"):
             read_trc(path)
+
+
+def test_cutoff_too_low_to_filter_is_refused_on_load(tmp_path):
+    """5e-8 Hz was 'in range' and failed inside SciPy's filter design (a singular matrix: exit 1)."""
+    from gaitlab.core.config import load_config
+    from gaitlab.core.errors import BadInputError
+
+    path = tmp_path / "c.toml"
+    for key in ("cutoff_hz", "trunk_cutoff_hz"):
+        path.write_text(f"[clean]\n{key} = 5e-8\n")
+        with pytest.raises(BadInputError, match=r"must be a number in \[0\.1, 50\]"):
+            load_config(path)
+        path.write_text(f"[clean]\n{key} = 0.1\n")
+        assert getattr(load_config(path).clean, key) == 0.1

@@ -56,8 +56,9 @@ class CleanConfig:
     # 12 Hz keeps the hip-flexion velocity peak of a ~4.5 steps/s sprint (its
     # energy sits below ~10 Hz) while removing pose jitter; Sports2D's 6 Hz
     # blunts the peak. Applied in capture-time Hz, clamped below Nyquist. Above 50 Hz nothing of a
-    # runner's limb motion is left to keep, only pose jitter.
-    cutoff_hz: float = setting(12.0, 0.0, 50.0, lo_open=True)
+    # runner's limb motion is left to keep, only pose jitter; below 0.1 Hz nothing of the running either,
+    # and far below it the filter's design fails numerically (5e-8 Hz: a singular matrix).
+    cutoff_hz: float = setting(12.0, 0.1, 50.0)
     # Run forwards and backwards (twice the order in effect); higher orders ring, and a gap-free run
     # shorter than the filter's padding (3 x (order + 1) frames) is left unfiltered.
     filter_order: int = setting(4, 1, 8)
@@ -69,7 +70,7 @@ class CleanConfig:
     # at 1 Hz. Any low-pass below the step rate also removes the trunk's real pitch oscillation
     # at the step rate. Measured effect on swing velocity: docs/accuracy.md.
     # Keypoints from other sources (TRC, OpenPose, markers) keep the limb cutoff.
-    trunk_cutoff_hz: float = setting(1.0, 0.0, 50.0, lo_open=True)
+    trunk_cutoff_hz: float = setting(1.0, 0.1, 50.0)
     # Gaps up to this long (capture time) are interpolated; longer stay NaN. More than a sprint
     # stride (0.45 s) would be invented motion.
     max_gap_fill_s: float = setting(0.05, 0.0, 0.5)
