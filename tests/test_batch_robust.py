@@ -328,3 +328,22 @@ def test_batch_that_finds_nothing_to_do_leaves_no_output_folder(tmp_path):
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 2 and message in stderr, stderr
         assert not out.exists()
+
+
+def test_the_sidecar_height_reaches_the_job_and_its_marker_key(tmp_path):
+    from gaitlab.team.library import sidecar_path
+    from gaitlab.team.worker import marker_key
+
+    src = tmp_path / "lib" / "ann" / "2026-01-02"
+    src.mkdir(parents=True)
+    for name, height in (("a.mp4", 1.8), ("b.mp4", 180), ("c.mp4", None)):
+        (src / name).write_bytes(b"\0" * 64)
+        meta = {"athlete": "ann", "session": "2026-01-02", "athlete_height_m": height}
+        sidecar_path(src / name).write_text(json.dumps(meta))
+    jobs = {j.rel.rsplit("/", 1)[-1]: j for j in discover(tmp_path / "lib", tmp_path / "out")}
+    assert jobs["a.mp4"].athlete_height_m == 1.8 and jobs["a.mp4"].problem is None
+    assert jobs["b.mp4"].athlete_height_m is None and "metres" in jobs["b.mp4"].problem  # 180: centimetres
+    assert jobs["c.mp4"].athlete_height_m is None and jobs["c.mp4"].problem is None
+    # a height changes the finished clip's key (metres differ); no height keeps the key of older batches
+    assert marker_key("sha", "k", None, 1.8) != marker_key("sha", "k", None)
+    assert marker_key("sha", "k", None, None) == marker_key("sha", "k", None)

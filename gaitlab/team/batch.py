@@ -141,7 +141,7 @@ def check_marker(job: ClipJob, key: str) -> tuple[dict | None, dict | None]:
         sha = marker["clip_sha256"] if unchanged_since(st, marker) else file_sha256(job.clip)
     except OSError:
         return None, None
-    if marker.get("key") != marker_key(sha, key, job.capture_fps):
+    if marker.get("key") != marker_key(sha, key, job.capture_fps, job.athlete_height_m):
         return None, {"sha256": sha, "size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     row = dict(marker["row"], athlete=job.athlete, session=job.session, clip=job.rel)
     return with_side_columns(row, job.out_dir), None
@@ -226,6 +226,7 @@ class _Run:
             "batch_out_dir": str(self.out.resolve()),
             "lock_path": str(clip_lock_path(self.out.resolve(), job.out_dir.resolve())),
             "capture_fps": job.capture_fps,
+            "athlete_height_m": job.athlete_height_m,
             "settings": self.settings,
             "config": self.config,
             "settings_key": self.key,

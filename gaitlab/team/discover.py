@@ -18,6 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from gaitlab.analysis.metres import check_athlete_height
 from gaitlab.core.errors import BadInputError
 from gaitlab.team.library import VIDEO_SUFFIXES, name_or_fallback, read_sidecar
 
@@ -39,6 +40,7 @@ class ClipJob:
     capture_fps: float | None
     out_dir: Path | None
     problem: str | None = None
+    athlete_height_m: float | None = None  # from the clip's sidecar (gaitlab upload --athlete-height-m)
 
 
 def find_clips(source: Path, *, skip: Path | None = None, unreadable: list | None = None) -> list[Path]:
@@ -117,6 +119,20 @@ def _sidecar_fps(meta: dict) -> tuple[float | None, str | None]:
     return None, f"capture_fps {fps!r} in its sidecar is not a positive number"
 
 
+def _sidecar_height(meta: dict | None) -> tuple[float | None, str | None]:
+    """(standing height in metres, problem): the sidecar's ``athlete_height_m`` when absent or plausible."""
+    height = (meta or {}).get("athlete_height_m")
+    if height is None:
+        return None, None
+    if isinstance(height, (int, float)) and not isinstance(height, bool) and math.isfinite(height):
+        try:
+            check_athlete_height(float(height))
+            return float(height), None
+        except BadInputError as exc:
+            return None, f"its sidecar's {exc}"
+    return None, f"athlete_height_m {height!r} in its sidecar is not a number"
+
+
 def _describe(
     clip: Path, rel: Path, source: Path, roster: dict, mtime_s: float | None
 ) -> tuple[str, str, float | None, str | None]:
@@ -170,10 +186,13 @@ def discover(source: Path, out: Path, *, roster: Path | None = None) -> list[Cli
         rel = clip.relative_to(source)
         unusable, mtime_s = _unusable(clip, rel)
         athlete, session, capture_fps, problem = _describe(clip, rel, source, table, mtime_s)
-        problem = unusable or problem
+        height, height_problem = _sidecar_height(read_sidecar(clip)) if mtime_s is not None else (None, None)
+        problem = unusable or problem or height_problem
         athlete = name_or_fallback(athlete, fallback="athlete")
         session = name_or_fallback(session, fallback="session") if session else ""
-        job = ClipJob(clip, rel.as_posix(), athlete, session, capture_fps, out_dir=None, problem=problem)
+        job = ClipJob(
+            clip, rel.as_posix(), athlete, session, capture_fps, out_dir=None, problem=problem, athlete_height_m=height
+        )
         if problem is None:
             name = name_or_fallback(clip.stem, fallback="clip")
             out_dir, k = out / "clips" / athlete / session / name, 1

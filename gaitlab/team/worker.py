@@ -84,8 +84,13 @@ def unchanged_since(stat: os.stat_result, record: dict | None) -> bool:
     return bool(record) and (stat.st_size, stat.st_mtime_ns) == (record.get("size_bytes"), record.get("mtime_ns"))
 
 
-def marker_key(clip_sha256: str, settings_key: str, capture_fps: float | None) -> str:
-    payload = json.dumps({"clip": clip_sha256, "settings": settings_key, "capture_fps": capture_fps}, sort_keys=True)
+def marker_key(
+    clip_sha256: str, settings_key: str, capture_fps: float | None, athlete_height_m: float | None = None
+) -> str:
+    fields = {"clip": clip_sha256, "settings": settings_key, "capture_fps": capture_fps}
+    if athlete_height_m is not None:  # only then: batches of clips without a height keep their keys
+        fields["athlete_height_m"] = athlete_height_m
+    payload = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -199,7 +204,8 @@ def _analyze(job: dict, limit: TimeLimit, ident: dict, done: dict) -> None:
     clip, out_dir = Path(job["clip"]), Path(job["out_dir"])
     done["sha"], done["stat"] = _clip_hash(clip, job.get("clip_hash"))
     marker = read_marker(out_dir)
-    if marker is not None and marker.get("key") == marker_key(done["sha"], job["settings_key"], job["capture_fps"]):
+    key = marker_key(done["sha"], job["settings_key"], job["capture_fps"], job.get("athlete_height_m"))
+    if marker is not None and marker.get("key") == key:
         row = with_side_columns(dict(marker["row"], **ident), out_dir)
         done.update(row=row, reused=True, cacheable=False)  # another batch finished it
         return
@@ -213,6 +219,7 @@ def _analyze(job: dict, limit: TimeLimit, ident: dict, done: dict) -> None:
         clip,
         out_dir=out_dir,
         capture_fps=job["capture_fps"],
+        athlete_height_m=job.get("athlete_height_m"),
         settings=job["settings"],
         config=job["config"],
         show_progress=False,
@@ -295,7 +302,7 @@ def process_clip(job: dict) -> dict:
             out_dir.mkdir(parents=True, exist_ok=True)
             marker = {
                 "format": MARKER_FORMAT_VERSION,
-                "key": marker_key(done["sha"], job["settings_key"], job["capture_fps"]),
+                "key": marker_key(done["sha"], job["settings_key"], job["capture_fps"], job.get("athlete_height_m")),
                 "clip_sha256": done["sha"],
                 "size_bytes": done["stat"].st_size,
                 "mtime_ns": done["stat"].st_mtime_ns,
