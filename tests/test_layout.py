@@ -8,7 +8,20 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "gaitlab"
 
 # Lower layers never import higher ones; a stage may import its own layer and any below it.
-LAYERS = ["core", "io", "pose", "analysis", "outputs", "pipeline", "team", "evaluation", "api", "cli", "__main__", "__init__"]
+LAYERS = [
+    "core",
+    "io",
+    "pose",
+    "analysis",
+    "outputs",
+    "pipeline",
+    "team",
+    "evaluation",
+    "api",
+    "cli",
+    "__main__",
+    "__init__",
+]
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
