@@ -366,13 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_BAD_INPUT
-    handler = {
-        "analyze": _cmd_analyze,
-        "annotate": _cmd_annotate,
-        "models": _cmd_models,
-        "upload": _cmd_upload,
-        "batch": _cmd_batch,
-    }[args.command]
+    commands = {"analyze": _cmd_analyze, "annotate": _cmd_annotate, "models": _cmd_models}
+    handler = {**commands, "upload": _cmd_upload, "batch": _cmd_batch}[args.command]
     from gaitlab.core.errors import GaitlabError
     from gaitlab.core.signals import Terminated, terminate_as_interrupt
 
@@ -385,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C, or kill (SIGTERM): the same clean-up has run
         logger.critical("terminated" if isinstance(exc, Terminated) else "interrupted")
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of our output went away (| head): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # SIGPIPE's exit status
     except Exception as exc:  # a bug: one line for the user, the traceback in a log file
         fd, log = tempfile.mkstemp(prefix="gaitlab-error-", suffix=".log")
         with os.fdopen(fd, "w") as fh:

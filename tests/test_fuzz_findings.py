@@ -243,3 +243,17 @@ def test_cutoff_too_low_to_filter_is_refused_on_load(tmp_path):
             load_config(path)
         path.write_text(f"[clean]\n{key} = 0.1\n")
         assert getattr(load_config(path).clean, key) == 0.1
+
+
+def test_output_piped_into_a_reader_that_stops_is_no_internal_error(tmp_path):
+    # `gaitlab analyze ... | head -1`: the reader goes away; exit as SIGPIPE would (141), no error message
+    from gaitlab.outputs.opensim import write_trc
+    from synthetic import running_track
+    from test_events import sprint_contacts
+
+    trc = write_trc(tmp_path / "run.trc", running_track(sprint_contacts(), fps=240.0, duration_s=2.0))
+    cmd = [sys.executable, "-m", "gaitlab", "analyze", "--keypoints", str(trc), "--out", str(tmp_path / "o"), "--json"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 141 and "internal error" not in err
