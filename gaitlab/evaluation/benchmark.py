@@ -11,6 +11,8 @@ per-round ratios. Measurements (all on the same clip):
 
 - ``baseline``: decode (PyAV), convert to RGB, ``detect_for_video`` with the full
   model and MediaPipe's default options (one pose, tracking), in one process;
+  ``baselineN`` (``_heavy``): N such loops at once, one process each, wall / N:
+  what N cores give the plain loop, the ceiling for any split of the clip;
 - ``pose1`` / ``poseN``: gaitlab's pose stage (scan + landmarker, every frame
   posed afresh with up to 3 people, restarts on a fixed grid: ``pose.tracking``)
   with 1 and N worker processes; ``poseN_track``: the same with
@@ -26,12 +28,9 @@ Where the clip has a ``.truth.json`` (the sample clip), every ``analyze`` run
 also reports its accuracy against it: touchdown/toe-off mean absolute error in
 capture frames and peak swing hip-flexion velocity error.
 
-Non-landmarker share (``analyze`` runs): the part of the wall time in which the
-cores were not running the landmarker: 1 - (landmarker seconds summed over
-processes) / (processes x wall). It includes decoding, colour conversion, the
-scan, worker start-up and imbalance, person selection, analysis, outputs and
-the report.
-"""
+Non-landmarker share (``analyze`` runs): 1 - (landmarker seconds summed over
+processes) / (processes x wall): decoding, colour conversion, the scan, worker
+start-up and imbalance, person selection, analysis, outputs and the report."""
 
 from __future__ import annotations
 
@@ -49,8 +48,8 @@ from pathlib import Path
 from gaitlab.core import columns as col
 from gaitlab.evaluation.benchmark_table import format_table
 
-KINDS = ("baseline", "pose1", "poseN", "poseN_track", "poseN_1p", "cold1", "cold", "cold1_track", "cold_track")
-KINDS += ("cached", "heavy1", "heavy", "heavy_track", "annotate", "lite")
+KINDS = ("baseline", "baselineN", "baselineN_heavy", "pose1", "poseN", "poseN_track", "poseN_1p", "cold1", "cold")
+KINDS += ("cold1_track", "cold_track", "cached", "heavy1", "heavy", "heavy_track", "annotate", "lite")
 # analyze kinds: (model, workers (None: N), PoseSettings.tracking)
 ANALYZE = {"cold1": ("full", 1, False), "cold": ("full", None, False), "cold1_track": ("full", 1, True)}
 ANALYZE |= {"cold_track": ("full", None, True), "heavy1": ("heavy", 1, False), "heavy": ("heavy", None, False)}
@@ -93,6 +92,17 @@ def _baseline(clip: Path, model_path: Path) -> dict:
                 landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), n * 33 + 1)
                 n += 1
     return {"frames": n, "wall_s": time.perf_counter() - t0}
+
+
+def _baseline_n(clip: Path, model_path: Path, n: int) -> dict:
+    """``n`` plain loops at once (``_baseline``, one process each); ``wall_s`` = the slowest's over n."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        loops = list(pool.map(_baseline, [clip] * n, [model_path] * n))
+    wall = max(r["wall_s"] for r in loops)
+    return {"frames": loops[0]["frames"], "wall_s": wall / n, "loops_wall_s": [r["wall_s"] for r in loops]}
 
 
 def _pose_stage(clip: Path, model: str, workers: int, num_poses: int = 3, tracking: bool = False) -> dict:
@@ -205,6 +215,8 @@ def measure_one(kind: str, clip: Path, workers: int, cache_dir: Path, out_dir: P
     os.environ["GAITLAB_CACHE_DIR"] = str(cache_dir)
     if kind == "baseline":
         res = _baseline(clip, ensure_model("full"))
+    elif kind.startswith("baselineN"):
+        res = _baseline_n(clip, ensure_model("heavy" if kind.endswith("heavy") else "full"), workers)
     elif kind == "pose1":
         res = _pose_stage(clip, "full", 1)
     elif kind == "poseN":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 LABELS = {
     "baseline": "plain MediaPipe loop (1 process, full model)",
+    "baselineN": "{n} plain loops at once (full model), per clip",
+    "baselineN_heavy": "{n} plain loops at once (heavy model), per clip",
     "pose1": "gaitlab pose stage, 1 worker, full",
     "poseN": "gaitlab pose stage, {n} workers, full",
     "poseN_track": "gaitlab pose stage, {n} workers, full, tracking",
