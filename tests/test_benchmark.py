@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from clipfactory import trim_clip
 from conftest import SAMPLE_CLIP
-
 from gaitlab.evaluation import benchmark
 
 
