@@ -119,20 +119,6 @@ def annotate_clip(
     return write_annotated_video(info, overlay, out_dir / "annotated.mp4", **drawing)
 
 
-def capture_notes(info: VideoInfo, source: str = "") -> list[QualityNote]:
-    notes = []
-    if (source or info.capture_fps_source) == "assumed":
-        notes.append(
-            QualityNote(
-                "capture_rate_assumed",
-                f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
-                f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
-                f"is wrong by the slow-motion factor.",
-            )
-        )
-    return notes
-
-
 def _remove_if_empty(folder: Path) -> None:
     try:
         folder.rmdir()
@@ -165,7 +151,7 @@ def _analyze_with_hazards(
     status = status_of(measured, config)
     if factor is not None or not status.ok:
         step_hz = None  # else: the step rate the slow-motion decision used, so the note and the decision agree
-    notes = capture_notes(info, tb.source)
+    notes = hazards.capture_notes(info, tb.source)
     bad = track.meta.get("bad_packets", 0)
     if bad:
         notes.append(QualityNote("bad_packets", f"{bad} damaged packet(s) could not be decoded and were skipped."))
@@ -194,8 +180,11 @@ def measure_clip(
     workers: int | None = None,
     clip_sha256: str | None = None,
     athlete_height_m: float | None = None,
+    marks: list[tuple[str, float]] | None = None,
 ) -> tuple[AnalysisResult, bool]:
-    """(analysis, pose came from the cache) of a probed clip; writes no output (the pose cache only)."""
+    """(analysis, pose came from the cache) of a probed clip; writes no output (the pose cache only).
+    ``marks``: gets ("pose_s", end time) and ("analysis_s", end time) appended (``_timings``)."""
+    marks = [] if marks is None else marks
     check_athlete_height(athlete_height_m)  # before the pose work: speed and step length in metres
     track, cached = load_or_extract_pose(
         info,
@@ -206,8 +195,11 @@ def measure_clip(
         workers=workers,
         clip_sha256=clip_sha256,
     )
+    marks.append(("pose_s", time.perf_counter()))
     more = {"athlete_height_m": athlete_height_m}
-    return _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model, **more), cached
+    result = _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model, **more)
+    marks.append(("analysis_s", time.perf_counter()))
+    return result, cached
 
 
 def measure_keypoints(
@@ -337,19 +329,18 @@ def analyze_clip(
         run_log(out_dir / RUN_LOG_NAME, command="analyze", settings=run_settings),
     ):
         marks.append(("probe_s", time.perf_counter()))
-        track, cached = load_or_extract_pose(
+        result, cached = measure_clip(
             info,
             settings,
+            config=config,
             model_path=model_path,
             show_progress=show_progress,
             use_cache=use_cache,
             workers=workers,
             clip_sha256=clip_sha256,
+            athlete_height_m=athlete_height_m,
+            marks=marks,
         )
-        marks.append(("pose_s", time.perf_counter()))
-        more = {"athlete_height_m": athlete_height_m}
-        result = _analyze_with_hazards(info, track, config=config, clip=info.path, pose_model=settings.model, **more)
-        marks.append(("analysis_s", time.perf_counter()))
         paths = save_result(
             result,
             out_dir,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.damage import damage_note
-from gaitlab.analysis.summary import ClipFacts, frozen_map
+from gaitlab.analysis.summary import ClipFacts, QualityNote, frozen_map
 from gaitlab.core import columns as col
 from gaitlab.core.types import PoseTrack, VideoInfo
 
@@ -350,3 +350,18 @@ def clip_facts(info: VideoInfo, track: PoseTrack, tb: TimeBase, segments: int, p
         frame_size_px=tuple(info.upright_size_px),
         pose_model=pose_model,
     )
+
+
+def capture_notes(info: VideoInfo, source: str = "") -> list[QualityNote]:
+    """The note that the capture rate was assumed (no metadata, no --capture-fps), if it was."""
+    notes = []
+    if (source or info.capture_fps_source) == "assumed":
+        notes.append(
+            QualityNote(
+                "capture_rate_assumed",
+                f"Capture rate unknown (no phone metadata, no --capture-fps): assumed real-time "
+                f"{info.stored_fps:.3g} fps. For a slow-motion clip pass --capture-fps, or every time "
+                f"is wrong by the slow-motion factor.",
+            )
+        )
+    return notes
