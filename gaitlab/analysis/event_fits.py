@@ -60,23 +60,25 @@ def fit_landing_corner(
     t, h = t[ok], h[ok]
     if len(t) < 4:
         return float("nan"), float("nan")
-    best = (np.inf, float("nan"))
-    for sigma in sigmas_s:
-        for t0 in np.arange(t_lo, t_hi + 1e-12, step_s):
-            d = t0 - t
-            if sigma <= 0:
-                r = np.clip(d, 0.0, None)
-            else:
-                u = d / sigma
-                r = sigma * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi) + d * ndtr(u)
-            a_mat = np.column_stack([np.ones_like(r), r])
-            coef, *_ = np.linalg.lstsq(a_mat, h, rcond=None)
-            if coef[1] <= 0:
-                continue  # the foot must come down, not up
-            sse = float(np.sum((a_mat @ coef - h) ** 2))
-            if sse < best[0]:
-                best = (sse, float(t0))
-    return best[1], float(np.sqrt(best[0] / len(t))) if np.isfinite(best[0]) else float("nan")
+    grid = np.arange(t_lo, t_hi + 1e-12, step_s)
+    # every (sigma, t0) at once, sigma-major like the search order: a straight-line fit of h on r per row
+    d = grid[None, :, None] - t[None, None, :]
+    sigma = np.asarray(sigmas_s, np.float64)[:, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = d / sigma
+        blurred = sigma * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi) + d * ndtr(u)
+    r = np.where(sigma > 0, blurred, np.clip(d, 0.0, None)).reshape(-1, len(t))
+    rc = r - r.mean(axis=1, keepdims=True)
+    hc = h - h.mean()
+    var_r, cov = np.einsum("ij,ij->i", rc, rc), rc @ hc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(var_r > 0, cov / var_r, 0.0)
+        sse = np.where(slope > 0, float(hc @ hc) - cov * slope, np.inf)  # the foot must come down, not up
+    best = float(np.min(sse))
+    if not np.isfinite(best):
+        return float("nan"), float("nan")
+    k = int(np.argmax(sse <= best + 1e-9 * max(best, 1.0)))  # ties (flat between samples): the first, in search order
+    return float(grid[k % len(grid)]), float(np.sqrt(max(sse[k], 0.0) / len(t)))
 
 
 def search_landing_corner(
