@@ -9,7 +9,7 @@ shoulder -> hip -> knee path (trunk + thigh) is 0.98 m, so the athlete whose hei
 import numpy as np
 import pytest
 
-from gaitlab.analysis import metres
+from gaitlab.analysis import known_error, metres
 from gaitlab.analysis.analyze import analyze_track
 from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
@@ -85,7 +85,9 @@ def test_fixed_camera_speed_and_step_length():
     )
     # the CI is widened by the known error
     stat = m.legs["both"][col.SPEED_M_S]
-    assert stat.known_error == pytest.approx(stat.mean * metres.KNOWN_ERROR_PCT["fixed"] / 100)
+    # landmarks without a pose model: the markers rows' worst speed / step-length error, fixed camera
+    assert m.known_error_pct == metres.known_error_pct("markers", "fixed")
+    assert stat.known_error == pytest.approx(stat.mean * m.known_error_pct / 100)
     assert stat.ci95_high - stat.ci95_low > 2 * stat.known_error
 
 
@@ -147,3 +149,27 @@ def test_upload_keeps_the_athlete_height_in_the_sidecar(tmp_path):
     with pytest.raises(BadInputError, match="in metres"):  # refused before anything is filed
         upload_and_analyze([other], athlete="A", library=tmp_path / "lib", athlete_height_m=183.0, analyze=False)
     assert not list((tmp_path / "lib").rglob("other*"))
+
+
+def test_the_known_error_of_metres_is_the_worst_row_of_its_source_and_camera():
+    rows = [
+        {"source": "video", "model": "full", "camera": "fixed", "trial": "a", "fps": 60, "speed_error_pct": -2.0},
+        {"source": "video", "model": "full", "camera": "fixed", "trial": "b", "fps": 120, "step_length_error_pct": 4.5},
+        {"source": "video", "model": "full", "camera": "panning", "trial": "c", "fps": 240, "speed_error_pct": -12.0},
+        {"source": "video", "model": "heavy", "camera": "panning", "trial": "c", "fps": 240, "speed_error_pct": 3.0},
+        {"source": "markers", "camera": "fixed", "trial": "d", "fps": 60, "speed_error_pct": 5.0},
+        {"source": "real", "model": "full", "clip": "e", "fps": 30, "speed_error_pct": 50.0},
+    ]
+    table = known_error.known_error_table(rows)
+    assert known_error.metre_error_pct("full", "fixed", col.SPEED_M_S, table) == 2.0
+    assert known_error.metre_error_pct("full", "fixed", col.STEP_LENGTH_M, table) == 4.5
+    assert known_error.metre_error_pct("full", "panning", col.SPEED_M_S, table) == 12.0
+    assert known_error.metre_error_pct("heavy", "panning", col.SPEED_M_S, table) == 3.0
+    assert known_error.metre_error_pct("markers", "fixed", col.SPEED_M_S, table) == 5.0
+    assert known_error.metre_error_pct("full", "panning", col.STEP_LENGTH_M, table) is None
+    assert known_error.metre_error_pct("lite", "fixed", col.SPEED_M_S, table) is None
+    assert table["metres"]["full"]["panning"][col.SPEED_M_S]["worst_row"] == "c at 240 fps (video, panning camera)"
+    # the committed table covers both models and cameras: a clip's metres always carry a known error
+    for model in ("full", "heavy"):
+        for camera in ("fixed", "panning"):
+            assert (metres.known_error_pct(model, camera) or 0) > 0

@@ -162,11 +162,11 @@ def _measure(
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
     steps = mark_steps(steps, contacts)
     moving = bool(((track.meta or {}).get("camera") or {}).get("moving"))
+    error_key = uncertainty.source_key(track.source, pose_model)
     steps, in_metres, metre_notes = metres.measure_metres(
-        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving, feet=raw
+        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving, feet=raw, error_key=error_key
     )
     contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
-    error_key = uncertainty.source_key(track.source, pose_model)
     scatter_stats = leg_statistics(steps)
     known_errors = uncertainty.leg_known_errors(scatter_stats, leg_of_side, key=error_key, capture_fps=capture_fps)
     return Measured(

@@ -30,6 +30,10 @@ error of a trial mean (|mean(e)| <= mean(|e|)), so MAE keys are a safe stand-in 
 - ``time_to_peak_knee_drive_pct_swing`` has no entry: ``gaitlab.analysis.uncertainty`` derives it from the
   knee-drive and swing-time errors and the leg's mean swing time.
 
+Speed and step length (``metres``, per landmark source and camera, any rate) [% of the value]:
+``speed_m_s`` <- ``speed_error_pct``, ``step_length_m`` <- ``step_length_error_pct``: their error is the
+scale's and the camera's more than the rate's.
+
 Landmark source of a row: ``markers`` rows -> ``markers`` (perfect landmarks: gaitlab's
 algorithm alone); ``video`` and ``real`` rows -> their ``model`` (rows without one ran the
 ``full`` pose model, the only one evaluated before the model column existed).
@@ -119,7 +123,34 @@ def _row_error(row: dict, measure: str, leg: str) -> float | None:
 
 
 def _row_label(row: dict) -> str:
-    return f"{row.get('trial', '?')} at {float(row['fps']):.0f} fps ({row.get('source')})"
+    camera = ", panning camera" if row.get("camera") == "panning" else ""
+    return f"{row.get('trial', '?')} at {float(row['fps']):.0f} fps ({row.get('source')}{camera})"
+
+
+METRE_KEYS = {col.SPEED_M_S: "speed_error_pct", col.STEP_LENGTH_M: "step_length_error_pct"}
+
+
+def _metre_errors(rows: list[dict]) -> dict:
+    """{source key: {camera: {speed_m_s | step_length_m: {error, unit, n_rows, worst_row}}}}."""
+    out: dict = {}
+    for row in rows:
+        source = row_source_key(row)
+        if source is None or row.get("source") == "real":
+            continue
+        for measure, key in METRE_KEYS.items():
+            value = _finite_abs(row.get(key))
+            if value is None:
+                continue
+            cell = out.setdefault(source, {}).setdefault(row.get("camera") or "fixed", {})
+            entry = cell.setdefault(measure, {"error": value, "unit": "pct", "n_rows": 0, "worst_row": _row_label(row)})
+            entry["n_rows"] += 1
+            if value > entry["error"]:
+                entry.update(error=value, worst_row=_row_label(row))
+    for cameras in out.values():
+        for measures in cameras.values():
+            for entry in measures.values():
+                entry["error"] = round(entry["error"], 3)
+    return out
 
 
 def known_error_table(rows: list[dict]) -> dict:
@@ -162,6 +193,7 @@ def known_error_table(rows: list[dict]) -> dict:
             for m, (unit, keys, partial) in BASIS.items()
         },
         "errors": errors,
+        "metres": _metre_errors(rows),
     }
 
 
@@ -180,6 +212,13 @@ def _load(path: str) -> dict:
 def load_table(path: Path | None = None) -> dict:
     """The committed table (``DATA_PATH``) or the one at ``path``."""
     return _load(str(path or DATA_PATH))
+
+
+def metre_error_pct(key: str | None, camera: str, measure: str, table: dict | None = None) -> float | None:
+    """Worst |error| (% of the value) of speed or step length on the accuracy rows of this source key (pose
+    model, ``markers``) and camera (``fixed`` / ``panning``); None when no row measured it."""
+    entry = (load_table() if table is None else table).get("metres", {}).get(key, {}).get(camera, {}).get(measure)
+    return None if entry is None else float(entry["error"])
 
 
 def lookup(table: dict, key: str | None, fps: float, leg: str, measure: str) -> dict | None:

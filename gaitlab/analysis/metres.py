@@ -25,6 +25,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from gaitlab.analysis.known_error import metre_error_pct
 from gaitlab.analysis.metrics import describe, with_known_error
 from gaitlab.analysis.summary import Metres, QualityNote, frozen_legs
 from gaitlab.core import columns as col
@@ -39,10 +40,6 @@ SCALE_SEGMENT = "shoulder -> hip -> knee (trunk + thigh) = 0.533 x standing heig
 # Error of the scale: individual body proportions (about +-2 %) and where the pose model puts the joints;
 # the worst scale error measured on the accuracy clips (docs/metrics.md, full model: -6.3 %), rounded up.
 SCALE_ERROR_PCT = 6.5
-# Known error of speed and step length per camera: the worst measured on the accuracy clips' video rows
-# (docs/metrics.md, full model): fixed 7.3 % (the scale), panning 13.5 % (the scale and the stance foot's
-# drift, worst on a heel-striking jogger; 6.3 % on the sprints). The CIs are widened by it.
-KNOWN_ERROR_PCT = {"fixed": 7.5, "panning": 13.5}
 # The scale path's median in any part of the clip may differ from the whole clip's by this share at most
 # (side views in the accuracy table and the real side-view clips: <= 5 %; zooming or oblique clips: 16-58 %).
 MAX_SIZE_CHANGE = 0.10
@@ -53,6 +50,15 @@ MIN_CONTACT_FRAMES = 3
 MIN_CONTACT_SHARE = 0.6  # of the median contact time: shorter contacts do not time the camera
 PAN_CONTACT_TRIM = 0.1  # the camera's speed from the toe over a contact without its first and last 10 %
 HEIGHT_RANGE_M = (1.0, 2.5)  # an athlete's standing height
+
+
+def known_error_pct(key: str | None, camera: str) -> float | None:
+    """Known error of speed and step length for this landmark source key (the pose model, ``markers``;
+    ``uncertainty.source_key``) and camera (``fixed`` / ``panning``), % of the value: the worst of either on
+    the accuracy rows (gaitlab/data/known_error.json, docs/accuracy.md); the CIs are widened by it. None
+    when no row measured it: unknown."""
+    values = [v for m in col.METRE_MEASURES if (v := metre_error_pct(key, camera, m)) is not None]
+    return max(values) if values else None
 
 
 def check_athlete_height(athlete_height_m: float | None) -> None:
@@ -189,10 +195,12 @@ def measure_metres(
     athlete_height_m: float | None,
     camera_moving: bool,
     feet: PoseTrack | None = None,
+    error_key: str | None = None,
 ) -> tuple[pd.DataFrame, Metres, list[QualityNote]]:
     """The steps table with ``speed_m_s`` and ``step_length_m`` (empty when not measured), the summary's
     ``Metres`` and the notes for the user.
 
+    ``error_key``: the landmark source's key in the known-error table (``uncertainty.source_key``).
     ``track``: the low-passed landmarks (scale, pelvis); ``feet``: the same frames before the low-pass
     (default ``track``): a low-pass spreads the swing's motion into the stance, where the foot stands still.
     """
@@ -203,11 +211,11 @@ def measure_metres(
     steps[col.STEP_LENGTH_M] = np.nan
     camera = "panning" if camera_moving else "fixed"
     if athlete_height_m is None:
-        return steps, _not_measured("no athlete height given (--athlete-height-m)", camera), []
+        return steps, _not_measured("no athlete height given (--athlete-height-m)", camera, error_key), []
     path = scale_path_px(track)
     ok = np.isfinite(path)
     if ok.sum() < 2 or not len(steps):
-        return steps, _not_measured("too few frames with the shoulders, hips and knees seen", camera), []
+        return steps, _not_measured("too few frames with the shoulders, hips and knees seen", camera, error_key), []
     change = size_change(track, path)
     px_per_m = float(np.median(path[ok])) / (SCALE_FRACTION_OF_HEIGHT * athlete_height_m)
     facts = {"athlete_height_m": athlete_height_m, "px_per_m": px_per_m, "apparent_size_change_pct": 100 * change}
@@ -216,23 +224,24 @@ def measure_metres(
             f"the athlete's apparent size changes by {100 * change:.0f} % over the clip (more than "
             f"{100 * MAX_SIZE_CHANGE:.0f} %): the camera zooms or the view is oblique, so no one scale holds"
         )
-        return steps, _not_measured(why, camera, **facts), [QualityNote("metres", f"No speed or step length: {why}.")]
+        return steps, _not_measured(why, camera, error_key, **facts), [_no_metres_note(why)]
     travel, pan = camera_travel_px(feet, contacts) if camera_moving else (np.zeros(track.n_frames), [])
     if camera_moving and len(pan) < 2:
         why = "the camera moves and fewer than 2 contacts show how fast (the stance foot's motion)"
-        return steps, _not_measured(why, camera, **facts), [QualityNote("metres", f"No speed or step length: {why}.")]
+        return steps, _not_measured(why, camera, error_key, **facts), [_no_metres_note(why)]
     speed, length = step_metres(track, feet, contacts, steps, travel, px_per_m)
     steps[col.SPEED_M_S], steps[col.STEP_LENGTH_M] = speed, length
     pan_m_s = float(np.mean(pan)) / px_per_m if pan else None
+    known = known_error_pct(error_key, camera)
     metres = Metres(
         measured=True,
         why_not="",
         scale_segment=SCALE_SEGMENT,
         scale_error_pct=SCALE_ERROR_PCT,
-        known_error_pct=KNOWN_ERROR_PCT[camera],
+        known_error_pct=known,
         camera=camera,
         camera_speed_m_s=pan_m_s,
-        legs=frozen_legs(_leg_stats(steps, KNOWN_ERROR_PCT[camera])),
+        legs=frozen_legs(_leg_stats(steps, known)),
         **facts,
     )
     how = (
@@ -242,12 +251,13 @@ def measure_metres(
     )
     note = (
         f"Speed and step length in metres from the athlete's height ({athlete_height_m:.2f} m, scale "
-        f"{px_per_m:.0f} px/m from the shoulder-hip-knee length); {how}; known error +-{KNOWN_ERROR_PCT[camera]:g} %."
+        f"{px_per_m:.0f} px/m from the shoulder-hip-knee length); {how}; "
+        + (f"known error +-{known:.1f} % (docs/accuracy.md)." if known is not None else "known error unknown.")
     )
     return steps, metres, [QualityNote("metres", note)]
 
 
-def _leg_stats(steps: pd.DataFrame, known_error_pct: float) -> dict:
+def _leg_stats(steps: pd.DataFrame, error_pct: float | None) -> dict:
     """``{left|right|both: {speed_m_s|step_length_m: stats}}``, the CI widened by the known error."""
     out = {}
     for key in (*SIDES, "both"):
@@ -255,18 +265,23 @@ def _leg_stats(steps: pd.DataFrame, known_error_pct: float) -> dict:
         out[key] = {}
         for m in col.METRE_MEASURES:
             stat = describe(sub[m])
-            known = None if stat["mean"] is None else abs(stat["mean"]) * known_error_pct / 100.0
+            unknown = stat["mean"] is None or error_pct is None
+            known = None if unknown else abs(stat["mean"]) * error_pct / 100.0
             out[key][m] = with_known_error(stat, known)
     return out
 
 
-def _not_measured(why: str, camera: str, **facts) -> Metres:
+def _no_metres_note(why: str) -> QualityNote:
+    return QualityNote("metres", f"No speed or step length: {why}.")
+
+
+def _not_measured(why: str, camera: str, error_key: str | None, **facts) -> Metres:
     return Metres(
         measured=False,
         why_not=why,
         scale_segment=SCALE_SEGMENT,
         scale_error_pct=SCALE_ERROR_PCT,
-        known_error_pct=KNOWN_ERROR_PCT[camera],
+        known_error_pct=known_error_pct(error_key, camera),
         camera=camera,
         camera_speed_m_s=None,
         legs=frozen_legs({}),

@@ -144,9 +144,10 @@ class Metres(_Record):
     height and a scale that holds over the clip, with a fixed camera or one that pans with the runner.
 
     ``px_per_m``: the scale at the athlete's distance; ``scale_error_pct``: its known error;
-    ``known_error_pct``: that of speed and step length with this camera (the CIs in ``legs`` are widened
-    by it); ``apparent_size_change_pct``: how much the athlete's size changes between
-    parts of the clip; ``camera_speed_m_s``: the pan's mean speed (None for a fixed camera);
+    ``known_error_pct``: that of speed and step length with this camera, the worst of either on the
+    accuracy table's video rows (the CIs in ``legs`` are widened by it; None: unknown);
+    ``apparent_size_change_pct``: how much the athlete's size changes between parts of the clip;
+    ``camera_speed_m_s``: the pan's mean speed (None for a fixed camera);
     ``legs``: left / right / both -> ``speed_m_s`` / ``step_length_m`` -> statistics (empty when not measured).
     """
 
@@ -156,7 +157,7 @@ class Metres(_Record):
     px_per_m: float | None
     scale_segment: str
     scale_error_pct: float
-    known_error_pct: float
+    known_error_pct: float | None
     apparent_size_change_pct: float | None
     camera: str
     camera_speed_m_s: float | None

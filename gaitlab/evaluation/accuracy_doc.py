@@ -303,7 +303,7 @@ def video_notes(video_rows: list[dict]) -> list[str]:
     if not video_rows:
         return []
     parts = [
-        f"{r['trial']} {r['fps']:.0f} fps ({r.get('model')}): pose on {r['pose_detected_frac']:.0%} of frames, "
+        f"{_label(r)}: pose on {r['pose_detected_frac']:.0%} of frames, "
         f"athlete {r.get('athlete_height_px') or float('nan'):.0f} px tall, crop-follow pass "
         f"{'used' if r.get('pose_crop_pass') else 'not used'}"
         for r in video_rows

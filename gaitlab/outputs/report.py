@@ -177,7 +177,9 @@ def _metre_rows(metres: dict) -> list[str]:
     """Headline rows of speed and step length (both legs' cells), when they were measured."""
     if not metres.get("measured"):
         return []
-    quality = {"known_error_text": f"known error ±{metres['known_error_pct']:g} % ({metres['camera']} camera)"}
+    known = metres["known_error_pct"]
+    known_text = f"known error ±{known:.1f} %" if known is not None else "known error unknown"
+    quality = {"known_error_text": f"{known_text} ({metres['camera']} camera)"}
     rows = []
     for m in col.METRE_MEASURES:
         label, unit, digits, _ = display_unit(m)
