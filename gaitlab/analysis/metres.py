@@ -38,7 +38,7 @@ from gaitlab.core.types import PoseTrack
 SCALE_FRACTION_OF_HEIGHT = 0.533
 SCALE_SEGMENT = "shoulder -> hip -> knee (trunk + thigh) = 0.533 x standing height (Winter 2009)"
 # Error of the scale: individual body proportions (about +-2 %) and where the pose model puts the joints;
-# the worst scale error measured on the accuracy clips (docs/metrics.md, full model: -6.3 %), rounded up.
+# the worst scale error measured on the accuracy clips (docs/accuracy.md: -6.1 %, full model), rounded up.
 SCALE_ERROR_PCT = 6.5
 # The scale path's median in any part of the clip may differ from the whole clip's by this share at most
 # (side views in the accuracy table and the real side-view clips: <= 5 %; zooming or oblique clips: 16-58 %).
