@@ -79,6 +79,7 @@ def analyze(
     capture_fps: float | None = None,
     model: str | None = None,
     config: AnalysisConfig | str | Path | None = None,
+    athlete_height_m: float | None = None,
     athlete_hint: str | None = None,
     workers: int | None = None,
     cache: bool = True,
@@ -88,7 +89,8 @@ def analyze(
 
     ``capture_fps``: the real capture rate of a slow-motion clip without phone metadata.
     ``model``: ``lite``, ``full`` or ``heavy`` (default ``gaitlab.DEFAULT_MODEL``). ``config``: analysis
-    settings, or the path of a TOML file (docs/configuration.md). ``athlete_hint``: "x,y" pixel near the
+    settings, or the path of a TOML file (docs/configuration.md). ``athlete_height_m``: standing height,
+    for speed and step length in metres (docs/metrics.md). ``athlete_hint``: "x,y" pixel near the
     athlete when several people are in view. ``workers``: pose processes (default: all cores).
     Bad input raises ``gaitlab.BadInputError`` (its message names the file and the problem).
     """
@@ -107,16 +109,24 @@ def analyze(
         show_progress=show_progress,
         use_cache=cache,
         workers=workers,
+        athlete_height_m=athlete_height_m,
     )
     return _analysis(result, info, cached)
 
 
 def analyze_keypoints(
-    source: str | Path, *, capture_fps: float | None = None, config: AnalysisConfig | str | Path | None = None
+    source: str | Path,
+    *,
+    capture_fps: float | None = None,
+    config: AnalysisConfig | str | Path | None = None,
+    athlete_height_m: float | None = None,
 ) -> Analysis:
     """The analysis of a landmark file instead of a video: an OpenSim ``.trc`` (with its own times) or a
-    folder of OpenPose JSON files (``capture_fps`` needed, else 30 fps is assumed and noted)."""
+    folder of OpenPose JSON files (``capture_fps`` needed, else 30 fps is assumed and noted).
+    ``athlete_height_m``: as for ``analyze`` (whether the camera pans is judged from the stance foot)."""
     from gaitlab.pipeline import measure_keypoints
 
-    result = measure_keypoints(Path(source), capture_fps=capture_fps, config=_config(config))
+    result = measure_keypoints(
+        Path(source), capture_fps=capture_fps, config=_config(config), athlete_height_m=athlete_height_m
+    )
     return _analysis(result, None, False)

@@ -279,7 +279,8 @@ def _cmd_analyze_keypoints(args) -> int:
     from gaitlab.pipeline import analyze_keypoints
 
     config = load_config(args.config)
-    done = analyze_keypoints(args.keypoints, out_dir=args.out, capture_fps=args.capture_fps, config=config)
+    kw = {"capture_fps": args.capture_fps, "config": config, "athlete_height_m": args.athlete_height_m}
+    done = analyze_keypoints(args.keypoints, out_dir=args.out, **kw)
     return _print_result(done, args)
 
 

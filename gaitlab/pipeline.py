@@ -203,16 +203,22 @@ def measure_clip(
 
 
 def measure_keypoints(
-    source: Path, *, capture_fps: float | None = None, config: AnalysisConfig = AnalysisConfig()
+    source: Path,
+    *,
+    capture_fps: float | None = None,
+    config: AnalysisConfig = AnalysisConfig(),
+    athlete_height_m: float | None = None,
 ) -> AnalysisResult:
     """The analysis of a landmark file (OpenSim TRC, OpenPose JSON folder); writes nothing.
 
-    The same stages after pose as a clip, pauses split into segments."""
+    The same stages after pose as a clip, pauses split into segments; without a video, whether the camera
+    pans is judged from the stance foot (``metres.camera_motion``)."""
+    check_athlete_height(athlete_height_m)
     track, notes = read_keypoints(source, fps=capture_fps)
     starts = hazards.segment_starts_s(track)
     timed = hazards.split_segments(track, starts, max_gap_fill_s=config.clean.max_gap_fill_s)
     fps = sample_rate_hz(track.time_s) if track.n_frames >= 2 else float(capture_fps or 0.0) or math.nan
-    measured = measure_track(timed, config=config, capture_fps=fps)
+    measured = measure_track(timed, config=config, capture_fps=fps, athlete_height_m=athlete_height_m)
     segment_notes = [f"Long pause(s) in the frames: analyzed as {len(starts) + 1} segments."] if starts else []
     return summarise(
         measured,
@@ -370,17 +376,20 @@ def analyze_keypoints(
     out_dir: Path | None = None,
     capture_fps: float | None = None,
     config: AnalysisConfig = AnalysisConfig(),
+    athlete_height_m: float | None = None,
 ) -> ClipAnalysis:
     """The analysis of a landmark file (OpenSim TRC, OpenPose JSON folder) instead of a video: the same
     stages after pose, pauses split into segments as for a clip, and the same outputs and report."""
     marks = [("start", time.perf_counter())]
     source = Path(source)
+    check_athlete_height(athlete_height_m)  # before the output folder is made
     run_settings = {"keypoints": source, "capture_fps": capture_fps, "analysis": config.to_dict()}
+    run_settings["athlete_height_m"] = athlete_height_m
     with (
         _output_folder(Path(out_dir) if out_dir else default_out_dir(source)) as out_dir,
         run_log(out_dir / RUN_LOG_NAME, command="analyze --keypoints", settings=run_settings),
     ):
-        result = measure_keypoints(source, capture_fps=capture_fps, config=config)
+        result = measure_keypoints(source, capture_fps=capture_fps, config=config, athlete_height_m=athlete_height_m)
         marks.append(("analysis_s", time.perf_counter()))
         paths, _, _ = write_all(result, out_dir)
         marks.append(("write_s", time.perf_counter()))

@@ -48,6 +48,10 @@ def test_analyze_in_memory_then_save(sample_clip, tmp_path, monkeypatch):
     paths = a.save(tmp_path / "out")
     assert json.loads(paths["summary.json"].read_text()) == json.loads(json.dumps(a.summary.to_dict()))
     assert {"contacts.csv", "steps.csv", "frames.csv", "report.html"} <= set(paths)
+    assert not a.summary.metres.measured  # no height given
+    tall = gaitlab.analyze(sample_clip, model="full", athlete_height_m=1.8)  # the pose from the cache
+    assert tall.summary.metres.measured and tall.summary.metres.athlete_height_m == 1.8
+    assert tall.steps["speed_m_s"].notna().sum() >= 8 and tall.contacts.equals(a.contacts)
 
 
 @pytest.mark.integration

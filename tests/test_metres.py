@@ -173,3 +173,26 @@ def test_the_known_error_of_metres_is_the_worst_row_of_its_source_and_camera():
     for model in ("full", "heavy"):
         for camera in ("fixed", "panning"):
             assert (metres.known_error_pct(model, camera) or 0) > 0
+
+
+@pytest.mark.parametrize(
+    "camera_m, camera",
+    [(lambda t: 0.0 * t, "fixed"), (lambda t: PARAMS.speed_m_s * t, "panning")],
+    ids=["fixed", "pan"],
+)
+def test_a_landmark_file_with_a_height_gets_metres_its_camera_judged_from_the_stance_foot(tmp_path, camera_m, camera):
+    from gaitlab.api import analyze_keypoints
+    from gaitlab.outputs.opensim import write_trc
+
+    track = runner_track(camera_m)
+    track.meta.pop("camera")  # a landmark file says nothing about its camera
+    trc = write_trc(tmp_path / "runner.trc", track)
+    result = analyze_keypoints(trc, athlete_height_m=HEIGHT_M)
+    m = result.summary.metres
+    assert m.measured and m.camera == camera
+    speed, length = both_means(result)
+    assert speed == pytest.approx(PARAMS.speed_m_s, rel=0.03)
+    assert length == pytest.approx(PARAMS.step_length_m, rel=0.03)
+    assert any("judged from the stance foot" in q.text for q in result.summary.quality if q.code == "metres")
+    assert m.known_error_pct == metres.known_error_pct("markers", camera)  # None (unknown) for panning
+    assert not analyze_keypoints(trc).summary.metres.measured  # no height: no metres

@@ -111,7 +111,7 @@ def measure_track(
     ``pose_model``: the MediaPipe model that made a ``mediapipe`` track (``full``, ``heavy``...),
     which selects the known errors (``gaitlab.analysis.uncertainty``); None for other sources or unknown.
     ``athlete_height_m``: standing height, for speed and step length in metres (``analysis.metres``;
-    the camera's motion comes from ``track.meta["camera"]``, fixed when absent).
+    the camera's motion comes from ``track.meta["camera"]``, else from the stance foot: a landmark file).
     """
     # All-NaN stretches (no pose) are expected; they are reported as quality notes, not numpy warnings.
     with warnings.catch_warnings():
@@ -161,10 +161,17 @@ def _measure(
     contacts = mark_collapse(contacts, collapsed, smooth.time_s, far)
     steps = compute_steps(contacts, frames) if len(contacts) else pd.DataFrame(columns=["side", *MEASURES])
     steps = mark_steps(steps, contacts)
-    moving = bool(((track.meta or {}).get("camera") or {}).get("moving"))
+    moving, foot_share = metres.camera_motion(track.meta, smooth, raw, contacts)
     error_key = uncertainty.source_key(track.source, pose_model)
     steps, in_metres, metre_notes = metres.measure_metres(
-        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving, feet=raw, error_key=error_key
+        smooth,
+        contacts,
+        steps,
+        athlete_height_m=athlete_height_m,
+        camera_moving=moving,
+        feet=raw,
+        error_key=error_key,
+        stance_foot_share=foot_share,
     )
     contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
     scatter_stats = leg_statistics(steps)

@@ -49,6 +49,9 @@ CONTACT_TRIM = 0.2
 MIN_CONTACT_FRAMES = 3
 MIN_CONTACT_SHARE = 0.6  # of the median contact time: shorter contacts do not time the camera
 PAN_CONTACT_TRIM = 0.1  # the camera's speed from the toe over a contact without its first and last 10 %
+# A landmark file's camera pans when the stance foot carries more than this share of the image motion
+# (stance_foot_share; docs/metrics.md: fixed cameras 0.003-0.19, panning ones 0.86-0.996, both models).
+PAN_SHARE = 0.5
 HEIGHT_RANGE_M = (1.0, 2.5)  # an athlete's standing height
 
 
@@ -140,6 +143,41 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
     return travel, speeds
 
 
+def stance_foot_share(track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame) -> float:
+    """How much of the image motion during the contacts is the stance foot's, not the pelvis's: the median
+    over contacts of |toe speed| / (|toe speed| + |pelvis speed|) (image x, px/s). A foot on the ground
+    stands still in the world, so ~0 with a fixed camera and ~1 with one that follows the runner; NaN
+    without a usable contact. For landmark files, whose camera motion is not known (``PAN_SHARE``)."""
+    t = track.time_s
+    pelvis = _mid(track, "hip")[:, 0]
+    duration = (contacts[col.TOE_OFF_S] - contacts[col.TOUCHDOWN_S]).to_numpy(np.float64)
+    shares = []
+    for c, d in zip(contacts.itertuples(), duration):
+        if not d >= MIN_CONTACT_SHARE * np.median(duration):
+            continue
+        rows = (t >= c.touchdown_s + PAN_CONTACT_TRIM * d) & (t <= c.toe_off_s - PAN_CONTACT_TRIM * d)
+        toe = feet.point(f"{c.side}_foot_index")[rows, 0]
+        ok = np.isfinite(toe) & np.isfinite(pelvis[rows])
+        if ok.sum() >= MIN_CONTACT_FRAMES:
+            v_toe = abs(np.polyfit(t[rows][ok], toe[ok], 1)[0])
+            v_pelvis = abs(np.polyfit(t[rows][ok], pelvis[rows][ok], 1)[0])
+            if v_toe + v_pelvis > 0:
+                shares.append(v_toe / (v_toe + v_pelvis))
+    return float(np.median(shares)) if shares else math.nan
+
+
+def camera_motion(
+    meta: dict | None, track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame
+) -> tuple[bool, float | None]:
+    """(the camera moves, the stance foot's share when that was judged from it): the scan's verdict from the
+    video (``meta["camera"]``), else (a landmark file) ``stance_foot_share`` over ``PAN_SHARE``."""
+    camera = (meta or {}).get("camera")
+    if camera is not None:
+        return bool(camera.get("moving")), None
+    share = stance_foot_share(track, feet, contacts) if len(contacts) else math.nan
+    return bool(share > PAN_SHARE), (share if math.isfinite(share) else None)
+
+
 def _at(t: np.ndarray, x: np.ndarray, when: float, lo: float, hi: float) -> float:
     """x at time ``when`` (linear between frames), NaN if any frame in [lo, hi] lacks it."""
     span = (t >= lo) & (t <= hi)
@@ -196,11 +234,13 @@ def measure_metres(
     camera_moving: bool,
     feet: PoseTrack | None = None,
     error_key: str | None = None,
+    stance_foot_share: float | None = None,
 ) -> tuple[pd.DataFrame, Metres, list[QualityNote]]:
     """The steps table with ``speed_m_s`` and ``step_length_m`` (empty when not measured), the summary's
     ``Metres`` and the notes for the user.
 
-    ``error_key``: the landmark source's key in the known-error table (``uncertainty.source_key``).
+    ``error_key``: the landmark source's key in the known-error table (``uncertainty.source_key``);
+    ``stance_foot_share``: given when the camera's motion was judged from the feet (a landmark file).
     ``track``: the low-passed landmarks (scale, pelvis); ``feet``: the same frames before the low-pass
     (default ``track``): a low-pass spreads the swing's motion into the stance, where the foot stands still.
     """
@@ -249,6 +289,8 @@ def measure_metres(
         if camera_moving
         else "fixed camera"
     )
+    if stance_foot_share is not None:  # no video to measure the background's motion
+        how += f" (judged from the stance foot: {stance_foot_share:.0%} of the image motion in the contacts)"
     note = (
         f"Speed and step length in metres from the athlete's height ({athlete_height_m:.2f} m, scale "
         f"{px_per_m:.0f} px/m from the shoulder-hip-knee length); {how}; "
