@@ -171,7 +171,7 @@ def _measure(
         camera_moving=moving,
         feet=raw,
         error_key=error_key,
-        stance_foot_share=foot_share,
+        foot_share=foot_share,
     )
     contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
     scatter_stats = leg_statistics(steps)

@@ -234,13 +234,13 @@ def measure_metres(
     camera_moving: bool,
     feet: PoseTrack | None = None,
     error_key: str | None = None,
-    stance_foot_share: float | None = None,
+    foot_share: float | None = None,
 ) -> tuple[pd.DataFrame, Metres, list[QualityNote]]:
     """The steps table with ``speed_m_s`` and ``step_length_m`` (empty when not measured), the summary's
     ``Metres`` and the notes for the user.
 
     ``error_key``: the landmark source's key in the known-error table (``uncertainty.source_key``);
-    ``stance_foot_share``: given when the camera's motion was judged from the feet (a landmark file).
+    ``foot_share``: ``stance_foot_share``, given when the camera's motion was judged from it (a landmark file).
     ``track``: the low-passed landmarks (scale, pelvis); ``feet``: the same frames before the low-pass
     (default ``track``): a low-pass spreads the swing's motion into the stance, where the foot stands still.
     """
@@ -289,8 +289,8 @@ def measure_metres(
         if camera_moving
         else "fixed camera"
     )
-    if stance_foot_share is not None:  # no video to measure the background's motion
-        how += f" (judged from the stance foot: {stance_foot_share:.0%} of the image motion in the contacts)"
+    if foot_share is not None:  # no video to measure the background's motion
+        how += f" (judged from the stance foot: {foot_share:.0%} of the image motion in the contacts)"
     note = (
         f"Speed and step length in metres from the athlete's height ({athlete_height_m:.2f} m, scale "
         f"{px_per_m:.0f} px/m from the shoulder-hip-knee length); {how}; "
