@@ -130,6 +130,24 @@ def _row_label(row: dict) -> str:
 METRE_KEYS = {col.SPEED_M_S: "speed_error_pct", col.STEP_LENGTH_M: "step_length_error_pct"}
 
 
+def _keep_worst(cell: dict, measure: str, value: float, unit: str, row: dict) -> None:
+    """Count ``row``'s |error| ``value`` into ``cell[measure]``, which keeps the worst and which row gave it."""
+    entry = cell.setdefault(measure, {"error": value, "unit": unit, "n_rows": 0, "worst_row": _row_label(row)})
+    entry["n_rows"] += 1
+    if value > entry["error"]:
+        entry.update(error=value, worst_row=_row_label(row))
+
+
+def _rounded(tree: dict, depth: int) -> dict:
+    """``tree`` with every entry ``depth`` levels down given its ``error`` rounded to 3 decimals."""
+    for sub in tree.values():
+        if depth == 1:
+            sub["error"] = round(sub["error"], 3)
+        else:
+            _rounded(sub, depth - 1)
+    return tree
+
+
 def _metre_errors(rows: list[dict]) -> dict:
     """{source key: {camera: {speed_m_s | step_length_m: {error, unit, n_rows, worst_row}}}}."""
     out: dict = {}
@@ -139,18 +157,10 @@ def _metre_errors(rows: list[dict]) -> dict:
             continue
         for measure, key in METRE_KEYS.items():
             value = _finite_abs(row.get(key))
-            if value is None:
-                continue
-            cell = out.setdefault(source, {}).setdefault(row.get("camera") or "fixed", {})
-            entry = cell.setdefault(measure, {"error": value, "unit": "pct", "n_rows": 0, "worst_row": _row_label(row)})
-            entry["n_rows"] += 1
-            if value > entry["error"]:
-                entry.update(error=value, worst_row=_row_label(row))
-    for cameras in out.values():
-        for measures in cameras.values():
-            for entry in measures.values():
-                entry["error"] = round(entry["error"], 3)
-    return out
+            if value is not None:
+                cell = out.setdefault(source, {}).setdefault(row.get("camera") or "fixed", {})
+                _keep_worst(cell, measure, value, "pct", row)
+    return _rounded(out, 3)
 
 
 def known_error_table(rows: list[dict]) -> dict:
@@ -171,20 +181,10 @@ def known_error_table(rows: list[dict]) -> dict:
         for leg in LEGS:
             for measure, (unit, _, _) in BASIS.items():
                 value = _row_error(row, measure, leg)
-                if value is None:
-                    continue
-                cell = errors.setdefault(key, {}).setdefault(band, {}).setdefault(leg, {})
-                entry = cell.setdefault(
-                    measure, {"error": value, "unit": unit, "n_rows": 0, "worst_row": _row_label(row)}
-                )
-                entry["n_rows"] += 1
-                if value > entry["error"]:
-                    entry.update(error=value, worst_row=_row_label(row))
-    for bands in errors.values():
-        for legs in bands.values():
-            for measures in legs.values():
-                for entry in measures.values():
-                    entry["error"] = round(entry["error"], 3)
+                if value is not None:
+                    cell = errors.setdefault(key, {}).setdefault(band, {}).setdefault(leg, {})
+                    _keep_worst(cell, measure, value, unit, row)
+    _rounded(errors, 4)
     return {
         "schema": SCHEMA,
         "bands_fps": [[name, lo, hi if math.isfinite(hi) else None] for name, lo, hi in BANDS],

@@ -105,6 +105,15 @@ def _contact_rows(t: np.ndarray, touchdown_s: float, toe_off_s: float) -> np.nda
     return (t >= touchdown_s + CONTACT_TRIM * d) & (t <= toe_off_s - CONTACT_TRIM * d)
 
 
+def _stance_spans(t: np.ndarray, contacts: pd.DataFrame):
+    """(contact, its frames without the first and last ``PAN_CONTACT_TRIM``) of each contact at least
+    ``MIN_CONTACT_SHARE`` of the median contact time (shorter ones: cut by the clip's ends, or spurious)."""
+    duration = (contacts[col.TOE_OFF_S] - contacts[col.TOUCHDOWN_S]).to_numpy(np.float64)
+    for c, d in zip(contacts.itertuples(), duration):
+        if d >= MIN_CONTACT_SHARE * np.median(duration):
+            yield c, (t >= c.touchdown_s + PAN_CONTACT_TRIM * d) & (t <= c.toe_off_s - PAN_CONTACT_TRIM * d)
+
+
 def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarray, list[float]]:
     """(T,) how far a panning camera has moved (px at the athlete's distance, + = forward) since the first
     frame, and its speed (px/s) during each contact used.
@@ -119,16 +128,12 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
     a straight line in time through the contacts' speeds (Theil-Sen, robust to a stray contact).
     """
     t = track.time_s
-    duration = (contacts[col.TOE_OFF_S] - contacts[col.TOUCHDOWN_S]).to_numpy(np.float64)
     mids, speeds = [], []
-    for c, d in zip(contacts.itertuples(), duration):
-        if not d >= MIN_CONTACT_SHARE * np.median(duration):
-            continue
-        rows = (t >= c.touchdown_s + PAN_CONTACT_TRIM * d) & (t <= c.toe_off_s - PAN_CONTACT_TRIM * d)
+    for c, rows in _stance_spans(t, contacts):
         x = track.point(f"{c.side}_foot_index")[rows, 0]
         ok = np.isfinite(x)
         if ok.sum() >= MIN_CONTACT_FRAMES:
-            mids.append(c.touchdown_s + d / 2)
+            mids.append((c.touchdown_s + c.toe_off_s) / 2)
             speeds.append(-float(np.polyfit(t[rows][ok], x[ok], 1)[0]))
     if not mids:
         return np.full(len(t), np.nan), []
@@ -150,12 +155,8 @@ def stance_foot_share(track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame)
     without a usable contact. For landmark files, whose camera motion is not known (``PAN_SHARE``)."""
     t = track.time_s
     pelvis = _mid(track, "hip")[:, 0]
-    duration = (contacts[col.TOE_OFF_S] - contacts[col.TOUCHDOWN_S]).to_numpy(np.float64)
     shares = []
-    for c, d in zip(contacts.itertuples(), duration):
-        if not d >= MIN_CONTACT_SHARE * np.median(duration):
-            continue
-        rows = (t >= c.touchdown_s + PAN_CONTACT_TRIM * d) & (t <= c.toe_off_s - PAN_CONTACT_TRIM * d)
+    for c, rows in _stance_spans(t, contacts):
         toe = feet.point(f"{c.side}_foot_index")[rows, 0]
         ok = np.isfinite(toe) & np.isfinite(pelvis[rows])
         if ok.sum() >= MIN_CONTACT_FRAMES:
