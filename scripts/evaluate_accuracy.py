@@ -31,10 +31,12 @@ from gaitlab.core.config import AnalysisConfig, load_config  # noqa: E402
 from gaitlab.evaluation import accuracy, footnet, real_labels  # noqa: E402
 from gaitlab.evaluation.accuracy_doc import (  # noqa: E402
     DOC_HEAD,
+    fixed_drifts,
     lab_vs_force,
     markdown_table,
     real_table,
     target_checks,
+    toe_drift_notes,
     video_notes,
 )
 from gaitlab.evaluation.scoring import ROW_KEYS  # noqa: E402
@@ -115,7 +117,7 @@ def video_rows(
 
 def real_rows(shared: Path, models: list[str], work: Path, notes: list[str], config: AnalysisConfig) -> list[dict]:
     labels = real_labels.load_labels(shared / real_labels.LABELS_REL)
-    rows, legs = [], []
+    rows, legs, drifts = [], [], []
     for model in models:
         for clip in dict.fromkeys(labels["clip"]):
             t0 = time.perf_counter()
@@ -128,6 +130,8 @@ def real_rows(shared: Path, models: list[str], work: Path, notes: list[str], con
             )
             rows.append(score.row)
             d = score.details
+            if d["stance_toe_drift_pct"] is not None:
+                drifts.append((f"{clip} ({model})", d["stance_toe_drift_pct"]))
             legs.append(
                 f"{clip} ({model}): {d['contacts_matched']} of {d['contacts_labelled']} labelled contacts "
                 f"matched ({d['contacts_found']} found), near/far "
@@ -141,6 +145,7 @@ def real_rows(shared: Path, models: list[str], work: Path, notes: list[str], con
             )
     if legs:
         notes.append("Real clips, contact matching and gaitlab's near/far: " + "; ".join(legs) + ".")
+    notes.extend(toe_drift_notes(drifts, "the real fixed-camera clips"))
     return rows
 
 
@@ -226,6 +231,8 @@ def main(argv=None) -> int:
     if "markers" in sources:
         notes.append(footnet.TOE_NOTE)
     notes.extend(video_notes([r for r in rows if r["source"] == "video"]))
+    for source in ("markers", "video"):
+        notes.extend(toe_drift_notes(fixed_drifts(rows, source), f"the {source} rows"))
     runtime = time.perf_counter() - t_start
     mocap_rows = [r for r in rows if r["source"] != "real"]
     table = markdown_table(mocap_rows) if mocap_rows else "not run"

@@ -148,23 +148,34 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
     return travel, speeds
 
 
+def _stance_slopes(track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame) -> list[tuple[float, float]]:
+    """(stance toe's, pelvis's) image-x speed in px/s over each usable contact's trimmed stance."""
+    t = track.time_s
+    pelvis = _mid(track, "hip")[:, 0]
+    out = []
+    for c, rows in _stance_spans(t, contacts):
+        toe = feet.point(f"{c.side}_foot_index")[rows, 0]
+        ok = np.isfinite(toe) & np.isfinite(pelvis[rows])
+        if ok.sum() >= MIN_CONTACT_FRAMES:
+            out.append((np.polyfit(t[rows][ok], toe[ok], 1)[0], np.polyfit(t[rows][ok], pelvis[rows][ok], 1)[0]))
+    return out
+
+
 def stance_foot_share(track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame) -> float:
     """How much of the image motion during the contacts is the stance foot's, not the pelvis's: the median
     over contacts of |toe speed| / (|toe speed| + |pelvis speed|) (image x, px/s). A foot on the ground
     stands still in the world, so ~0 with a fixed camera and ~1 with one that follows the runner; NaN
     without a usable contact. For landmark files, whose camera motion is not known (``PAN_SHARE``)."""
-    t = track.time_s
-    pelvis = _mid(track, "hip")[:, 0]
-    shares = []
-    for c, rows in _stance_spans(t, contacts):
-        toe = feet.point(f"{c.side}_foot_index")[rows, 0]
-        ok = np.isfinite(toe) & np.isfinite(pelvis[rows])
-        if ok.sum() >= MIN_CONTACT_FRAMES:
-            v_toe = abs(np.polyfit(t[rows][ok], toe[ok], 1)[0])
-            v_pelvis = abs(np.polyfit(t[rows][ok], pelvis[rows][ok], 1)[0])
-            if v_toe + v_pelvis > 0:
-                shares.append(v_toe / (v_toe + v_pelvis))
+    shares = [abs(v) / (abs(v) + abs(p)) for v, p in _stance_slopes(track, feet, contacts) if abs(v) + abs(p) > 0]
     return float(np.median(shares)) if shares else math.nan
+
+
+def stance_toe_drift_pct(track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame) -> float | None:
+    """With a fixed camera: the stance toe's image speed as % of the pelvis's, median over the contacts
+    (+ = forward). A foot on the ground stands still, so whatever it shows is the pose model's drift of
+    the foot; a camera that pans with the runner reads its speed off that toe, slow by this much."""
+    drifts = [100.0 * v / p for v, p in _stance_slopes(track, feet, contacts) if p > 0]
+    return float(np.median(drifts)) if drifts else None
 
 
 def camera_motion(
@@ -251,15 +262,20 @@ def measure_metres(
     steps[col.SPEED_M_S] = np.nan
     steps[col.STEP_LENGTH_M] = np.nan
     camera = "panning" if camera_moving else "fixed"
+    # the foot's drift is measurable only when the camera stands still (a pan moves every point)
+    drift = None if camera_moving or not len(contacts) else stance_toe_drift_pct(track, feet, contacts)
     if athlete_height_m is None:
-        return steps, _not_measured("no athlete height given (--athlete-height-m)", camera, error_key), []
+        why = "no athlete height given (--athlete-height-m)"
+        return steps, _not_measured(why, camera, error_key, stance_toe_drift_pct=drift), []
     path = scale_path_px(track)
     ok = np.isfinite(path)
     if ok.sum() < 2 or not len(steps):
-        return steps, _not_measured("too few frames with the shoulders, hips and knees seen", camera, error_key), []
+        why = "too few frames with the shoulders, hips and knees seen"
+        return steps, _not_measured(why, camera, error_key, stance_toe_drift_pct=drift), []
     change = size_change(track, path)
     px_per_m = float(np.median(path[ok])) / (SCALE_FRACTION_OF_HEIGHT * athlete_height_m)
     facts = {"athlete_height_m": athlete_height_m, "px_per_m": px_per_m, "apparent_size_change_pct": 100 * change}
+    facts["stance_toe_drift_pct"] = drift
     if not change <= MAX_SIZE_CHANGE:
         why = (
             f"the athlete's apparent size changes by {100 * change:.0f} % over the clip (more than "
@@ -327,6 +343,7 @@ def _not_measured(why: str, camera: str, error_key: str | None, **facts) -> Metr
         known_error_pct=known_error_pct(error_key, camera),
         camera=camera,
         camera_speed_m_s=None,
+        stance_toe_drift_pct=facts.get("stance_toe_drift_pct"),
         legs=frozen_legs({}),
         athlete_height_m=facts.get("athlete_height_m"),
         px_per_m=facts.get("px_per_m"),

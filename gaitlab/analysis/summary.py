@@ -148,6 +148,9 @@ class Metres(_Record):
     accuracy table's video rows (the CIs in ``legs`` are widened by it; None: unknown);
     ``apparent_size_change_pct``: how much the athlete's size changes between parts of the clip;
     ``camera_speed_m_s``: the pan's mean speed (None for a fixed camera);
+    ``stance_toe_drift_pct``: with a fixed camera, how fast the stance toe moves as % of the pelvis's speed
+    (median over the contacts, + = forward): a foot on the ground stands still, so this is the pose
+    model's drift of the foot (None with a panning camera or no usable contact);
     ``legs``: left / right / both -> ``speed_m_s`` / ``step_length_m`` -> statistics (empty when not measured).
     """
 
@@ -161,6 +164,7 @@ class Metres(_Record):
     apparent_size_change_pct: float | None
     camera: str
     camera_speed_m_s: float | None
+    stance_toe_drift_pct: float | None
     legs: Mapping[str, Mapping[str, MeasureStats]]
 
     @property

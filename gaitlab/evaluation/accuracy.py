@@ -92,6 +92,7 @@ def score(
         near_side=result.summary.near_side,
     )
     row["camera"] = camera
+    row["stance_toe_drift_pct"] = result.summary.metres.stance_toe_drift_pct
     row.update(metre_errors(truth, found, steps))
     return row
 

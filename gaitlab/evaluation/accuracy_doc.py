@@ -315,3 +315,27 @@ def video_notes(video_rows: list[dict]) -> list[str]:
         f"{extract.MIN_GOOD_FRAC:.0%} of frames in the full-frame pass (`gaitlab.pose.extract`); frames without a "
         "pose leave gaps the events cannot bridge."
     ]
+
+
+def fixed_drifts(rows: list[dict], source: str) -> list[tuple[str, float]]:
+    """(row label, ``stance_toe_drift_pct``) of the ``source`` rows that measured it (fixed cameras)."""
+    return [(_label(r), r["stance_toe_drift_pct"]) for r in rows if r["source"] == source and _has_drift(r)]
+
+
+def _has_drift(r: dict) -> bool:
+    v = r.get("stance_toe_drift_pct")
+    return v is not None and math.isfinite(v)
+
+
+def toe_drift_notes(items: list[tuple[str, float]], where: str) -> list[str]:
+    """One note: how far the stance toe drifts with a fixed camera on ``where`` (``items``: label, %)."""
+    if not items:
+        return []
+    values = [v for _, v in items]
+    listed = "; ".join(f"{label}: {v:+.1f} %" for label, v in items)
+    return [
+        f"Stance toe drift with a fixed camera on {where} (`stance_toe_drift_pct`: the stance toe's image speed "
+        f"as % of the pelvis's, median over the contacts; a foot on the ground stands still, and a panning "
+        f"camera's speed is read off that toe, so it comes out slow by about this much): "
+        f"{min(values):+.1f} to {max(values):+.1f} %. {listed}."
+    ]

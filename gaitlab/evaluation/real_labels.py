@@ -304,4 +304,5 @@ def evaluate_clip(
     found = pd.read_csv(done.paths["contacts.csv"])
     score = score_clip(labels, found, Path(clip_path).name, model=model)
     score.details["pose_from_cache"] = done.pose_from_cache
+    score.details["stance_toe_drift_pct"] = done.result.summary.metres.stance_toe_drift_pct
     return score
