@@ -6,6 +6,8 @@ shoulder -> hip -> knee path (trunk + thigh) is 0.98 m, so the athlete whose hei
 0.533 of it is 0.98 / 0.533 m tall: with that height the scale is exact.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,24 @@ def test_a_landmark_file_with_a_height_gets_metres_its_camera_judged_from_the_st
     assert any("judged from the stance foot" in q.text for q in result.summary.quality if q.code == "metres")
     assert m.known_error_pct == metres.known_error_pct("markers", camera)  # None (unknown) for panning
     assert not analyze_keypoints(trc).summary.metres.measured  # no height: no metres
+
+
+def test_stance_toe_drift_is_measured_with_a_fixed_camera_only():
+    track = runner_track()
+    result = analyze(track)
+    contacts = result.contacts
+    base = metres.stance_toe_drift_pct(track, track, contacts)
+    assert abs(base) < 1.0  # the gait model's toe stands still on the ground
+    assert result.summary.metres.stance_toe_drift_pct == pytest.approx(base, abs=1.0)
+    # a pose model whose stance toe creeps forward at 10 % of the pelvis's speed
+    xy = track.xy_px.copy()
+    pelvis = (xy[:, INDEX["left_hip"], 0] + xy[:, INDEX["right_hip"], 0]) / 2
+    t = track.time_s
+    for c in contacts.itertuples():
+        rows = np.flatnonzero((t >= c.touchdown_s) & (t <= c.toe_off_s))
+        xy[rows, INDEX[f"{c.side}_foot_index"], 0] += 0.10 * (pelvis[rows] - pelvis[rows[0]])
+    drifting = dataclasses.replace(track, xy_px=xy)
+    assert metres.stance_toe_drift_pct(drifting, drifting, contacts) == pytest.approx(base + 10.0, abs=1.0)
+    # a panning camera moves every point: no drift is reported
+    panning = analyze(runner_track(lambda t: PARAMS.speed_m_s * t, moving=True))
+    assert panning.summary.metres.stance_toe_drift_pct is None
