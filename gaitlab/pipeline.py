@@ -14,7 +14,7 @@ import pandas as pd
 from gaitlab.analysis import hazards
 from gaitlab.analysis.analyze import AnalysisResult, Measured, measure_track, status_of, summarise
 from gaitlab.analysis.clean import sample_rate_hz
-from gaitlab.analysis.metres import check_athlete_height
+from gaitlab.analysis.scale import check_athlete_height
 from gaitlab.analysis.summary import QualityNote
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.core.errors import BadInputError

@@ -11,10 +11,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gaitlab.analysis import known_error, metres
+from gaitlab.analysis import known_error, metres, scale
 from gaitlab.analysis.analyze import analyze_track
 from gaitlab.core import columns as col
-from gaitlab.core.config import AnalysisConfig
+from gaitlab.core.config import AnalysisConfig, MetresConfig, load_config
 from gaitlab.core.errors import BadInputError
 from gaitlab.core.landmarks import INDEX
 from gaitlab.evaluation.synth.gait_model import GaitModel
@@ -23,7 +23,7 @@ from synthetic import make_track
 
 PARAMS = GaitParams()
 PATH_M = PARAMS.trunk_length_m + PARAMS.thigh_length_m
-HEIGHT_M = PATH_M / metres.SCALE_FRACTION_OF_HEIGHT  # the height for which the scale is exact
+HEIGHT_M = PATH_M / scale.SCALE_FRACTION_OF_HEIGHT  # the height for which the scale is exact
 PX_PER_M = 200.0
 FPS = 240.0
 
@@ -58,7 +58,7 @@ def both_means(result) -> tuple[float, float]:
 
 def test_scale_from_the_shoulder_hip_knee_path_gives_pixels_per_metre():
     track = runner_track()
-    path = metres.scale_path_px(track)
+    path = scale.scale_path_px(track)
     assert np.nanmedian(path) == pytest.approx(PATH_M * PX_PER_M, rel=0.01)
     result = analyze(track)
     assert result.summary.metres.px_per_m == pytest.approx(PX_PER_M, rel=0.01)
@@ -136,7 +136,7 @@ def test_without_a_height_nothing_is_measured_and_nothing_is_said():
 @pytest.mark.parametrize("height", [180.0, 0.5, 3.0])
 def test_a_height_not_in_metres_is_refused(height):
     with pytest.raises(BadInputError, match="in metres"):
-        metres.check_athlete_height(height)
+        scale.check_athlete_height(height)
 
 
 @pytest.mark.integration
@@ -219,3 +219,52 @@ def test_stance_toe_drift_is_measured_with_a_fixed_camera_only():
     # a panning camera moves every point: no drift is reported
     panning = analyze(runner_track(lambda t: PARAMS.speed_m_s * t, moving=True))
     assert panning.summary.metres.stance_toe_drift_pct is None
+
+
+def with_reference(length_px: float, length_m: float) -> AnalysisConfig:
+    return AnalysisConfig(
+        metres=MetresConfig(reference_px=(100.0, 900.0, 100.0 + length_px, 900.0), reference_m=length_m)
+    )
+
+
+@pytest.mark.parametrize("height_m", [None, HEIGHT_M, 1.25 * HEIGHT_M])
+def test_a_reference_length_sets_the_scale_and_the_height_only_checks_it(height_m):
+    config = with_reference(5.0 * PX_PER_M, 5.0)  # 5 m on the ground, marked exactly
+    result = analyze_track(
+        runner_track(), config=config, stored_fps=FPS, capture_fps=FPS, clip="synthetic", athlete_height_m=height_m
+    )
+    m = result.summary.metres
+    assert m.measured and m.scale_source == "reference length"
+    assert m.px_per_m == pytest.approx(PX_PER_M, rel=1e-9)
+    assert m.scale_error_pct == pytest.approx(100 * 2 * scale.MARK_ERROR_PX / (5.0 * PX_PER_M))
+    speed, length = both_means(result)
+    assert speed == pytest.approx(PARAMS.speed_m_s, rel=0.02)
+    assert length == pytest.approx(PARAMS.step_length_m, rel=0.02)
+    # its known error: the rows' errors with the camera's exact scale, plus the marking's
+    exact = known_error.metre_error_pct("markers", "fixed", col.SPEED_M_S, exact_scale=True)
+    assert exact is not None and m.known_error_pct >= exact + m.scale_error_pct - 1e-9
+    note = next(n.text for n in result.summary.quality if n.code == "metres")
+    assert "reference length" in note
+    if height_m is None:
+        assert m.height_vs_reference_pct is None
+    else:  # the height's scale is exact for HEIGHT_M; a 25 % taller athlete: 20 % fewer px/m, said
+        expected = 100 * (HEIGHT_M / height_m - 1)
+        assert m.height_vs_reference_pct == pytest.approx(expected, abs=1.5)
+        assert ("check that the reference" in note) == (abs(expected) > scale.MAX_HEIGHT_VS_REFERENCE_PCT)
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[metres]\nreference_px = [100, 900, 1100, 900]\n", "give both"),
+        ("[metres]\nreference_px = [100, 900, 150, 900]\nreference_m = 5.0\n", "under 100 px apart"),
+        ("[metres]\nreference_px = [100, 900, 1100]\nreference_m = 5.0\n", "give both"),
+    ],
+    ids=["no length", "too short", "three numbers"],
+)
+def test_a_wrong_reference_is_one_line_naming_the_file_and_the_setting(tmp_path, body, says):
+    path = tmp_path / "cones.toml"
+    path.write_text(body)
+    with pytest.raises(BadInputError, match=says) as err:
+        load_config(path)
+    assert str(path) in str(err.value) and "reference_px" in str(err.value) and "\n" not in str(err.value)

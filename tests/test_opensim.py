@@ -145,3 +145,19 @@ def test_every_analysis_writes_both_before_its_summary(tmp_path, track):
     body = np.array([[float(c) for c in ln.split("\t")] for ln in lines[lines.index("endheader") + 2 :]])
     expected = frames_table(done.result)[["time_s", *MOT_ANGLE_COLUMNS]].dropna().to_numpy()
     np.testing.assert_allclose(body, expected, rtol=1e-8, atol=1e-9)
+
+
+def test_with_a_fixed_cameras_scale_the_landmarks_are_in_metres(tmp_path, track):
+    from test_metres import runner_track  # the gait model crossing a fixed camera's frame
+
+    for name, source, units in (("crossing", runner_track(), "m"), ("in_place", track, "px")):
+        src = write_trc(tmp_path / f"{name}.trc", source)
+        done = analyze_keypoints(src, out_dir=tmp_path / name, athlete_height_m=1.8)
+        m = done.result.summary.metres
+        # running in place reads as a camera that follows the runner: its image is not the world's frame
+        assert m.measured and m.camera == ("fixed" if units == "m" else "panning")
+        _, header, _, _, rows = _read_trc(done.out_dir / "landmarks.trc")
+        assert header["Units"] == units
+        xyz = rows[:, 2:].reshape(len(rows), len(NAMES), 3)
+        per_px = 1.0 / m.px_per_m if units == "m" else 1.0
+        np.testing.assert_allclose(xyz[..., 0], done.result.track.xy_px[..., 0] * per_px, rtol=1e-6)

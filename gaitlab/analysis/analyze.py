@@ -164,15 +164,9 @@ def _measure(
     moving, foot_share = metres.camera_motion(track.meta, smooth, raw, contacts)
     error_key = uncertainty.source_key(track.source, pose_model)
     steps, in_metres, metre_notes = metres.measure_metres(
-        smooth,
-        contacts,
-        steps,
-        athlete_height_m=athlete_height_m,
-        camera_moving=moving,
-        feet=raw,
-        error_key=error_key,
-        foot_share=foot_share,
-    )
+        smooth, contacts, steps, athlete_height_m=athlete_height_m, camera_moving=moving, feet=raw,
+        error_key=error_key, foot_share=foot_share, reference=config.metres,
+    )  # fmt: skip
     contacts, steps = mark_damaged(contacts, track), mark_damaged(steps, track)
     scatter_stats = leg_statistics(steps)
     known_errors = uncertainty.leg_known_errors(scatter_stats, leg_of_side, key=error_key, capture_fps=capture_fps)

@@ -32,7 +32,9 @@ error of a trial mean (|mean(e)| <= mean(|e|)), so MAE keys are a safe stand-in 
 
 Speed and step length (``metres``, per landmark source and camera, any rate) [% of the value]:
 ``speed_m_s`` <- ``speed_error_pct``, ``step_length_m`` <- ``step_length_error_pct``: their error is the
-scale's and the camera's more than the rate's.
+scale's and the camera's more than the rate's. ``metres_exact_scale``: the same from
+``speed_exact_scale_error_pct`` and ``step_length_exact_scale_error_pct``, the rows' errors with the camera's
+exact scale (a reference length's, but for its marking).
 
 Landmark source of a row: ``markers`` rows -> ``markers`` (perfect landmarks: gaitlab's
 algorithm alone); ``video`` and ``real`` rows -> their ``model`` (rows without one ran the
@@ -128,6 +130,11 @@ def _row_label(row: dict) -> str:
 
 
 METRE_KEYS = {col.SPEED_M_S: "speed_error_pct", col.STEP_LENGTH_M: "step_length_error_pct"}
+# The same with the camera's exact scale: what a reference length gives, but for its marking.
+EXACT_SCALE_KEYS = {
+    col.SPEED_M_S: "speed_exact_scale_error_pct",
+    col.STEP_LENGTH_M: "step_length_exact_scale_error_pct",
+}
 
 
 def _keep_worst(cell: dict, measure: str, value: float, unit: str, row: dict) -> None:
@@ -148,14 +155,15 @@ def _rounded(tree: dict, depth: int) -> dict:
     return tree
 
 
-def _metre_errors(rows: list[dict]) -> dict:
-    """{source key: {camera: {speed_m_s | step_length_m: {error, unit, n_rows, worst_row}}}}."""
+def _metre_errors(rows: list[dict], keys: dict = METRE_KEYS) -> dict:
+    """{source key: {camera: {speed_m_s | step_length_m: {error, unit, n_rows, worst_row}}}} from the rows'
+    ``keys`` (measure -> row key)."""
     out: dict = {}
     for row in rows:
         source = row_source_key(row)
         if source is None or row.get("source") == "real":
             continue
-        for measure, key in METRE_KEYS.items():
+        for measure, key in keys.items():
             value = _finite_abs(row.get(key))
             if value is not None:
                 cell = out.setdefault(source, {}).setdefault(row.get("camera") or "fixed", {})
@@ -194,6 +202,7 @@ def known_error_table(rows: list[dict]) -> dict:
         },
         "errors": errors,
         "metres": _metre_errors(rows),
+        "metres_exact_scale": _metre_errors(rows, EXACT_SCALE_KEYS),
     }
 
 
@@ -214,10 +223,14 @@ def load_table(path: Path | None = None) -> dict:
     return _load(str(path or DATA_PATH))
 
 
-def metre_error_pct(key: str | None, camera: str, measure: str, table: dict | None = None) -> float | None:
+def metre_error_pct(
+    key: str | None, camera: str, measure: str, table: dict | None = None, *, exact_scale: bool = False
+) -> float | None:
     """Worst |error| (% of the value) of speed or step length on the accuracy rows of this source key (pose
-    model, ``markers``) and camera (``fixed`` / ``panning``); None when no row measured it."""
-    entry = (load_table() if table is None else table).get("metres", {}).get(key, {}).get(camera, {}).get(measure)
+    model, ``markers``) and camera (``fixed`` / ``panning``), with the athlete height's scale or (``exact_scale``)
+    the camera's own; None when no row measured it."""
+    section = "metres_exact_scale" if exact_scale else "metres"
+    entry = (load_table() if table is None else table).get(section, {}).get(key, {}).get(camera, {}).get(measure)
     return None if entry is None else float(entry["error"])
 
 

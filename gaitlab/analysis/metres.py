@@ -20,30 +20,30 @@ stance foot (docs/metrics.md, "Speed and step length").
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from gaitlab.analysis.known_error import metre_error_pct
 from gaitlab.analysis.metrics import describe, with_known_error
+from gaitlab.analysis.scale import (
+    MAX_HEIGHT_VS_REFERENCE_PCT,
+    MAX_SIZE_CHANGE,
+    SCALE_ERROR_PCT,
+    SCALE_SEGMENT,
+    Scale,
+    check_athlete_height,
+    find_scale,
+    mid_point,
+    scale_path_px,
+    size_change,
+)
 from gaitlab.analysis.summary import Metres, QualityNote, frozen_legs
 from gaitlab.core import columns as col
-from gaitlab.core.errors import BadInputError
+from gaitlab.core.config import MetresConfig
 from gaitlab.core.landmarks import SIDES
 from gaitlab.core.types import PoseTrack
 
-# Standing height -> shoulder -> hip -> knee path: shoulder height 0.818 H minus knee height 0.285 H
-# (Winter, Biomechanics and Motor Control of Human Movement, 2009, fig. 4.1, after Drillis & Contini 1966).
-SCALE_FRACTION_OF_HEIGHT = 0.533
-SCALE_SEGMENT = "shoulder -> hip -> knee (trunk + thigh) = 0.533 x standing height (Winter 2009)"
-# Error of the scale: individual body proportions (about +-2 %) and where the pose model puts the joints;
-# the worst scale error measured on the accuracy clips (docs/accuracy.md: -6.1 %, full model), rounded up.
-SCALE_ERROR_PCT = 6.5
-# The scale path's median in any part of the clip may differ from the whole clip's by this share at most
-# (side views in the accuracy table and the real side-view clips: <= 5 %; zooming or oblique clips: 16-58 %).
-MAX_SIZE_CHANGE = 0.10
-SIZE_WINDOW_S = 0.5  # parts of the clip compared for the size change (2-8 of them)
 # A contact's foot positions: the middle of the contact (touchdown and toe-off move the foot).
 CONTACT_TRIM = 0.2
 MIN_CONTACT_FRAMES = 3
@@ -52,52 +52,19 @@ PAN_CONTACT_TRIM = 0.1  # the camera's speed from the toe over a contact without
 # A landmark file's camera pans when the stance foot carries more than this share of the image motion
 # (stance_foot_share; docs/metrics.md: fixed cameras 0.003-0.19, panning ones 0.86-0.996, both models).
 PAN_SHARE = 0.5
-HEIGHT_RANGE_M = (1.0, 2.5)  # an athlete's standing height
 
 
-def known_error_pct(key: str | None, camera: str) -> float | None:
+def known_error_pct(key: str | None, camera: str, scale: Scale | None = None) -> float | None:
     """Known error of speed and step length for this landmark source key (the pose model, ``markers``;
     ``uncertainty.source_key``) and camera (``fixed`` / ``panning``), % of the value: the worst of either on
-    the accuracy rows (gaitlab/data/known_error.json, docs/accuracy.md); the CIs are widened by it. None
-    when no row measured it: unknown."""
-    values = [v for m in col.METRE_MEASURES if (v := metre_error_pct(key, camera, m)) is not None]
-    return max(values) if values else None
-
-
-def check_athlete_height(athlete_height_m: float | None) -> None:
-    """A standing height in metres (``HEIGHT_RANGE_M``) or None; else ``BadInputError`` (centimetres, feet...)."""
-    lo, hi = HEIGHT_RANGE_M
-    if athlete_height_m is not None and not lo <= athlete_height_m <= hi:
-        raise BadInputError(
-            f"athlete height {athlete_height_m:g} m: give the standing height in metres ({lo:g}-{hi:g}), e.g. 1.80"
-        )
-
-
-def _mid(track: PoseTrack, point: str) -> np.ndarray:
-    return (track.point(f"left_{point}") + track.point(f"right_{point}")) / 2.0
-
-
-def scale_path_px(track: PoseTrack) -> np.ndarray:
-    """(T,) shoulder -> hip -> knee path length per frame: trunk (mid-points) + thigh (mean of both legs)."""
-    trunk = np.linalg.norm(_mid(track, "shoulder") - _mid(track, "hip"), axis=1)
-    thighs = np.stack([np.linalg.norm(track.point(f"{s}_hip") - track.point(f"{s}_knee"), axis=1) for s in SIDES])
-    ok = np.isfinite(thighs)
-    thigh = np.where(ok.any(axis=0), np.where(ok, thighs, 0.0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1), np.nan)
-    return trunk + thigh
-
-
-def size_change(track: PoseTrack, path_px: np.ndarray) -> float:
-    """Largest difference between the path's medians over parts of the clip, as a share of its median."""
-    t = track.time_s
-    ok = np.isfinite(path_px)
-    if ok.sum() < 2:
-        return math.nan
-    span = float(t[ok][-1] - t[ok][0])
-    n = int(np.clip(span // SIZE_WINDOW_S, 2, 8))
-    edges = np.linspace(t[ok][0], t[ok][-1], n + 1)
-    parts = [path_px[ok & (t >= a) & (t <= b)] for a, b in pairwise(edges)]
-    medians = [float(np.median(p)) for p in parts if p.size]
-    return (max(medians) - min(medians)) / float(np.median(path_px[ok]))
+    the accuracy rows (gaitlab/data/known_error.json, docs/accuracy.md); the CIs are widened by it. With a
+    reference length's ``scale``: the rows' errors with the camera's exact scale plus the reference's own.
+    None when no row measured it: unknown."""
+    exact = scale is not None and scale.source == "reference length"
+    values = [v for m in col.METRE_MEASURES if (v := metre_error_pct(key, camera, m, exact_scale=exact)) is not None]
+    if not values:
+        return None
+    return max(values) + (scale.error_pct if exact else 0.0)
 
 
 def _contact_rows(t: np.ndarray, touchdown_s: float, toe_off_s: float) -> np.ndarray:
@@ -151,7 +118,7 @@ def camera_travel_px(track: PoseTrack, contacts: pd.DataFrame) -> tuple[np.ndarr
 def _stance_slopes(track: PoseTrack, feet: PoseTrack, contacts: pd.DataFrame) -> list[tuple[float, float]]:
     """(stance toe's, pelvis's) image-x speed in px/s over each usable contact's trimmed stance."""
     t = track.time_s
-    pelvis = _mid(track, "hip")[:, 0]
+    pelvis = mid_point(track, "hip")[:, 0]
     out = []
     for c, rows in _stance_spans(t, contacts):
         toe = feet.point(f"{c.side}_foot_index")[rows, 0]
@@ -210,7 +177,7 @@ def step_metres(
     """(speed_m_s, step_length_m) per steps row (= per contact), NaN where the step has no next contact;
     the pelvis from ``track``, the feet from ``feet`` (the same frames, not low-passed)."""
     t = track.time_s
-    pelvis = _mid(track, "hip")[:, 0] + travel_px
+    pelvis = mid_point(track, "hip")[:, 0] + travel_px
     foot = {}
     for side in SIDES:
         points = np.stack([feet.point(f"{side}_heel")[:, 0], feet.point(f"{side}_foot_index")[:, 0]])
@@ -247,12 +214,14 @@ def measure_metres(
     feet: PoseTrack | None = None,
     error_key: str | None = None,
     foot_share: float | None = None,
+    reference: MetresConfig | None = None,
 ) -> tuple[pd.DataFrame, Metres, list[QualityNote]]:
     """The steps table with ``speed_m_s`` and ``step_length_m`` (empty when not measured), the summary's
     ``Metres`` and the notes for the user.
 
     ``error_key``: the landmark source's key in the known-error table (``uncertainty.source_key``);
-    ``foot_share``: ``stance_foot_share``, given when the camera's motion was judged from it (a landmark file).
+    ``foot_share``: ``stance_foot_share``, given when the camera's motion was judged from it (a landmark file);
+    ``reference``: a reference length, which sets the scale instead of the height (``scale.find_scale``).
     ``track``: the low-passed landmarks (scale, pelvis); ``feet``: the same frames before the low-pass
     (default ``track``): a low-pass spreads the swing's motion into the stance, where the foot stands still.
     """
@@ -264,37 +233,30 @@ def measure_metres(
     camera = "panning" if camera_moving else "fixed"
     # the foot's drift is measurable only when the camera stands still (a pan moves every point)
     drift = None if camera_moving or not len(contacts) else stance_toe_drift_pct(track, feet, contacts)
-    if athlete_height_m is None:
-        why = "no athlete height given (--athlete-height-m)"
-        return steps, _not_measured(why, camera, error_key, stance_toe_drift_pct=drift), []
     path = scale_path_px(track)
-    ok = np.isfinite(path)
-    if ok.sum() < 2 or not len(steps):
-        why = "too few frames with the shoulders, hips and knees seen"
-        return steps, _not_measured(why, camera, error_key, stance_toe_drift_pct=drift), []
-    change = size_change(track, path)
-    px_per_m = float(np.median(path[ok])) / (SCALE_FRACTION_OF_HEIGHT * athlete_height_m)
-    facts = {"athlete_height_m": athlete_height_m, "px_per_m": px_per_m, "apparent_size_change_pct": 100 * change}
-    facts["stance_toe_drift_pct"] = drift
-    if not change <= MAX_SIZE_CHANGE:
+    scale = find_scale(path, athlete_height_m, reference or MetresConfig())
+    facts = {"athlete_height_m": athlete_height_m, "stance_toe_drift_pct": drift}
+    if scale is None or np.isfinite(path).sum() < 2 or not len(steps):
         why = (
-            f"the athlete's apparent size changes by {100 * change:.0f} % over the clip (more than "
-            f"{100 * MAX_SIZE_CHANGE:.0f} %): the camera zooms or the view is oblique, so no one scale holds"
+            "no athlete height (--athlete-height-m) or reference length ([metres] settings) given"
+            if scale is None
+            else "too few frames with the shoulders, hips and knees seen"
         )
-        return steps, _not_measured(why, camera, error_key, **facts), [_no_metres_note(why)]
+        return steps, _not_measured(why, camera, error_key, scale, **facts), []
+    change = size_change(track, path)
+    facts |= {"px_per_m": scale.px_per_m, "apparent_size_change_pct": 100 * change}
     travel, pan = camera_travel_px(feet, contacts) if camera_moving else (np.zeros(track.n_frames), [])
-    if camera_moving and len(pan) < 2:
-        why = "the camera moves and fewer than 2 contacts show how fast (the stance foot's motion)"
-        return steps, _not_measured(why, camera, error_key, **facts), [_no_metres_note(why)]
-    speed, length = step_metres(track, feet, contacts, steps, travel, px_per_m)
+    why = _why_no_one_scale(change) or _why_no_pan(camera_moving, pan)
+    if why:
+        return steps, _not_measured(why, camera, error_key, scale, **facts), [_no_metres_note(why)]
+    speed, length = step_metres(track, feet, contacts, steps, travel, scale.px_per_m)
     steps[col.SPEED_M_S], steps[col.STEP_LENGTH_M] = speed, length
-    pan_m_s = float(np.mean(pan)) / px_per_m if pan else None
-    known = known_error_pct(error_key, camera)
+    pan_m_s = float(np.mean(pan)) / scale.px_per_m if pan else None
+    known = known_error_pct(error_key, camera, scale)
     metres = Metres(
         measured=True,
         why_not="",
-        scale_segment=SCALE_SEGMENT,
-        scale_error_pct=SCALE_ERROR_PCT,
+        **_scale_facts(scale),
         known_error_pct=known,
         camera=camera,
         camera_speed_m_s=pan_m_s,
@@ -308,12 +270,56 @@ def measure_metres(
     )
     if foot_share is not None:  # no video to measure the background's motion
         how += f" (judged from the stance foot: {foot_share:.0%} of the image motion in the contacts)"
-    note = (
-        f"Speed and step length in metres from the athlete's height ({athlete_height_m:.2f} m, scale "
-        f"{px_per_m:.0f} px/m from the shoulder-hip-knee length); {how}; "
-        + (f"known error +-{known:.1f} % (docs/accuracy.md)." if known is not None else "known error unknown.")
+    return steps, metres, [QualityNote("metres", _note(scale, athlete_height_m, how, known))]
+
+
+def _note(scale: Scale, athlete_height_m: float | None, how: str, known: float | None) -> str:
+    if scale.source == "athlete height":
+        where = f"the athlete's height ({athlete_height_m:.2f} m, scale {scale.px_per_m:.0f} px/m from the "
+        where += "shoulder-hip-knee length)"
+    else:
+        where = f"the reference length ({scale.segment.removeprefix('reference: ')}: {scale.px_per_m:.0f} px/m)"
+    note = f"Speed and step length in metres from {where}; {how}; "
+    note += f"known error +-{known:.1f} % (docs/accuracy.md)." if known is not None else "known error unknown."
+    check = scale.height_vs_reference_pct
+    if check is not None and abs(check) > MAX_HEIGHT_VS_REFERENCE_PCT:
+        note += (
+            f" The athlete's height gives a scale {check:+.0f} % from the reference's: check that the "
+            "reference lies in the runner's line and the height is right."
+        )
+    return note
+
+
+def _why_no_one_scale(change: float) -> str:
+    if change <= MAX_SIZE_CHANGE:
+        return ""
+    return (
+        f"the athlete's apparent size changes by {100 * change:.0f} % over the clip (more than "
+        f"{100 * MAX_SIZE_CHANGE:.0f} %): the camera zooms or the view is oblique, so no one scale holds"
     )
-    return steps, metres, [QualityNote("metres", note)]
+
+
+def _why_no_pan(camera_moving: bool, pan: list[float]) -> str:
+    if camera_moving and len(pan) < 2:
+        return "the camera moves and fewer than 2 contacts show how fast (the stance foot's motion)"
+    return ""
+
+
+def _scale_facts(scale: Scale | None) -> dict:
+    """The summary's scale fields (the height's defaults when there is no scale at all)."""
+    if scale is None:
+        return {
+            "scale_source": None,
+            "scale_segment": SCALE_SEGMENT,
+            "scale_error_pct": SCALE_ERROR_PCT,
+            "height_vs_reference_pct": None,
+        }
+    return {
+        "scale_source": scale.source,
+        "scale_segment": scale.segment,
+        "scale_error_pct": scale.error_pct,
+        "height_vs_reference_pct": scale.height_vs_reference_pct,
+    }
 
 
 def _leg_stats(steps: pd.DataFrame, error_pct: float | None) -> dict:
@@ -334,13 +340,12 @@ def _no_metres_note(why: str) -> QualityNote:
     return QualityNote("metres", f"No speed or step length: {why}.")
 
 
-def _not_measured(why: str, camera: str, error_key: str | None, **facts) -> Metres:
+def _not_measured(why: str, camera: str, error_key: str | None, scale: Scale | None, **facts) -> Metres:
     return Metres(
         measured=False,
         why_not=why,
-        scale_segment=SCALE_SEGMENT,
-        scale_error_pct=SCALE_ERROR_PCT,
-        known_error_pct=known_error_pct(error_key, camera),
+        **_scale_facts(scale),
+        known_error_pct=known_error_pct(error_key, camera, scale),
         camera=camera,
         camera_speed_m_s=None,
         stance_toe_drift_pct=facts.get("stance_toe_drift_pct"),

@@ -143,7 +143,9 @@ class Metres(_Record):
     """Speed and step length in metres (``analysis.metres``; docs/metrics.md): measured only with the athlete's
     height and a scale that holds over the clip, with a fixed camera or one that pans with the runner.
 
-    ``px_per_m``: the scale at the athlete's distance; ``scale_error_pct``: its known error;
+    ``px_per_m``: the scale at the athlete's distance; ``scale_source``: ``athlete height`` or ``reference
+    length`` (None: neither given); ``scale_segment``: what was measured; ``scale_error_pct``: its known error;
+    ``height_vs_reference_pct``: with both, the height's scale against the reference's (a check on both);
     ``known_error_pct``: that of speed and step length with this camera, the worst of either on the
     accuracy table's video rows (the CIs in ``legs`` are widened by it; None: unknown);
     ``apparent_size_change_pct``: how much the athlete's size changes between parts of the clip;
@@ -158,8 +160,10 @@ class Metres(_Record):
     why_not: str
     athlete_height_m: float | None
     px_per_m: float | None
+    scale_source: str | None
     scale_segment: str
     scale_error_pct: float
+    height_vs_reference_pct: float | None
     known_error_pct: float | None
     apparent_size_change_pct: float | None
     camera: str

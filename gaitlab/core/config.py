@@ -142,11 +142,22 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class MetresConfig:
+    # A known length on the ground in the runner's line (two cones, two marks), as its two ends in image
+    # pixels of the upright frame, [x1, y1, x2, y2], and its length in metres; none by default. With it the
+    # scale comes from that length rather than the athlete's height (docs/metrics.md): one tripod set-up,
+    # one reference, for every clip filmed from it.
+    reference_px: tuple = setting((), 0.0, 100_000.0)
+    reference_m: float = setting(0.0, 0.0, 1_000.0)  # 0: no reference
+
+
+@dataclass(frozen=True)
 class AnalysisConfig:
     clean: CleanConfig = field(default_factory=CleanConfig)
     events: EventConfig = field(default_factory=EventConfig)
     flags: FlagConfig = field(default_factory=FlagConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    metres: MetresConfig = field(default_factory=MetresConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -201,6 +212,22 @@ def _check_together(config, where: str) -> None:
         raise BadInputError(
             f"{where}min_contact_s = {config.min_contact_s:g}: must be below max_contact_s = {config.max_contact_s:g}"
         )
+    if isinstance(config, MetresConfig) and (config.reference_px or config.reference_m):
+        p = config.reference_px
+        if len(p) != 4 or not config.reference_m > 0:
+            raise BadInputError(
+                f"{where}reference_px = {_toml(list(p))}, reference_m = {config.reference_m:g}: give both, the "
+                "two ends [x1, y1, x2, y2] in pixels and the length in metres (> 0)"
+            )
+        if math.hypot(p[2] - p[0], p[3] - p[1]) < MIN_REFERENCE_PX:
+            raise BadInputError(
+                f"{where}reference_px = {_toml(list(p))}: its ends are under {MIN_REFERENCE_PX} px apart; mark a "
+                "longer length (a few metres along the run)"
+            )
+
+
+# Shorter than this, a 2 px error at each end is over 4 % of the reference: not a scale worth giving.
+MIN_REFERENCE_PX = 100
 
 
 def _build(cls, values: dict, path: str, table: str = ""):

@@ -183,11 +183,19 @@ def analyze_markers(
 def evaluate_markers(truth: Truth, fps: float, *, trial: str, config: AnalysisConfig = AnalysisConfig()) -> dict:
     result = analyze_markers(truth, fps, config=config)
     row = score(truth, result, trial=trial, source="markers", fps=fps)
-    row["scale_error_pct"] = scale_error_pct(result, mocap_camera.PX_PER_M)
+    add_scale_errors(row, result, mocap_camera.PX_PER_M)
     return row
 
 
-def scale_error_pct(result: AnalysisResult, true_px_per_m: float) -> float:
-    """How far the analysis's pixels per metre (from the athlete's height) are from the camera's, in %."""
+def add_scale_errors(row: dict, result: AnalysisResult, true_px_per_m: float) -> None:
+    """``scale_error_pct``: how far the analysis's pixels per metre (from the athlete's height) are from the
+    camera's, %; ``speed_exact_scale_error_pct`` and ``step_length_exact_scale_error_pct``: the errors the
+    same run gives with the camera's exact scale (a reference length's), every distance being pixels over
+    the scale: (1 + error) x (1 + scale error) - 1."""
     m = result.summary.metres
-    return 100.0 * (m.px_per_m / true_px_per_m - 1.0) if m is not None and m.px_per_m else math.nan
+    scale = m.px_per_m / true_px_per_m - 1.0 if m is not None and m.px_per_m else math.nan
+    row["scale_error_pct"] = 100.0 * scale
+    for key in ("speed", "step_length"):
+        error = row.get(f"{key}_error_pct")
+        exact = 100.0 * ((1 + error / 100.0) * (1 + scale) - 1.0) if error is not None else math.nan
+        row[f"{key}_exact_scale_error_pct"] = exact

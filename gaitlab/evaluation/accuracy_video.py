@@ -34,7 +34,7 @@ import numpy as np
 from gaitlab.core import columns as col
 from gaitlab.core.config import AnalysisConfig
 from gaitlab.evaluation import mocap, mocap_camera
-from gaitlab.evaluation.accuracy import Truth, scale_error_pct, score
+from gaitlab.evaluation.accuracy import Truth, add_scale_errors, score
 from gaitlab.evaluation.synth.geometry import _angle_from_down, hand_tip, head_points
 from gaitlab.evaluation.synth.params import GaitParams
 from gaitlab.io.atomic import write_text_atomic
@@ -323,5 +323,5 @@ def evaluate_video(
     roi = ((done.result.track.meta or {}).get("person") or {}).get("roi") or {}
     row["pose_crop_pass"] = bool(roi.get("used", False))  # gaitlab's crop-follow pose pass replaced the full frame
     row["athlete_height_px"] = roi.get("athlete_height_px")
-    row["scale_error_pct"] = scale_error_pct(done.result, PX_PER_M)
+    add_scale_errors(row, done.result, PX_PER_M)
     return row

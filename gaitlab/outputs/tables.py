@@ -72,7 +72,10 @@ def write_outputs(result: AnalysisResult, out_dir: Path, *, frames: pd.DataFrame
         _write_csv(result.contacts, paths["contacts.csv"])
         _write_csv(result.steps, paths["steps.csv"])
         _write_csv(frames, paths["frames.csv"])
-        write_trc(paths["landmarks.trc"], result.track)  # image pixels: no camera calibration yet
+        m = result.summary.metres
+        # metres once a fixed camera's scale is known; a panning camera's image is not the world's frame
+        per_px = 1.0 / m.px_per_m if m is not None and m.measured and m.camera == "fixed" else None
+        write_trc(paths["landmarks.trc"], result.track, scale_m_per_px=per_px)
         write_mot(paths["angles.mot"], frames)
         write_text_atomic(paths["summary.json"], summary_json_text(result.summary.to_dict()))
     except OSError as exc:

@@ -18,7 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from gaitlab.analysis.metres import check_athlete_height
+from gaitlab.analysis.scale import check_athlete_height
 from gaitlab.core.errors import BadInputError
 from gaitlab.team.library import VIDEO_SUFFIXES, name_or_fallback, read_sidecar
 

@@ -359,7 +359,7 @@ def upload_and_analyze(
     """
     import sys
 
-    from gaitlab.analysis.metres import check_athlete_height
+    from gaitlab.analysis.scale import check_athlete_height
     from gaitlab.core.config import AnalysisConfig
     from gaitlab.core.errors import GaitlabError
     from gaitlab.pose.landmarker import PoseSettings
