@@ -52,6 +52,16 @@ def test_analyze_in_memory_then_save(sample_clip, tmp_path, monkeypatch):
     tall = gaitlab.analyze(sample_clip, model="full", athlete_height_m=1.8)  # the pose from the cache
     assert tall.summary.metres.measured and tall.summary.metres.athlete_height_m == 1.8
     assert tall.steps["speed_m_s"].notna().sum() >= 8 and tall.contacts.equals(a.contacts)
+    # a 4 m reference marked at the runner's distance (820.8 px at the render's 205.2 px/m) sets the scale
+    truth = json.loads(sample_clip.with_suffix(".truth.json").read_text())
+    cones = tmp_path / "cones.toml"
+    cones.write_text("[metres]\nreference_px = [60, 480, 880.8, 480]\nreference_m = 4.0\n")
+    marked = gaitlab.analyze(sample_clip, model="full", athlete_height_m=1.8, config=cones)
+    m = marked.summary.metres
+    true_px_per_m = truth["camera"]["px_per_m"]
+    assert m.scale_source == "reference length" and m.px_per_m == pytest.approx(true_px_per_m, rel=1e-3)
+    assert m.height_vs_reference_pct == pytest.approx(100 * (tall.summary.metres.px_per_m / m.px_per_m - 1))
+    assert m.legs["both"]["speed_m_s"].mean == pytest.approx(truth["params"]["speed_m_s"], rel=0.05)
 
 
 @pytest.mark.integration
