@@ -237,7 +237,9 @@ hand-labelled real phone clips (`real`).
   `extra` counts detections that match no force contact although the foot was
   over the plates; detections off the plates cannot be judged and are not counted.
 - **Speed and step length** (`speed err %`, `step len err %`: error of the mean, % of the truth;
-  `scale err %`: the pixels per metre found from the athlete's height against the camera's), with
+  `scale err %`: the pixels per metre found from the athlete's height against the camera's;
+  `exact-scale speed %` and its `step len %`: the same runs with the camera's own pixels per metre, what an
+  exactly marked reference length gives, (1 + error) x (1 + scale error) - 1), with
   the athlete's standing height given (`--athlete-height-m`; maxSprint: the C3D's 1.865 m; JA1: 1.78 m
   estimated from its static trial, C7 marker + 0.21 m, about +-0.03 m): truth speed = the pelvis
   (mid-hip joint centres) travel over each measured step (touchdown to the other foot's next one); truth
