@@ -141,6 +141,10 @@ class QualityConfig:
     min_detected_frac: float = setting(0.2, 0.0, 1.0, lo_open=True)
 
 
+# Shorter than this, a 2 px error at each end is over 4 % of the reference: not a scale worth giving.
+MIN_REFERENCE_PX = 100
+
+
 @dataclass(frozen=True)
 class MetresConfig:
     # A known length on the ground in the runner's line (two cones, two marks), as its two ends in image
@@ -224,10 +228,6 @@ def _check_together(config, where: str) -> None:
                 f"{where}reference_px = {_toml(list(p))}: its ends are under {MIN_REFERENCE_PX} px apart; mark a "
                 "longer length (a few metres along the run)"
             )
-
-
-# Shorter than this, a 2 px error at each end is over 4 % of the reference: not a scale worth giving.
-MIN_REFERENCE_PX = 100
 
 
 def _build(cls, values: dict, path: str, table: str = ""):
