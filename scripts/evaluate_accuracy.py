@@ -130,8 +130,7 @@ def real_rows(shared: Path, models: list[str], work: Path, notes: list[str], con
             )
             rows.append(score.row)
             d = score.details
-            if d["stance_toe_drift_pct"] is not None:
-                drifts.append((f"{clip} ({model})", d["stance_toe_drift_pct"]))
+            drifts.append((f"{clip} ({model})", d["stance_toe_drift_pct"]))
             legs.append(
                 f"{clip} ({model}): {d['contacts_matched']} of {d['contacts_labelled']} labelled contacts "
                 f"matched ({d['contacts_found']} found), near/far "

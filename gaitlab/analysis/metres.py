@@ -60,7 +60,7 @@ def known_error_pct(key: str | None, camera: str, scale: Scale | None = None) ->
     the accuracy rows (gaitlab/data/known_error.json, docs/accuracy.md); the CIs are widened by it. With a
     reference length's ``scale``: the rows' errors with the camera's exact scale plus the reference's own.
     None when no row measured it: unknown."""
-    exact = scale is not None and scale.source == "reference length"
+    exact = scale is not None and scale.from_reference
     values = [v for m in col.METRE_MEASURES if (v := metre_error_pct(key, camera, m, exact_scale=exact)) is not None]
     if not values:
         return None
@@ -274,11 +274,11 @@ def measure_metres(
 
 
 def _note(scale: Scale, athlete_height_m: float | None, how: str, known: float | None) -> str:
-    if scale.source == "athlete height":
+    if scale.from_reference:
+        where = f"the reference length ({scale.segment.removeprefix('reference: ')}: {scale.px_per_m:.0f} px/m)"
+    else:
         where = f"the athlete's height ({athlete_height_m:.2f} m, scale {scale.px_per_m:.0f} px/m from the "
         where += "shoulder-hip-knee length)"
-    else:
-        where = f"the reference length ({scale.segment.removeprefix('reference: ')}: {scale.px_per_m:.0f} px/m)"
     note = f"Speed and step length in metres from {where}; {how}; "
     note += f"known error +-{known:.1f} % (docs/accuracy.md)." if known is not None else "known error unknown."
     check = scale.height_vs_reference_pct

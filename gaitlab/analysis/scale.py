@@ -42,6 +42,9 @@ MARK_ERROR_PX = 2.0
 # The height's scale and a reference's disagreeing by more than this: one of them is wrong (a mark off the
 # runner's line, a wrong height); 2.5 x the height scale's known error.
 MAX_HEIGHT_VS_REFERENCE_PCT = 15.0
+# Where a scale comes from (``Scale.source``, summary.json ``metres.scale_source``).
+FROM_HEIGHT = "athlete height"
+FROM_REFERENCE = "reference length"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class Scale:
     segment: str
     error_pct: float
     height_vs_reference_pct: float | None = None
+
+    @property
+    def from_reference(self) -> bool:
+        return self.source == FROM_REFERENCE
 
 
 def check_athlete_height(athlete_height_m: float | None) -> None:
@@ -107,7 +114,7 @@ def find_scale(path_px: np.ndarray, athlete_height_m: float | None, reference: M
         px_per_m = length_px / reference.reference_m
         return Scale(
             px_per_m=px_per_m,
-            source="reference length",
+            source=FROM_REFERENCE,
             segment=f"reference: {reference.reference_m:g} m = {length_px:.0f} px, ({x1:g}, {y1:g}) to "
             f"({x2:g}, {y2:g})",
             error_pct=100.0 * 2 * MARK_ERROR_PX / length_px,
@@ -115,4 +122,4 @@ def find_scale(path_px: np.ndarray, athlete_height_m: float | None, reference: M
         )
     if by_height is None:
         return None
-    return Scale(by_height, "athlete height", SCALE_SEGMENT, SCALE_ERROR_PCT)
+    return Scale(by_height, FROM_HEIGHT, SCALE_SEGMENT, SCALE_ERROR_PCT)

@@ -321,18 +321,15 @@ def video_notes(video_rows: list[dict]) -> list[str]:
     ]
 
 
-def fixed_drifts(rows: list[dict], source: str) -> list[tuple[str, float]]:
-    """(row label, ``stance_toe_drift_pct``) of the ``source`` rows that measured it (fixed cameras)."""
-    return [(_label(r), r["stance_toe_drift_pct"]) for r in rows if r["source"] == source and _has_drift(r)]
+def fixed_drifts(rows: list[dict], source: str) -> list[tuple[str, float | None]]:
+    """(row label, ``stance_toe_drift_pct``) of the ``source`` rows (None where not measured: a pan)."""
+    return [(_label(r), r.get("stance_toe_drift_pct")) for r in rows if r["source"] == source]
 
 
-def _has_drift(r: dict) -> bool:
-    v = r.get("stance_toe_drift_pct")
-    return v is not None and math.isfinite(v)
-
-
-def toe_drift_notes(items: list[tuple[str, float]], where: str) -> list[str]:
-    """One note: how far the stance toe drifts with a fixed camera on ``where`` (``items``: label, %)."""
+def toe_drift_notes(items: list[tuple[str, float | None]], where: str) -> list[str]:
+    """One note: how far the stance toe drifts with a fixed camera on ``where`` (``items``: label, % or None;
+    the Nones, rows that did not measure it, are left out)."""
+    items = [(label, v) for label, v in items if v is not None and math.isfinite(v)]
     if not items:
         return []
     values = [v for _, v in items]
